@@ -1,0 +1,36 @@
+//! Builds the bundled plugins from source and embeds them in the binary as
+//! `builtin:<name>`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Bundled plugins: (name after `builtin:`, workspace package).
+const BUNDLED: &[(&str, &str)] = &[
+    ("kv-parser", "kv-parser"),
+    ("threshold", "threshold"),
+    ("rate-of-change", "rate-of-change"),
+    ("heartbeat", "heartbeat"),
+    ("zscore", "zscore"),
+];
+
+fn main() {
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let plugins = manifest.parent().unwrap().join("plugins");
+    let packages: Vec<&str> = BUNDLED.iter().map(|(_, package)| *package).collect();
+    let sources: Vec<PathBuf> = ["wit", "sdk", "columnar"]
+        .iter()
+        .chain(packages.iter())
+        .map(|dir| plugins.join(dir))
+        .collect();
+    let sources: Vec<&Path> = sources.iter().map(PathBuf::as_path).collect();
+    let built = foghorn_plugin_build::build(&packages, &sources);
+
+    let mut table = String::from("/// Plugins embedded in the binary: (name, component bytes).\n");
+    table.push_str("pub static BUILTIN_PLUGINS: &[(&str, &[u8])] = &[\n");
+    for ((name, _), path) in BUNDLED.iter().zip(&built) {
+        writeln!(table, "    ({name:?}, include_bytes!({:?})),", path.display().to_string()).unwrap();
+    }
+    table.push_str("];\n");
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("builtin_plugins.rs");
+    std::fs::write(out, table).unwrap();
+}

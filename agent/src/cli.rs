@@ -1,0 +1,236 @@
+//! The command line: `run`, `validate`, `plugin list`.
+//!
+//! This is the edge of the program, so errors are `anyhow` here and typed
+//! everywhere below.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use sha2::{Digest, Sha256};
+
+use crate::config::{self, Config, ConfigError};
+use crate::processors::wasm::{PluginEngine, BUILTIN_PLUGINS};
+use crate::state::StateStore;
+
+/// The demo pipeline used when `run` is given no `--config`.
+pub const DEFAULT_CONFIG: &str = include_str!("../../config/agent.yaml");
+const DEFAULT_CONFIG_NAME: &str = "config/agent.yaml (built in)";
+
+/// How long a shutdown may take to drain and flush before it is forced.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// foghorn: an observability agent for device and service telemetry.
+///
+/// Reads telemetry from serial ports, files and standard input, runs it
+/// through WebAssembly plugins that parse it and detect anomalies, and writes
+/// Prometheus metrics, JSON reports and files. Pipelines are YAML.
+#[derive(Debug, Parser)]
+#[command(name = "foghorn", version, about, long_about, propagate_version = true)]
+pub struct Cli {
+    /// Log format: `auto` is human-readable with colours on a terminal and
+    /// plain otherwise; `json` is one JSON object per line.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Auto, env = "FOGHORN_LOG_FORMAT")]
+    pub log_format: LogFormat,
+
+    /// Log filter, in `tracing` env-filter syntax (`info`, `foghorn=debug`).
+    #[arg(long, global = true, default_value = "info", env = "FOGHORN_LOG")]
+    pub log_level: String,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable; coloured on a terminal.
+    Auto,
+    /// Human-readable, multi-line.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a pipeline until SIGINT/SIGTERM, or until every source has ended.
+    ///
+    /// Without --config, runs the built-in demo (config/agent.yaml): a
+    /// simulated bench device through the bundled parser and detectors to
+    /// Prometheus metrics, an anomaly report and the console.
+    Run {
+        /// Pipeline file (YAML). Default: the built-in demo pipeline.
+        #[arg(short, long, env = "FOGHORN_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Check a pipeline file and print every error with file, line, column
+    /// and key. Exits 0 when valid, 1 otherwise.
+    Validate {
+        /// Pipeline file (YAML).
+        #[arg(short, long)]
+        config: PathBuf,
+    },
+    /// Work with plugins.
+    Plugin {
+        /// What to do with plugins.
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
+}
+
+/// Plugin subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// List the plugins built into this binary (`builtin:<name>`), with
+    /// their size and sha256.
+    List,
+}
+
+/// Run the command line.
+///
+/// # Errors
+/// What stops the command; printed by `main` with its causes.
+pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
+    init_logging(cli.log_format, &cli.log_level)?;
+    match cli.command {
+        Command::Run { config } => run(config.as_deref()),
+        Command::Validate { config } => Ok(validate(&config)),
+        Command::Plugin { command: PluginCommand::List } => {
+            plugin_list();
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn init_logging(format: LogFormat, filter: &str) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).context("invalid --log-level")?;
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let terminal = std::io::stderr().is_terminal();
+    match format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Pretty => builder.pretty().with_ansi(terminal).init(),
+        LogFormat::Auto => builder.with_ansi(terminal).init(),
+    }
+    Ok(())
+}
+
+fn print_errors(errors: &[ConfigError]) {
+    for error in errors {
+        eprintln!("error: {error}");
+    }
+    eprintln!("{} error{} found", errors.len(), if errors.len() == 1 { "" } else { "s" });
+}
+
+/// Load, validate and check the plugins of a pipeline file (or the built-in
+/// demo).
+fn load(path: Option<&Path>) -> Result<Config, Vec<ConfigError>> {
+    let config = match path {
+        Some(path) => config::load(path)?,
+        None => config::load_str(Path::new(DEFAULT_CONFIG_NAME), DEFAULT_CONFIG, &|var| std::env::var(var).ok())?,
+    };
+    let errors = config::check_plugins(&config, BUILTIN_PLUGINS);
+    if errors.is_empty() { Ok(config) } else { Err(errors) }
+}
+
+fn validate(path: &Path) -> ExitCode {
+    match load(Some(path)) {
+        Ok(config) => {
+            println!(
+                "{}: valid ({} sources, {} processors, {} sinks)",
+                path.display(),
+                config.sources.len(),
+                config.processors.len(),
+                config.sinks.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            print_errors(&errors);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn plugin_list() {
+    for (name, bytes) in BUILTIN_PLUGINS {
+        let digest = hex::encode(Sha256::digest(bytes));
+        println!("builtin:{name:<16} {:>8} KiB  sha256:{digest}", bytes.len() / 1024);
+    }
+}
+
+fn run(path: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let config = match load(path) {
+        Ok(config) => config,
+        Err(errors) => {
+            print_errors(&errors);
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("foghorn")
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let state = Arc::new(StateStore::open(&config.data_dir)?);
+        let cache_dir = std::env::var_os("FOGHORN_CACHE_DIR")
+            .map_or_else(|| config.data_dir.join("cache"), PathBuf::from);
+        let engine = PluginEngine::new(Some(&cache_dir))?;
+        let mut pipeline = match crate::topology::build(&config, &engine, state).await {
+            Ok(pipeline) => pipeline,
+            Err(errors) => {
+                print_errors(&errors);
+                return Ok(ExitCode::FAILURE);
+            }
+        };
+        crate::internal::metrics::metrics()
+            .start_time
+            .set(crate::event::now_nanos() / 1_000_000_000);
+        let source = path.map_or_else(|| DEFAULT_CONFIG_NAME.to_owned(), |p| p.display().to_string());
+        print_banner(&source, &pipeline.banner, started.elapsed());
+
+        let failed = tokio::select! {
+            failed = pipeline.wait() => {
+                tracing::info!("every source has ended; pipeline drained");
+                failed
+            }
+            signal = shutdown_signal() => {
+                tracing::info!(signal, "shutting down: draining and flushing sinks");
+                pipeline.shutdown(SHUTDOWN_GRACE).await
+            }
+        };
+        if failed.is_empty() {
+            tracing::info!("stopped cleanly");
+            Ok(ExitCode::SUCCESS)
+        } else {
+            Ok(ExitCode::FAILURE)
+        }
+    })
+}
+
+fn print_banner(config: &str, lines: &[String], startup: Duration) {
+    let version = env!("CARGO_PKG_VERSION");
+    eprintln!("foghorn {version}: running {config} (started in {} ms)", startup.as_millis());
+    for line in lines {
+        eprintln!("  {line}");
+    }
+    eprintln!("  stop with Ctrl-C (SIGINT) or SIGTERM: sinks are flushed before exit");
+}
+
+async fn shutdown_signal() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    }
+}

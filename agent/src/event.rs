@@ -1,0 +1,226 @@
+//! What flows through a pipeline: raw records, structured points and alerts,
+//! always in batches.
+//!
+//! Records and points use the columnar shape of [`foghorn_columnar`], the same
+//! one that crosses the WebAssembly boundary, so a batch reaches a plugin
+//! without being re-encoded. A [`Batch`] is shared between the consumers of a
+//! component behind an [`Arc`] ([`SharedBatch`]): fan-out never copies data.
+
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+pub use foghorn_columnar::{
+    Column, ColumnData, PointRef, Points, PointsBuilder, Record, Records, Series, TextColumn, Value,
+};
+use serde::{Deserialize, Serialize};
+
+/// How bad an alert is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing.
+    Info,
+    /// Needs attention.
+    Warning,
+    /// Needs action now.
+    Critical,
+}
+
+impl Severity {
+    /// The lowercase name, as in reports and metric labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// Whether an alert starts or ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertState {
+    /// The condition holds.
+    Firing,
+    /// The condition has cleared.
+    Resolved,
+}
+
+impl AlertState {
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertState::Firing => "firing",
+            AlertState::Resolved => "resolved",
+        }
+    }
+}
+
+/// An anomaly or condition raised by a processor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    /// When it happened, nanoseconds since the Unix epoch.
+    pub timestamp: i64,
+    /// The kind, e.g. `threshold`, `rate_of_change`, `heartbeat_lost`.
+    pub kind: String,
+    /// How bad it is.
+    pub severity: Severity,
+    /// Firing or resolved.
+    pub state: AlertState,
+    /// The series it is about.
+    pub series: Series,
+    /// The value that caused it.
+    pub value: Option<f64>,
+    /// An anomaly score, for detectors that have one.
+    pub score: Option<f64>,
+    /// Human-readable description.
+    pub description: String,
+    /// The processor that raised it.
+    pub component: Arc<str>,
+    /// The plugin that raised it (`builtin:threshold`, a path).
+    pub plugin: Arc<str>,
+}
+
+impl Alert {
+    /// A stable identity for deduplication: the same kind on the same series
+    /// from the same processor has the same fingerprint, firing or resolved.
+    pub fn fingerprint(&self) -> u64 {
+        // FNV-1a: stable across processes and releases, unlike `DefaultHasher`.
+        let mut hasher = Fnv1a::default();
+        self.component.hash(&mut hasher);
+        self.kind.hash(&mut hasher);
+        self.series.hash(&mut hasher);
+        hasher.finish()
+    }
+
+    /// The JSON form used by reports and NDJSON sinks: a superset of
+    /// `{timestamp, type, severity, description}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "timestamp": format_timestamp(self.timestamp),
+            "type": self.kind,
+            "severity": self.severity,
+            "description": self.description,
+            "state": self.state,
+            "series": self.series.name,
+            "tags": self
+                .series
+                .tags
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str())))
+                .collect::<serde_json::Map<_, _>>(),
+            "value": self.value,
+            "score": self.score,
+            "component": &*self.component,
+            "plugin": &*self.plugin,
+            "fingerprint": format!("{:016x}", self.fingerprint()),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct Fnv1a(u64);
+
+impl Default for Fnv1a {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv1a {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 ^= u64::from(*byte);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+/// RFC 3339 UTC with millisecond precision, e.g. `2026-11-24T11:05:32.123Z`.
+pub fn format_timestamp(nanos: i64) -> String {
+    let ts = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(nanos))
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    ts.format(&format).unwrap_or_default()
+}
+
+/// Nanoseconds since the Unix epoch, now.
+pub fn now_nanos() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since.as_nanos()).unwrap_or(i64::MAX)
+}
+
+/// A batch of records, points and alerts emitted by one component.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    /// The component that emitted it.
+    pub component: Arc<str>,
+    /// Raw records (from sources).
+    pub records: Records,
+    /// Structured points (from processors).
+    pub points: Points,
+    /// Alerts (from processors).
+    pub alerts: Vec<Alert>,
+}
+
+impl Batch {
+    /// Records, points and alerts in the batch.
+    pub fn len(&self) -> usize {
+        self.records.len() + self.points.len() + self.alerts.len()
+    }
+
+    /// Whether the batch carries nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A batch shared by every consumer of a component's output.
+pub type SharedBatch = Arc<Batch>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(kind: &str, state: AlertState) -> Alert {
+        Alert {
+            timestamp: 1_700_000_000_123_000_000,
+            kind: kind.into(),
+            severity: Severity::Critical,
+            state,
+            series: Series::new("dev").with_tag("port", "a"),
+            value: Some(95.5),
+            score: None,
+            description: "hot".into(),
+            component: "detect".into(),
+            plugin: "builtin:threshold".into(),
+        }
+    }
+
+    #[test]
+    fn fingerprint_ignores_state_and_separates_kinds() {
+        let firing = alert("threshold", AlertState::Firing);
+        let resolved = alert("threshold", AlertState::Resolved);
+        assert_eq!(firing.fingerprint(), resolved.fingerprint());
+        assert_ne!(firing.fingerprint(), alert("zscore", AlertState::Firing).fingerprint());
+    }
+
+    #[test]
+    fn json_is_a_superset_of_the_seed_report_record() {
+        let json = alert("threshold", AlertState::Firing).to_json();
+        assert_eq!(json["timestamp"], "2023-11-14T22:13:20.123Z");
+        assert_eq!(json["type"], "threshold");
+        assert_eq!(json["severity"], "critical");
+        assert_eq!(json["description"], "hot");
+        assert_eq!(json["tags"]["port"], "a");
+    }
+}

@@ -1,0 +1,274 @@
+//! Internal events, one type each: `emit()` logs and updates the metric.
+//!
+//! Modelled on Vector's `internal_events`: a component says what happened
+//! (`EventsReceived { .. }.emit()`) and this module decides how it is logged
+//! and counted.
+
+use std::time::Duration;
+
+use super::metrics::metrics;
+use crate::event::Alert;
+
+/// A component received events (records, points or alerts).
+#[derive(Debug)]
+pub struct EventsReceived<'a> {
+    /// Component name.
+    pub component: &'a str,
+    /// How many.
+    pub count: usize,
+    /// Raw bytes, for sources.
+    pub bytes: usize,
+}
+
+impl EventsReceived<'_> {
+    /// Count it.
+    pub fn emit(self) {
+        let m = metrics();
+        m.received_events.with_label_values(&[self.component]).inc_by(self.count as u64);
+        if self.bytes > 0 {
+            m.received_bytes.with_label_values(&[self.component]).inc_by(self.bytes as u64);
+        }
+        tracing::trace!(component = self.component, count = self.count, bytes = self.bytes, "events received");
+    }
+}
+
+/// A component sent events downstream.
+#[derive(Debug)]
+pub struct EventsSent<'a> {
+    /// Component name.
+    pub component: &'a str,
+    /// Which output: `records`, `points` or `alerts`.
+    pub output: &'a str,
+    /// How many.
+    pub count: usize,
+}
+
+impl EventsSent<'_> {
+    /// Count it.
+    pub fn emit(self) {
+        metrics()
+            .sent_events
+            .with_label_values(&[self.component, self.output])
+            .inc_by(self.count as u64);
+    }
+}
+
+/// A component rejected items (a malformed line, a failed write).
+#[derive(Debug)]
+pub struct ItemsRejected<'a> {
+    /// Component name.
+    pub component: &'a str,
+    /// A short, fixed reason for the metric label, e.g. `plugin_rejected`.
+    pub reason: &'a str,
+    /// How many.
+    pub count: usize,
+    /// An example of what went wrong, for the log.
+    pub example: &'a str,
+}
+
+impl ItemsRejected<'_> {
+    /// Log and count it.
+    pub fn emit(self) {
+        metrics()
+            .errors
+            .with_label_values(&[self.component, self.reason])
+            .inc_by(self.count as u64);
+        tracing::debug!(component = self.component, reason = self.reason, count = self.count, example = self.example, "items rejected");
+    }
+}
+
+/// A component failed at something other than one item (I/O, a peer).
+pub struct ComponentError<'a> {
+    /// Component name.
+    pub component: &'a str,
+    /// A short, fixed reason for the metric label, e.g. `write_failed`.
+    pub reason: &'a str,
+    /// What happened.
+    pub error: &'a (dyn std::fmt::Display + 'a),
+}
+
+impl ComponentError<'_> {
+    /// Log and count it.
+    pub fn emit(self) {
+        metrics().errors.with_label_values(&[self.component, self.reason]).inc();
+        tracing::warn!(component = self.component, reason = self.reason, "{}", self.error);
+    }
+}
+
+/// How a plugin call failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PluginFailureKind {
+    /// The guest trapped (a panic, an unreachable, a bad memory access).
+    Trap,
+    /// The call ran past its time limit.
+    Timeout,
+    /// The guest tried to grow memory past its limit.
+    Memory,
+}
+
+impl PluginFailureKind {
+    /// The metric label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PluginFailureKind::Trap => "trap",
+            PluginFailureKind::Timeout => "timeout",
+            PluginFailureKind::Memory => "memory",
+        }
+    }
+}
+
+/// A plugin call failed and its input was dead-lettered.
+#[derive(Debug)]
+pub struct PluginFailed<'a> {
+    /// Component name.
+    pub component: &'a str,
+    /// The call: `process`, `tick`, ...
+    pub call: &'a str,
+    /// How it failed.
+    pub kind: PluginFailureKind,
+    /// The error, with the guest backtrace when there is one.
+    pub error: &'a str,
+    /// Items written to the dead-letter file.
+    pub dead_lettered: usize,
+}
+
+impl PluginFailed<'_> {
+    /// Log and count it.
+    pub fn emit(self) {
+        let m = metrics();
+        m.plugin_failures.with_label_values(&[self.component, self.kind.as_str()]).inc();
+        m.dead_lettered
+            .with_label_values(&[self.component])
+            .inc_by(self.dead_lettered as u64);
+        tracing::error!(
+            component = self.component,
+            call = self.call,
+            kind = self.kind.as_str(),
+            dead_lettered = self.dead_lettered,
+            "plugin failed: {}",
+            self.error
+        );
+    }
+}
+
+/// A plugin was instantiated again after a failure.
+#[derive(Debug)]
+pub struct PluginRestarted<'a> {
+    /// Component name.
+    pub component: &'a str,
+    /// Whether state was restored from a snapshot.
+    pub restored: bool,
+}
+
+impl PluginRestarted<'_> {
+    /// Log and count it.
+    pub fn emit(self) {
+        metrics().plugin_restarts.with_label_values(&[self.component]).inc();
+        tracing::warn!(component = self.component, restored_snapshot = self.restored, "plugin restarted");
+    }
+}
+
+/// A plugin snapshot was saved.
+#[derive(Debug)]
+pub struct SnapshotSaved<'a> {
+    /// Component name.
+    pub component: &'a str,
+    /// Its size.
+    pub bytes: usize,
+}
+
+impl SnapshotSaved<'_> {
+    /// Log and count it.
+    pub fn emit(self) {
+        metrics().plugin_snapshots.with_label_values(&[self.component]).inc();
+        tracing::debug!(component = self.component, bytes = self.bytes, "snapshot saved");
+    }
+}
+
+/// A batch went through a component.
+#[derive(Debug)]
+pub struct BatchProcessed<'a> {
+    /// Component name.
+    pub component: &'a str,
+    /// How long it took.
+    pub duration: Duration,
+}
+
+impl BatchProcessed<'_> {
+    /// Record it.
+    pub fn emit(self) {
+        metrics()
+            .batch_duration
+            .with_label_values(&[self.component])
+            .observe(self.duration.as_secs_f64());
+    }
+}
+
+/// A source lost its device or peer and will try again.
+pub struct SourceReconnecting<'a> {
+    /// Component name.
+    pub component: &'a str,
+    /// What it was connected to.
+    pub target: &'a str,
+    /// Why.
+    pub error: &'a (dyn std::fmt::Display + 'a),
+    /// How long until the next try.
+    pub backoff: Duration,
+}
+
+impl SourceReconnecting<'_> {
+    /// Log and count it.
+    pub fn emit(self) {
+        metrics().reconnects.with_label_values(&[self.component]).inc();
+        tracing::warn!(
+            component = self.component,
+            target = self.target,
+            backoff = ?self.backoff,
+            "{}; retrying",
+            self.error
+        );
+    }
+}
+
+/// A source connected to its device or peer.
+#[derive(Debug)]
+pub struct SourceConnected<'a> {
+    /// Component name.
+    pub component: &'a str,
+    /// What it connected to.
+    pub target: &'a str,
+}
+
+impl SourceConnected<'_> {
+    /// Log it.
+    pub fn emit(self) {
+        tracing::info!(component = self.component, target = self.target, "connected");
+    }
+}
+
+/// A processor raised an alert.
+#[derive(Debug)]
+pub struct AlertRaised<'a> {
+    /// The alert.
+    pub alert: &'a Alert,
+}
+
+impl AlertRaised<'_> {
+    /// Log and count it.
+    pub fn emit(self) {
+        let a = self.alert;
+        metrics()
+            .alerts
+            .with_label_values(&[&*a.component, a.kind.as_str(), a.severity.as_str(), a.state.as_str()])
+            .inc();
+        tracing::info!(
+            component = &*a.component,
+            kind = a.kind,
+            severity = a.severity.as_str(),
+            state = a.state.as_str(),
+            series = %a.series,
+            "{}",
+            a.description
+        );
+    }
+}

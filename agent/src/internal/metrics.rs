@@ -1,0 +1,101 @@
+//! The agent's own metrics, registered once in a process-wide registry.
+//!
+//! Names follow Prometheus conventions, prefixed `foghorn_`. Prometheus sinks
+//! serve these next to the pipeline's own series.
+
+use std::sync::LazyLock;
+
+use prometheus::{
+    exponential_buckets, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts,
+    Registry,
+};
+
+/// Every internal metric.
+#[derive(Debug)]
+pub struct Metrics {
+    /// The registry they are registered in.
+    pub registry: Registry,
+    /// `foghorn_component_received_events_total{component}`.
+    pub received_events: IntCounterVec,
+    /// `foghorn_component_received_bytes_total{component}`.
+    pub received_bytes: IntCounterVec,
+    /// `foghorn_component_sent_events_total{component, output}`.
+    pub sent_events: IntCounterVec,
+    /// `foghorn_component_errors_total{component, reason}`.
+    pub errors: IntCounterVec,
+    /// `foghorn_component_batch_duration_seconds{component}`.
+    pub batch_duration: HistogramVec,
+    /// `foghorn_plugin_call_duration_seconds{component, call}`.
+    pub plugin_call_duration: HistogramVec,
+    /// `foghorn_plugin_failures_total{component, kind}`: traps, timeouts, memory.
+    pub plugin_failures: IntCounterVec,
+    /// `foghorn_plugin_restarts_total{component}`.
+    pub plugin_restarts: IntCounterVec,
+    /// `foghorn_plugin_snapshots_total{component}`.
+    pub plugin_snapshots: IntCounterVec,
+    /// `foghorn_plugin_counter{component, name}`: counters written by plugins.
+    pub plugin_counter: IntCounterVec,
+    /// `foghorn_plugin_gauge{component, name}`: gauges written by plugins.
+    pub plugin_gauge: GaugeVec,
+    /// `foghorn_dead_lettered_events_total{component}`.
+    pub dead_lettered: IntCounterVec,
+    /// `foghorn_source_reconnects_total{component}`.
+    pub reconnects: IntCounterVec,
+    /// `foghorn_processor_alerts_total{component, type, severity, state}`: alerts raised.
+    pub alerts: IntCounterVec,
+    /// `foghorn_start_time_seconds`.
+    pub start_time: IntGauge,
+}
+
+/// The process-wide metrics.
+pub fn metrics() -> &'static Metrics {
+    static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
+    &METRICS
+}
+
+fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    let metric = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
+    registry.register(Box::new(metric.clone())).expect("metric registered once");
+    metric
+}
+
+fn histogram(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> HistogramVec {
+    let buckets = exponential_buckets(1e-6, 4.0, 12).expect("valid buckets");
+    let metric =
+        HistogramVec::new(HistogramOpts::new(name, help).buckets(buckets), labels).expect("valid metric");
+    registry.register(Box::new(metric.clone())).expect("metric registered once");
+    metric
+}
+
+impl Metrics {
+    fn new() -> Self {
+        let registry = Registry::new();
+        let plugin_gauge = GaugeVec::new(
+            Opts::new("foghorn_plugin_gauge", "Gauges set by plugins."),
+            &["component", "name"],
+        )
+        .expect("valid metric");
+        registry.register(Box::new(plugin_gauge.clone())).expect("metric registered once");
+        let start_time = IntGauge::new("foghorn_start_time_seconds", "When the agent started, Unix seconds.")
+            .expect("valid metric");
+        registry.register(Box::new(start_time.clone())).expect("metric registered once");
+        Self {
+            received_events: counter(&registry, "foghorn_component_received_events_total", "Records, points and alerts received by a component.", &["component"]),
+            received_bytes: counter(&registry, "foghorn_component_received_bytes_total", "Raw bytes received by a source.", &["component"]),
+            sent_events: counter(&registry, "foghorn_component_sent_events_total", "Records, points and alerts sent downstream by a component.", &["component", "output"]),
+            errors: counter(&registry, "foghorn_component_errors_total", "Items a component rejected or failed on, by reason.", &["component", "reason"]),
+            batch_duration: histogram(&registry, "foghorn_component_batch_duration_seconds", "Time a component spent on one batch.", &["component"]),
+            plugin_call_duration: histogram(&registry, "foghorn_plugin_call_duration_seconds", "Time spent inside a plugin call.", &["component", "call"]),
+            plugin_failures: counter(&registry, "foghorn_plugin_failures_total", "Plugin calls that trapped, timed out or ran out of memory.", &["component", "kind"]),
+            plugin_restarts: counter(&registry, "foghorn_plugin_restarts_total", "Plugin re-instantiations after a failure.", &["component"]),
+            plugin_snapshots: counter(&registry, "foghorn_plugin_snapshots_total", "Plugin state snapshots saved.", &["component"]),
+            plugin_counter: counter(&registry, "foghorn_plugin_counter", "Counters written by plugins.", &["component", "name"]),
+            plugin_gauge,
+            dead_lettered: counter(&registry, "foghorn_dead_lettered_events_total", "Records and points written to a dead-letter file.", &["component"]),
+            reconnects: counter(&registry, "foghorn_source_reconnects_total", "Times a source reconnected to its device or peer.", &["component"]),
+            alerts: counter(&registry, "foghorn_processor_alerts_total", "Alerts raised by processors.", &["component", "type", "severity", "state"]),
+            start_time,
+            registry,
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! foghorn: an observability agent for device and service telemetry.
+//!
+//! # Layout
+//!
+//! - [`cli`]: the command line (`run`, `validate`, `plugin list`); the only
+//!   place that uses `anyhow`.
+//! - [`config`]: the YAML pipeline schema, `${VAR}` interpolation, and
+//!   validation that reports every error with file, line, column and key.
+//! - [`event`]: records, points and alerts, and the batches that carry them.
+//! - [`topology`]: builds the pipeline graph, runs it, drains it on shutdown.
+//! - [`sources`]: serial, file, stdin and the generator.
+//! - [`processors`]: the WebAssembly plugin host and the processor runner.
+//! - [`sinks`]: Prometheus, report, file and console.
+//! - [`state`]: durable state (plugin snapshots) in one redb database.
+//! - [`internal`]: the agent's own metrics and internal events.
+
+pub mod cli;
+pub mod config;
+pub mod event;
+pub mod internal;
+pub mod processors;
+pub mod sinks;
+pub mod sources;
+pub mod state;
+pub mod topology;

@@ -1,0 +1,201 @@
+//! Drives one plugin processor in the pipeline.
+//!
+//! Batches arrive on the processor's input channel; each is handed to the
+//! plugin in one call, on a thread allowed to block (`block_in_place`), and
+//! the output goes to the `points` and `alerts` fan-outs. Time ticks and
+//! snapshots run on their own intervals. When the input closes (the pipeline
+//! is draining) the runner takes a last snapshot and returns, which closes
+//! its outputs in turn.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+use tokio::task::block_in_place;
+use tokio::time::MissedTickBehavior;
+
+use super::dead_letter::DeadLetter;
+use super::error_log::ErrorLog;
+use super::wasm::{batch_from_wit, batch_to_wit, output_from_wit, CallError, PluginInstance, PluginOutput};
+use crate::event::{now_nanos, Batch, Points, Records, SharedBatch};
+use crate::internal::events::{
+    AlertRaised, BatchProcessed, ComponentError, EventsReceived, ItemsRejected, PluginFailed, PluginRestarted,
+    SnapshotSaved,
+};
+use crate::state::StateStore;
+use crate::topology::Fanout;
+
+/// Everything a processor needs to run.
+#[derive(Debug)]
+pub struct ProcessorRunner {
+    /// Component name.
+    pub name: Arc<str>,
+    /// The plugin reference, for alerts (`builtin:threshold`, a path).
+    pub plugin: Arc<str>,
+    /// The live plugin.
+    pub instance: PluginInstance,
+    /// Input batches.
+    pub input: mpsc::Receiver<SharedBatch>,
+    /// Consumers of `name` / `name.points`.
+    pub points_out: Fanout,
+    /// Consumers of `name.alerts`.
+    pub alerts_out: Fanout,
+    /// Where rejected items go, if configured.
+    pub errors: Option<ErrorLog>,
+    /// Where the input of failed calls goes.
+    pub dead_letter: DeadLetter,
+    /// Durable snapshots.
+    pub state: Arc<StateStore>,
+    /// The snapshot the plugin was restored from, if any.
+    pub last_snapshot: Option<Vec<u8>>,
+    /// How often `tick` is called.
+    pub tick_interval: Duration,
+    /// How often state is snapshotted.
+    pub snapshot_interval: Duration,
+}
+
+impl ProcessorRunner {
+    /// Run until the input closes.
+    pub async fn run(mut self) {
+        let mut tick = tokio::time::interval(self.tick_interval);
+        tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        let mut snapshot = tokio::time::interval(self.snapshot_interval);
+        snapshot.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        tick.tick().await;
+        snapshot.tick().await;
+        loop {
+            tokio::select! {
+                batch = self.input.recv() => match batch {
+                    Some(batch) => self.on_batch(batch).await,
+                    None => break,
+                },
+                _ = tick.tick() => self.on_tick().await,
+                _ = snapshot.tick() => self.save_snapshot(),
+            }
+        }
+        self.save_snapshot();
+        tracing::debug!(component = &*self.name, "processor drained");
+    }
+
+    async fn on_batch(&mut self, batch: SharedBatch) {
+        let started = Instant::now();
+        EventsReceived { component: &self.name, count: batch.len(), bytes: 0 }.emit();
+        let alerts_in = batch.alerts.clone();
+        let input = batch_to_wit(batch);
+        let result = block_in_place(|| self.instance.process(&input));
+        match result {
+            Ok(output) => {
+                let output = output_from_wit(output, &self.name, &self.plugin);
+                if !output.rejected.is_empty() {
+                    let (records, points) = batch_from_wit(input);
+                    self.log_rejected(&records, &points, &output);
+                }
+                self.send(output, alerts_in).await;
+            }
+            Err(error) => {
+                let (records, points) = batch_from_wit(input);
+                self.on_failure("process", &error, &records, &points);
+            }
+        }
+        BatchProcessed { component: &self.name, duration: started.elapsed() }.emit();
+    }
+
+    async fn on_tick(&mut self) {
+        let result = block_in_place(|| self.instance.tick(now_nanos()));
+        match result {
+            Ok(output) => {
+                let output = output_from_wit(output, &self.name, &self.plugin);
+                self.send(output, Vec::new()).await;
+            }
+            Err(error) => self.on_failure("tick", &error, &Records::default(), &Points::default()),
+        }
+    }
+
+    fn log_rejected(&mut self, records: &Records, points: &Points, output: &PluginOutput) {
+        let example = match &output.rejected[0] {
+            super::wasm::RejectedItem::Record { reason, .. } | super::wasm::RejectedItem::Point { reason, .. } => reason,
+        };
+        ItemsRejected { component: &self.name, reason: "plugin_rejected", count: output.rejected.len(), example }.emit();
+        if let Some(log) = &mut self.errors {
+            if let Err(error) = log.write(&self.name, records, points, &output.rejected) {
+                let error = format!("cannot write error log {}: {error}", log.path().display());
+                ComponentError { component: &self.name, reason: "error_log_failed", error: &error }.emit();
+            }
+        }
+    }
+
+    /// Pass alerts that arrived in the input through, then send what the
+    /// plugin produced.
+    async fn send(&mut self, output: PluginOutput, mut alerts: Vec<crate::event::Alert>) {
+        if !output.points.is_empty() && !self.points_out.is_empty() {
+            let batch = Batch { component: Arc::clone(&self.name), points: output.points, ..Batch::default() };
+            self.points_out.send(Arc::new(batch)).await;
+        }
+        for alert in &output.alerts {
+            AlertRaised { alert }.emit();
+        }
+        alerts.extend(output.alerts);
+        if !alerts.is_empty() && !self.alerts_out.is_empty() {
+            let batch = Batch { component: Arc::clone(&self.name), alerts, ..Batch::default() };
+            self.alerts_out.send(Arc::new(batch)).await;
+        }
+    }
+
+    fn on_failure(&mut self, call: &str, error: &CallError, records: &Records, points: &Points) {
+        let CallError::Failed { kind, message, .. } = error else {
+            let error = error.to_string();
+            ComponentError { component: &self.name, reason: "plugin_error", error: &error }.emit();
+            return;
+        };
+        let dead_lettered = match self.dead_letter.write(&self.name, call, &error.to_string(), records, points) {
+            Ok(count) => count,
+            Err(io) => {
+                let error = format!("cannot write dead-letter file {}: {io}", self.dead_letter.path().display());
+                ComponentError { component: &self.name, reason: "dead_letter_failed", error: &error }.emit();
+                0
+            }
+        };
+        PluginFailed { component: &self.name, call, kind: *kind, error: message, dead_lettered }.emit();
+        self.recover();
+    }
+
+    /// Replace the failed instance, restoring the last snapshot; a snapshot
+    /// the plugin now rejects is dropped rather than blocking recovery.
+    fn recover(&mut self) {
+        let snapshot = self.last_snapshot.clone();
+        let result = block_in_place(|| self.instance.reinstantiate(snapshot.as_deref()));
+        match result {
+            Ok(()) => PluginRestarted { component: &self.name, restored: snapshot.is_some() }.emit(),
+            Err(error) => {
+                let error = format!("cannot restart plugin: {error}; starting it without its snapshot");
+                ComponentError { component: &self.name, reason: "restart_failed", error: &error }.emit();
+                self.last_snapshot = None;
+                if let Err(error) = block_in_place(|| self.instance.reinstantiate(None)) {
+                    let error = format!("cannot restart plugin: {error}");
+                    ComponentError { component: &self.name, reason: "restart_failed", error: &error }.emit();
+                } else {
+                    PluginRestarted { component: &self.name, restored: false }.emit();
+                }
+            }
+        }
+    }
+
+    fn save_snapshot(&mut self) {
+        let result = block_in_place(|| self.instance.snapshot());
+        match result {
+            Ok(snapshot) => {
+                if snapshot.is_empty() || self.last_snapshot.as_deref() == Some(&snapshot[..]) {
+                    return;
+                }
+                if let Err(error) = block_in_place(|| self.state.save_snapshot(&self.name, &snapshot)) {
+                    ComponentError { component: &self.name, reason: "snapshot_failed", error: &error }.emit();
+                    return;
+                }
+                SnapshotSaved { component: &self.name, bytes: snapshot.len() }.emit();
+                self.last_snapshot = Some(snapshot);
+            }
+            Err(error) => self.on_failure("snapshot", &error, &Records::default(), &Points::default()),
+        }
+    }
+}
+

@@ -1,0 +1,143 @@
+//! Moves between the pipeline's columnar batches and the generated WIT types.
+//! Vectors change hands; only a batch still shared with another consumer is
+//! copied, and then as whole buffers.
+
+use std::sync::Arc;
+
+use super::bindings::types as wit;
+use crate::event::{
+    Alert, AlertState, Column, ColumnData, Points, Records, Series, Severity, SharedBatch, TextColumn,
+};
+
+/// What one plugin call produced, in pipeline types.
+#[derive(Debug, Default)]
+pub struct PluginOutput {
+    /// Points for the `points` output.
+    pub points: Points,
+    /// Alerts for the `alerts` output.
+    pub alerts: Vec<Alert>,
+    /// Input items the plugin rejected.
+    pub rejected: Vec<RejectedItem>,
+}
+
+/// An input item a plugin rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RejectedItem {
+    /// A record of the input batch.
+    Record {
+        /// Its index in the batch.
+        index: usize,
+        /// Why.
+        reason: String,
+    },
+    /// A point of the input batch.
+    Point {
+        /// Its index in the batch.
+        index: usize,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The WIT form of a batch: moved out when this is the only reference to it,
+/// copied buffer by buffer otherwise.
+pub fn batch_to_wit(batch: SharedBatch) -> wit::Batch {
+    let (records, points) = match Arc::try_unwrap(batch) {
+        Ok(batch) => (batch.records, batch.points),
+        Err(shared) => (shared.records.clone(), shared.points.clone()),
+    };
+    wit::Batch { records: records_to_wit(records), points: points_to_wit(points) }
+}
+
+/// Back from the WIT form, after a call, to look up rejected items.
+pub fn batch_from_wit(batch: wit::Batch) -> (Records, Points) {
+    let r = batch.records;
+    (Records { data: r.data, ends: r.ends, timestamps: r.timestamps }, points_from_wit(batch.points))
+}
+
+fn records_to_wit(records: Records) -> wit::Records {
+    wit::Records { data: records.data, ends: records.ends, timestamps: records.timestamps }
+}
+
+fn points_to_wit(points: Points) -> wit::Points {
+    wit::Points {
+        series: points.series.into_iter().map(|s| wit::Series { name: s.name, tags: s.tags }).collect(),
+        series_index: points.series_index,
+        timestamps: points.timestamps,
+        columns: points
+            .columns
+            .into_iter()
+            .map(|c| wit::Column {
+                name: c.name,
+                present: c.present,
+                data: match c.data {
+                    ColumnData::Float(v) => wit::ColumnData::Float(v),
+                    ColumnData::Int(v) => wit::ColumnData::Int(v),
+                    ColumnData::Boolean(v) => wit::ColumnData::Boolean(v),
+                    ColumnData::Text(t) => wit::ColumnData::Text(wit::TextColumn { data: t.data, ends: t.ends }),
+                },
+            })
+            .collect(),
+    }
+}
+
+fn points_from_wit(points: wit::Points) -> Points {
+    Points {
+        series: points.series.into_iter().map(|s| Series { name: s.name, tags: s.tags }).collect(),
+        series_index: points.series_index,
+        timestamps: points.timestamps,
+        columns: points
+            .columns
+            .into_iter()
+            .map(|c| Column {
+                name: c.name,
+                present: c.present,
+                data: match c.data {
+                    wit::ColumnData::Float(v) => ColumnData::Float(v),
+                    wit::ColumnData::Int(v) => ColumnData::Int(v),
+                    wit::ColumnData::Boolean(v) => ColumnData::Boolean(v),
+                    wit::ColumnData::Text(t) => {
+                        ColumnData::Text(TextColumn { data: t.data, ends: t.ends })
+                    }
+                },
+            })
+            .collect(),
+    }
+}
+
+/// The pipeline form of a plugin's output. Alerts are stamped with the
+/// processor and plugin that raised them.
+pub fn output_from_wit(output: wit::Output, component: &Arc<str>, plugin: &Arc<str>) -> PluginOutput {
+    let alerts = output
+        .alerts
+        .into_iter()
+        .map(|a| Alert {
+            timestamp: a.timestamp,
+            kind: a.kind,
+            severity: match a.severity {
+                wit::Severity::Info => Severity::Info,
+                wit::Severity::Warning => Severity::Warning,
+                wit::Severity::Critical => Severity::Critical,
+            },
+            state: match a.state {
+                wit::AlertState::Firing => AlertState::Firing,
+                wit::AlertState::Resolved => AlertState::Resolved,
+            },
+            series: Series { name: a.series.name, tags: a.series.tags },
+            value: a.value,
+            score: a.score,
+            description: a.description,
+            component: Arc::clone(component),
+            plugin: Arc::clone(plugin),
+        })
+        .collect();
+    let rejected = output
+        .errors
+        .into_iter()
+        .map(|e| match e.item {
+            wit::Item::Record(index) => RejectedItem::Record { index: index as usize, reason: e.reason },
+            wit::Item::Point(index) => RejectedItem::Point { index: index as usize, reason: e.reason },
+        })
+        .collect();
+    PluginOutput { points: points_from_wit(output.points), alerts, rejected }
+}

@@ -1,0 +1,5 @@
+//! Sources: where records come from.
+
+mod batcher;
+
+pub use batcher::RecordBatcher;

@@ -1,0 +1,269 @@
+//! Building columnar points one row at a time.
+
+use std::collections::HashMap;
+
+use crate::points::{Column, ColumnData, PointRef, Points, Series, TextColumn, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Kind {
+    Float,
+    Int,
+    Boolean,
+    Text,
+}
+
+impl Kind {
+    fn of(value: &Value<'_>) -> Self {
+        match value {
+            Value::Float(_) => Kind::Float,
+            Value::Int(_) => Kind::Int,
+            Value::Bool(_) => Kind::Boolean,
+            Value::Text(_) => Kind::Text,
+        }
+    }
+
+    fn empty(self) -> ColumnData {
+        match self {
+            Kind::Float => ColumnData::Float(Vec::new()),
+            Kind::Int => ColumnData::Int(Vec::new()),
+            Kind::Boolean => ColumnData::Boolean(Vec::new()),
+            Kind::Text => ColumnData::Text(TextColumn::default()),
+        }
+    }
+}
+
+/// Builds a [`Points`] batch row by row: series are interned into the series
+/// table, fields go to one column per name and type, and absent fields are
+/// recorded in the presence bitmap.
+#[derive(Debug, Default)]
+pub struct PointsBuilder {
+    points: Points,
+    series_lookup: HashMap<Series, u32>,
+    column_lookup: HashMap<(String, Kind), usize>,
+    present_counts: Vec<usize>,
+}
+
+impl PointsBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of points so far.
+    pub fn len(&self) -> usize {
+        self.points.timestamps.len()
+    }
+
+    /// Whether no point was added.
+    pub fn is_empty(&self) -> bool {
+        self.points.timestamps.is_empty()
+    }
+
+    /// Start a point of `series` at `timestamp` (ns since the Unix epoch);
+    /// add its fields with [`PointBuilder::field`].
+    pub fn point(&mut self, timestamp: i64, series: &Series) -> PointBuilder<'_> {
+        let series_index = self.intern(series);
+        self.points.series_index.push(series_index);
+        self.points.timestamps.push(timestamp);
+        let index = self.points.timestamps.len() - 1;
+        PointBuilder { builder: self, index }
+    }
+
+    /// Copy a point from another batch, with all its fields.
+    pub fn push(&mut self, point: PointRef<'_>) {
+        let mut row = self.point(point.timestamp(), point.series());
+        for (name, value) in point.fields() {
+            row = row.field(name, value);
+        }
+    }
+
+    fn intern(&mut self, series: &Series) -> u32 {
+        if let Some(&index) = self.series_lookup.get(series) {
+            return index;
+        }
+        let index = u32::try_from(self.points.series.len()).expect("more than 4 billion series");
+        self.points.series.push(series.clone());
+        self.series_lookup.insert(series.clone(), index);
+        index
+    }
+
+    fn set(&mut self, index: usize, name: &str, value: Value<'_>) {
+        let kind = Kind::of(&value);
+        let column = match self.column_lookup.get(&(name.to_owned(), kind)) {
+            Some(&column) => column,
+            None => {
+                self.points.columns.push(Column {
+                    name: name.to_owned(),
+                    data: kind.empty(),
+                    present: Vec::new(),
+                });
+                self.present_counts.push(0);
+                let column = self.points.columns.len() - 1;
+                self.column_lookup.insert((name.to_owned(), kind), column);
+                column
+            }
+        };
+        let col = &mut self.points.columns[column];
+        pad(&mut col.data, index);
+        if col.data.len() > index {
+            // The same field twice on one point: the last value wins.
+            overwrite(&mut col.data, index, value);
+            return;
+        }
+        push(&mut col.data, value);
+        if col.present.len() <= index / 8 {
+            col.present.resize(index / 8 + 1, 0);
+        }
+        col.present[index / 8] |= 1 << (index % 8);
+        self.present_counts[column] += 1;
+    }
+
+    /// The finished batch.
+    pub fn finish(mut self) -> Points {
+        let len = self.len();
+        for (column, count) in self.points.columns.iter_mut().zip(&self.present_counts) {
+            pad(&mut column.data, len);
+            if *count == len {
+                column.present.clear();
+            } else {
+                column.present.resize(len.div_ceil(8), 0);
+            }
+        }
+        self.points
+    }
+}
+
+/// One point being built; see [`PointsBuilder::point`].
+#[derive(Debug)]
+pub struct PointBuilder<'a> {
+    builder: &'a mut PointsBuilder,
+    index: usize,
+}
+
+impl PointBuilder<'_> {
+    /// Set field `name` of this point.
+    #[must_use]
+    pub fn field<'v>(self, name: &str, value: impl Into<Value<'v>>) -> Self {
+        self.builder.set(self.index, name, value.into());
+        self
+    }
+}
+
+impl From<f64> for Value<'_> {
+    fn from(v: f64) -> Self {
+        Value::Float(v)
+    }
+}
+
+impl From<i64> for Value<'_> {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+
+impl From<bool> for Value<'_> {
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+
+impl<'a> From<&'a str> for Value<'a> {
+    fn from(v: &'a str) -> Self {
+        Value::Text(v)
+    }
+}
+
+fn pad(data: &mut ColumnData, len: usize) {
+    match data {
+        ColumnData::Float(v) => v.resize(len.max(v.len()), f64::NAN),
+        ColumnData::Int(v) => v.resize(len.max(v.len()), 0),
+        ColumnData::Boolean(v) => v.resize(len.max(v.len()), false),
+        ColumnData::Text(v) => {
+            while v.len() < len {
+                v.push("");
+            }
+        }
+    }
+}
+
+fn push(data: &mut ColumnData, value: Value<'_>) {
+    match (data, value) {
+        (ColumnData::Float(v), Value::Float(x)) => v.push(x),
+        (ColumnData::Int(v), Value::Int(x)) => v.push(x),
+        (ColumnData::Boolean(v), Value::Bool(x)) => v.push(x),
+        (ColumnData::Text(v), Value::Text(x)) => v.push(x),
+        _ => unreachable!("columns are keyed by value kind"),
+    }
+}
+
+fn overwrite(data: &mut ColumnData, index: usize, value: Value<'_>) {
+    match (data, value) {
+        (ColumnData::Float(v), Value::Float(x)) => v[index] = x,
+        (ColumnData::Int(v), Value::Int(x)) => v[index] = x,
+        (ColumnData::Boolean(v), Value::Bool(x)) => v[index] = x,
+        (ColumnData::Text(v), Value::Text(x)) => {
+            // Text is append-only; rebuild the column with the new value.
+            let mut rebuilt = TextColumn::default();
+            for i in 0..v.len() {
+                rebuilt.push(if i == index { x } else { v.get(i).unwrap_or_default() });
+            }
+            *v = rebuilt;
+        }
+        _ => unreachable!("columns are keyed by value kind"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_sparse_columns_with_presence_bits() {
+        let dev = Series::new("dev").with_tag("port", "ttyUSB0");
+        let mut b = PointsBuilder::new();
+        let _ = b.point(1, &dev).field("temperature", 25.0).field("status", "OK");
+        let _ = b.point(2, &dev).field("voltage", 5.0);
+        let _ = b.point(3, &Series::new("other")).field("temperature", 30.0);
+        let points = b.finish();
+
+        assert_eq!(points.len(), 3);
+        assert_eq!(points.series.len(), 2, "series are interned");
+        let rows: Vec<Vec<(String, String)>> = points
+            .iter()
+            .map(|p| p.fields().map(|(k, v)| (k.to_owned(), v.to_string())).collect())
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                vec![("temperature".into(), "25".into()), ("status".into(), "OK".into())],
+                vec![("voltage".into(), "5".into())],
+                vec![("temperature".into(), "30".into())],
+            ]
+        );
+        assert_eq!(points.get(2).unwrap().series().name, "other");
+        assert_eq!(points.get(1).unwrap().number("temperature"), None);
+    }
+
+    #[test]
+    fn full_columns_drop_the_bitmap_and_mixed_types_get_their_own_column() {
+        let s = Series::new("s");
+        let mut b = PointsBuilder::new();
+        let _ = b.point(1, &s).field("x", 1.0).field("y", 1_i64);
+        let _ = b.point(2, &s).field("x", 2.0).field("y", "two");
+        let points = b.finish();
+        assert!(points.column("x").unwrap().present.is_empty());
+        assert_eq!(points.get(0).unwrap().field("y"), Some(Value::Int(1)));
+        assert_eq!(points.get(1).unwrap().field("y"), Some(Value::Text("two")));
+    }
+
+    #[test]
+    fn copying_points_preserves_them() {
+        let s = Series::new("s").with_tag("a", "1");
+        let mut b = PointsBuilder::new();
+        let _ = b.point(7, &s).field("x", 1.5).field("ok", true);
+        let original = b.finish();
+        let mut copy = PointsBuilder::new();
+        copy.push(original.get(0).unwrap());
+        assert_eq!(copy.finish(), original);
+    }
+}

@@ -1,0 +1,20 @@
+//! The columnar batch model shared by the foghorn agent and its plugins.
+//!
+//! Points and raw records travel between components, and across the
+//! WebAssembly boundary, in the shape of the `foghorn:plugin` WIT types: a
+//! series table referenced by index, one column per field, and raw payloads as
+//! one byte buffer plus end offsets. This crate owns that shape on both sides:
+//! the agent and the guest SDK convert to and from their generated bindings by
+//! moving vectors, never by copying values one at a time.
+//!
+//! Readers use [`Points::iter`] and [`PointRef`]; writers use
+//! [`PointsBuilder`]. Nobody outside this crate needs to see an offset.
+#![deny(missing_docs)]
+
+mod builder;
+mod points;
+mod records;
+
+pub use builder::{PointBuilder, PointsBuilder};
+pub use points::{Column, ColumnData, PointRef, Points, Series, TextColumn, Value};
+pub use records::{Record, Records};

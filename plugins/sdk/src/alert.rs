@@ -1,0 +1,103 @@
+//! Alerts a plugin raises.
+
+use foghorn_columnar::Series;
+use serde::{Deserialize, Serialize};
+
+/// How bad an alert is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing.
+    Info,
+    /// Needs attention.
+    Warning,
+    /// Needs action now.
+    Critical,
+}
+
+/// Whether an alert starts or ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertState {
+    /// The condition holds.
+    Firing,
+    /// The condition has cleared.
+    Resolved,
+}
+
+/// An anomaly or condition found by a plugin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    /// When it happened, nanoseconds since the Unix epoch.
+    pub timestamp: i64,
+    /// The kind, e.g. `threshold`.
+    pub kind: String,
+    /// How bad it is.
+    pub severity: Severity,
+    /// Firing or resolved.
+    pub state: AlertState,
+    /// The series it is about.
+    pub series: Series,
+    /// The value that caused it.
+    pub value: Option<f64>,
+    /// An anomaly score, for detectors that have one.
+    pub score: Option<f64>,
+    /// Human-readable description.
+    pub description: String,
+}
+
+impl Alert {
+    /// A firing alert.
+    pub fn firing(
+        kind: impl Into<String>,
+        severity: Severity,
+        series: &Series,
+        timestamp: i64,
+        description: impl Into<String>,
+    ) -> Self {
+        Self {
+            timestamp,
+            kind: kind.into(),
+            severity,
+            state: AlertState::Firing,
+            series: series.clone(),
+            value: None,
+            score: None,
+            description: description.into(),
+        }
+    }
+
+    /// A resolved alert: the condition of kind `kind` on `series` cleared.
+    pub fn resolved(
+        kind: impl Into<String>,
+        series: &Series,
+        timestamp: i64,
+        description: impl Into<String>,
+    ) -> Self {
+        Self {
+            state: AlertState::Resolved,
+            ..Self::firing(kind, Severity::Info, series, timestamp, description)
+        }
+    }
+
+    /// With the value that caused it.
+    #[must_use]
+    pub fn with_value(mut self, value: f64) -> Self {
+        self.value = Some(value);
+        self
+    }
+
+    /// With an anomaly score.
+    #[must_use]
+    pub fn with_score(mut self, score: f64) -> Self {
+        self.score = Some(score);
+        self
+    }
+
+    /// With another severity.
+    #[must_use]
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+}

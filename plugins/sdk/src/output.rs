@@ -1,0 +1,84 @@
+//! What a plugin writes during one call.
+
+use foghorn_columnar::{PointBuilder, PointsBuilder, Series};
+
+use crate::Alert;
+
+/// An input item the plugin rejected, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemError {
+    /// Record `index` of the batch was rejected.
+    Record {
+        /// Its position in the batch.
+        index: u32,
+        /// Why.
+        reason: String,
+    },
+    /// Point `index` of the batch was rejected.
+    Point {
+        /// Its position in the batch.
+        index: u32,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Points, alerts and rejected items produced by one call.
+#[derive(Debug, Default)]
+pub struct Output {
+    pub(crate) points: PointsBuilder,
+    pub(crate) alerts: Vec<Alert>,
+    pub(crate) errors: Vec<ItemError>,
+}
+
+impl Output {
+    /// Emit a point of `series` at `timestamp`; chain `.field(name, value)`.
+    pub fn point(&mut self, timestamp: i64, series: &Series) -> PointBuilder<'_> {
+        self.points.point(timestamp, series)
+    }
+
+    /// Pass a point through unchanged.
+    pub fn forward(&mut self, point: foghorn_columnar::PointRef<'_>) {
+        self.points.push(point);
+    }
+
+    /// Raise an alert.
+    pub fn alert(&mut self, alert: Alert) {
+        self.alerts.push(alert);
+    }
+
+    /// Reject record `index` of the batch; the agent writes it, with
+    /// `reason`, to the processor's error log.
+    pub fn reject_record(&mut self, index: usize, reason: impl Into<String>) {
+        self.errors.push(ItemError::Record { index: to_u32(index), reason: reason.into() });
+    }
+
+    /// Reject point `index` of the batch.
+    pub fn reject_point(&mut self, index: usize, reason: impl Into<String>) {
+        self.errors.push(ItemError::Point { index: to_u32(index), reason: reason.into() });
+    }
+
+    /// Alerts raised so far.
+    pub fn alerts(&self) -> &[Alert] {
+        &self.alerts
+    }
+
+    /// Items rejected so far.
+    pub fn errors(&self) -> &[ItemError] {
+        &self.errors
+    }
+
+    /// Number of points emitted so far.
+    pub fn point_count(&self) -> usize {
+        self.points.len()
+    }
+
+    /// Finish, returning the points emitted (for tests of plugin logic).
+    pub fn into_points(self) -> foghorn_columnar::Points {
+        self.points.finish()
+    }
+}
+
+fn to_u32(index: usize) -> u32 {
+    u32::try_from(index).unwrap_or(u32::MAX)
+}

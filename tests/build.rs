@@ -1,0 +1,13 @@
+//! Builds the fixture plugins from source; tests find them through
+//! `env!("FIXTURE_<NAME>_WASM")`.
+
+use std::path::{Path, PathBuf};
+
+fn main() {
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let plugins = manifest.parent().unwrap().join("plugins");
+    let chaos = manifest.join("fixtures").join("chaos");
+    let sources: Vec<&Path> = vec![&chaos, &plugins];
+    let built = foghorn_plugin_build::build(&["chaos-plugin"], &sources);
+    println!("cargo:rustc-env=FIXTURE_CHAOS_WASM={}", built[0].display());
+}
