@@ -179,7 +179,7 @@ fn run(path: Option<&Path>) -> anyhow::Result<ExitCode> {
         .thread_name("foghorn")
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         let state = Arc::new(StateStore::open(&config.data_dir)?);
         let cache_dir = std::env::var_os("FOGHORN_CACHE_DIR")
             .map_or_else(|| config.data_dir.join("cache"), PathBuf::from);
@@ -213,7 +213,10 @@ fn run(path: Option<&Path>) -> anyhow::Result<ExitCode> {
         } else {
             Ok(ExitCode::FAILURE)
         }
-    })
+    });
+    // A blocking read of stdin cannot be interrupted; don't wait for it.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    result
 }
 
 fn print_banner(config: &str, lines: &[String], startup: Duration) {

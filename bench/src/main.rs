@@ -1,1 +1,71 @@
-fn main() {}
+//! foghorn's benchmark harness.
+//!
+//! Each benchmark prints throughput, latency, CPU seconds and peak RSS, and
+//! with `--record` appends its results, with the machine and the date, to
+//! `bench/RESULTS.md`. Timing goals live here, never in tests. These machines
+//! are shared and noisy: every figure is the median of several repetitions,
+//! and comparisons are made between figures of one run.
+//!
+//! ```sh
+//! cargo run --release -p foghorn-bench -- wasm --record
+//! cargo run --release -p foghorn-bench -- e2e --lines 10000000 --record
+//! cargo run --release -p foghorn-bench -- idle --record
+//! ```
+
+mod agent;
+mod e2e;
+mod idle;
+mod machine;
+mod measure;
+mod wasm;
+
+use clap::{Parser, Subcommand};
+
+/// foghorn benchmarks.
+#[derive(Debug, Parser)]
+#[command(name = "foghorn-bench", about, long_about)]
+struct Cli {
+    /// Append the results, with machine and date, to bench/RESULTS.md.
+    #[arg(long, global = true)]
+    record: bool,
+
+    /// Repetitions; the median is reported.
+    #[arg(long, global = true, default_value_t = 5)]
+    repeat: usize,
+
+    #[command(subcommand)]
+    bench: Bench,
+}
+
+#[derive(Debug, Subcommand)]
+enum Bench {
+    /// WASM call overhead per record: a pass-through plugin and kv-parser at
+    /// batch sizes 1, 64 and 1024, against kv-parser compiled natively.
+    Wasm,
+    /// End to end: a file of generated bench-device lines through kv-parser,
+    /// threshold and zscore to a report and a blackhole, with the release
+    /// agent binary as a separate process.
+    E2e {
+        /// Lines in the input file.
+        #[arg(long, default_value_t = 10_000_000)]
+        lines: u64,
+    },
+    /// Start-up time (to a serving /health) and idle RSS, with a warm plugin
+    /// cache.
+    Idle,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let report = match cli.bench {
+        Bench::Wasm => wasm::run(cli.repeat)?,
+        Bench::E2e { lines } => e2e::run(lines, cli.repeat)?,
+        Bench::Idle => idle::run(cli.repeat)?,
+    };
+    println!("{report}");
+    if cli.record {
+        let path = machine::record(&report)?;
+        println!("recorded in {}", path.display());
+    }
+    Ok(())
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Bench-device emulator: writes a forced-failure sequence to a serial port.
 
-Usage: emulator.py PORT [--gap SECONDS] [--silence SECONDS]
+Usage: emulator.py PORT [--gap SECONDS] [--silence SECONDS] [--list]
 
 PORT is a serial device or one end of a socat pseudo-terminal pair. The
 sequence (one line every --gap seconds, default 0.2) is:
@@ -45,7 +45,12 @@ def main() -> None:
     parser.add_argument("port")
     parser.add_argument("--gap", type=float, default=0.2, help="seconds between lines")
     parser.add_argument("--silence", type=float, default=6.0, help="seconds of silence")
+    parser.add_argument("--list", action="store_true", help="print the lines instead of sending them")
     args = parser.parse_args()
+
+    if args.list:
+        print("\n".join(NORMAL + SPIKE + VOLTAGE + MALFORMED + BEFORE_SILENCE + AFTER_SILENCE))
+        return
 
     fd = os.open(args.port, os.O_WRONLY | os.O_NOCTTY)
     try:

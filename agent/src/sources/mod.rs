@@ -1,5 +1,216 @@
 //! Sources: where records come from.
+//!
+//! Each source is one file: [`serial`] (a device on a serial port), [`file`]
+//! (one file, replayed or followed), [`stdin`] and [`generator`] (a seeded
+//! simulator of the bench device). The byte-stream sources cut their input
+//! into lines with the shared [`lines::LineFramer`]. Every source pushes raw
+//! records into the [`RecordBatcher`] of its [`SourceContext`], which sends
+//! full or lingering batches downstream; [`run`] is the one entry point the
+//! topology calls, and it returns after the source has flushed its pending
+//! batch, when the source ends or its shutdown token is cancelled.
 
 mod batcher;
+mod file;
+mod generator;
+mod lines;
+mod serial;
+mod stdin;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 pub use batcher::RecordBatcher;
+
+use crate::config::SourceKind;
+
+/// What a running source is given by the topology.
+#[derive(Debug)]
+pub struct SourceContext {
+    /// The component name, for internal events.
+    pub name: Arc<str>,
+    /// Cancelled when the source must stop.
+    pub shutdown: CancellationToken,
+    /// Where the source's records go.
+    pub batcher: RecordBatcher,
+}
+
+/// Why a source stopped before it was asked to.
+#[derive(thiserror::Error, Debug)]
+pub enum SourceError {
+    /// The input could not be opened.
+    #[error("cannot open {}", path.display())]
+    Open {
+        /// The file or device.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Reading the input failed.
+    #[error("cannot read {}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The audit log could not be created or opened.
+    #[error("cannot open the audit log {}", path.display())]
+    AuditLog {
+        /// The audit log.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Reading standard input failed.
+    #[error("cannot read standard input")]
+    Stdin(#[source] std::io::Error),
+    /// The thread reading a blocking device panicked.
+    #[error("the serial reader thread failed")]
+    ReaderThread(#[from] tokio::task::JoinError),
+}
+
+/// Run the source until it ends (a finite generator, a file with
+/// `follow: false`, stdin EOF) or `shutdown` is cancelled; flush the pending
+/// batch before returning.
+///
+/// # Errors
+/// When the input cannot be opened or read for a reason retrying will not
+/// fix (a serial source retries for ever instead).
+pub async fn run(kind: SourceKind, ctx: SourceContext) -> Result<(), SourceError> {
+    match kind {
+        SourceKind::Serial(config) => serial::run(config, ctx).await,
+        SourceKind::File(config) => file::run(config, ctx).await,
+        SourceKind::Stdin(config) => stdin::run(&config, ctx).await,
+        SourceKind::Generator(config) => generator::run(config, ctx).await,
+    }
+}
+
+/// One line for the startup banner, e.g.
+/// `serial /dev/ttyUSB0 @ 9600 8N1, audit log /abs/raw.log`.
+pub fn describe(kind: &SourceKind) -> String {
+    match kind {
+        SourceKind::Serial(config) => serial::describe(config),
+        SourceKind::File(config) => file::describe(config),
+        SourceKind::Stdin(config) => stdin::describe(config),
+        SourceKind::Generator(config) => generator::describe(config),
+    }
+}
+
+/// Wait until `until`, sending the pending batch when its linger time is up.
+/// Returns false when shutdown was requested first.
+async fn idle_until(ctx: &mut SourceContext, until: Instant) -> bool {
+    loop {
+        let linger = ctx.batcher.deadline().filter(|deadline| *deadline < until);
+        tokio::select! {
+            biased;
+            () = ctx.shutdown.cancelled() => return false,
+            () = tokio::time::sleep_until(linger.unwrap_or(until)), if linger.is_some() => {
+                ctx.batcher.flush().await;
+            }
+            () = tokio::time::sleep_until(until) => return true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::describe;
+    use crate::config::{
+        FaultsConfig, FileSourceConfig, GeneratorConfig, ReadFrom, Scenario, SourceKind,
+        StdinConfig,
+    };
+
+    #[test]
+    fn describe_says_what_each_source_reads() {
+        let file = FileSourceConfig {
+            path: "/var/log/bench.log".into(),
+            read_from: ReadFrom::End,
+            follow: true,
+            poll_interval: Duration::from_millis(250),
+            max_line_length: 4096,
+        };
+        assert_eq!(
+            describe(&SourceKind::File(file)),
+            "file /var/log/bench.log from the end, following every 250ms"
+        );
+        assert_eq!(
+            describe(&SourceKind::Stdin(StdinConfig {
+                max_line_length: 4096
+            })),
+            "stdin, lines up to 4096 bytes"
+        );
+        let generator = GeneratorConfig {
+            scenario: Scenario::BenchDevice,
+            interval: Duration::from_millis(200),
+            count: None,
+            seed: 42,
+            device: "bench-1".into(),
+            faults: FaultsConfig {
+                spike_probability: 0.02,
+                voltage_fault_probability: 0.02,
+                malformed_probability: 0.02,
+                silence_every: Some(Duration::from_secs(60)),
+                silence_for: Duration::from_secs(6),
+            },
+        };
+        assert_eq!(
+            describe(&SourceKind::Generator(generator)),
+            "generator bench_device bench-1 every 200ms, seed 42, faults: spike 0.02, voltage 0.02, \
+             malformed 0.02, silent 6s every 1m"
+        );
+    }
+}
+
+#[cfg(test)]
+mod testing {
+    use std::time::Duration;
+
+    use tokio::sync::mpsc;
+
+    use super::{RecordBatcher, SourceContext};
+    use crate::event::SharedBatch;
+    use crate::topology::Fanout;
+
+    /// A context named `test` whose batches arrive on the returned receiver.
+    pub(super) fn context(
+        max_records: usize,
+        linger: Duration,
+    ) -> (SourceContext, mpsc::Receiver<SharedBatch>) {
+        let (tx, rx) = mpsc::channel(1024);
+        let name: std::sync::Arc<str> = "test".into();
+        let out = Fanout::new(name.clone(), "records", vec![tx]);
+        let ctx = SourceContext {
+            name: name.clone(),
+            shutdown: tokio_util::sync::CancellationToken::new(),
+            batcher: RecordBatcher::new(name, max_records, linger, out),
+        };
+        (ctx, rx)
+    }
+
+    /// Every record received so far, as `(timestamp, text)`.
+    pub(super) fn drain(rx: &mut mpsc::Receiver<SharedBatch>) -> Vec<(i64, String)> {
+        let mut lines = Vec::new();
+        while let Ok(batch) = rx.try_recv() {
+            lines.extend(
+                batch
+                    .records
+                    .iter()
+                    .map(|r| (r.timestamp, r.text().into_owned())),
+            );
+        }
+        lines
+    }
+
+    /// Just the texts of [`drain`].
+    pub(super) fn texts(rx: &mut mpsc::Receiver<SharedBatch>) -> Vec<String> {
+        drain(rx).into_iter().map(|(_, text)| text).collect()
+    }
+}

@@ -1,11 +1,219 @@
-//! placeholder
+//! Threshold alerts: a firing alert when a field of a series leaves its
+//! limits, a resolved alert when it comes back, and nothing in between.
+//!
+//! Each rule checks one field against a `min`, a `max` or both (a value equal
+//! to a bound is within limits). The state is kept per series and rule: the
+//! alert fires on the first point in violation, stays quiet while the
+//! violation lasts, fires again if the value jumps straight to the other side
+//! (below `min`, then above `max`), and resolves (severity info, same `kind`)
+//! on the first point back within limits. Every alert carries the point's
+//! value and timestamp. Points pass through to no output: this is a detector.
+//!
+//! ```yaml
+//! processors:
+//!   limits:
+//!     inputs: [parse]
+//!     plugin: builtin:threshold
+//!     config:
+//!       rules:
+//!         - field: temperature
+//!           max: 80
+//!           severity: critical                  # info | warning (default) | critical
+//!           description: "temperature {value} °C above {max} °C"
+//!         - field: voltage
+//!           min: 4.5
+//!           max: 5.5
+//!           kind: voltage_out_of_range          # default `threshold`
+//!           resolved_description: "{field} {value} back within {min}–{max}"
+//! ```
+//!
+//! Description placeholders: `{field}` `{value}` `{min}` `{max}` `{series}`;
+//! numbers print as Rust prints an `f64` (`95.5`, `80`).
+
+mod config;
+mod template;
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
 use foghorn_plugin::prelude::*;
-#[derive(Deserialize)]
-struct Config {}
-struct P;
-impl Processor for P {
-    type Config = Config;
-    fn new(_c: Config) -> Result<Self, String> { Ok(P) }
-    fn process(&mut self, batch: &Batch, out: &mut Output) { for p in batch.points.iter() { out.forward(p); } }
+
+pub use config::{Config, RuleConfig};
+use config::{Placeholder, Rule};
+use template::Template;
+
+/// Where a value stands against a rule's limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Side {
+    Within,
+    Below,
+    Above,
 }
-export_processor!(P);
+
+impl Rule {
+    fn side(&self, value: f64) -> Side {
+        match (self.min, self.max) {
+            (Some(min), _) if value < min => Side::Below,
+            (_, Some(max)) if value > max => Side::Above,
+            _ => Side::Within,
+        }
+    }
+
+    fn describe(&self, template: &Template<Placeholder>, value: f64, series: &Series) -> String {
+        template.render(|placeholder, out| {
+            let _ = match placeholder {
+                Placeholder::Field => write!(out, "{}", self.field),
+                Placeholder::Value => write!(out, "{value}"),
+                Placeholder::Min => write!(out, "{}", self.min.unwrap_or(f64::NAN)),
+                Placeholder::Max => write!(out, "{}", self.max.unwrap_or(f64::NAN)),
+                Placeholder::Series => write!(out, "{series}"),
+            };
+        })
+    }
+}
+
+/// Where each rule stands for one series.
+#[derive(Debug)]
+struct SeriesState {
+    series: Series,
+    /// One per rule, in config order.
+    sides: Vec<Side>,
+}
+
+/// The threshold detector.
+#[derive(Debug)]
+pub struct Threshold {
+    rules: Vec<Rule>,
+    states: Vec<SeriesState>,
+    by_series: HashMap<Series, usize>,
+}
+
+impl Threshold {
+    /// The position of `series` in `states`, adding it if new.
+    fn state_of(&mut self, series: &Series) -> usize {
+        if let Some(&slot) = self.by_series.get(series) {
+            return slot;
+        }
+        self.states.push(SeriesState {
+            series: series.clone(),
+            sides: vec![Side::Within; self.rules.len()],
+        });
+        self.by_series.insert(series.clone(), self.states.len() - 1);
+        self.states.len() - 1
+    }
+}
+
+impl Processor for Threshold {
+    type Config = Config;
+
+    fn new(config: Config) -> Result<Self, String> {
+        Ok(Self {
+            rules: config.compile()?,
+            states: Vec::new(),
+            by_series: HashMap::new(),
+        })
+    }
+
+    fn process(&mut self, batch: &Batch, out: &mut Output) {
+        // Batch series index -> state slot, so each series is hashed once per batch.
+        let mut slots: Vec<Option<usize>> = vec![None; batch.points.series.len()];
+        for point in batch.points.iter() {
+            let series = point.series();
+            let slot = match slots[point.series_index()] {
+                Some(slot) => slot,
+                None => *slots[point.series_index()].insert(self.state_of(series)),
+            };
+            for (rule, side_was) in self.rules.iter().zip(&mut self.states[slot].sides) {
+                let Some(value) = point.number(&rule.field).filter(|v| v.is_finite()) else {
+                    continue;
+                };
+                let side = rule.side(value);
+                if side == *side_was {
+                    continue;
+                }
+                *side_was = side;
+                let ts = point.timestamp();
+                let alert = match side {
+                    Side::Within => Alert::resolved(
+                        &rule.kind,
+                        series,
+                        ts,
+                        rule.describe(&rule.resolved, value, series),
+                    ),
+                    Side::Above => {
+                        let description = rule.describe(&rule.above, value, series);
+                        Alert::firing(&rule.kind, rule.severity, series, ts, description)
+                    }
+                    Side::Below => {
+                        let description = rule.describe(&rule.below, value, series);
+                        Alert::firing(&rule.kind, rule.severity, series, ts, description)
+                    }
+                };
+                out.alert(alert.with_value(value));
+            }
+        }
+    }
+
+    fn snapshot(&self) -> Vec<u8> {
+        let mut violations = Vec::new();
+        for state in &self.states {
+            for (rule, (&side, config)) in state.sides.iter().zip(&self.rules).enumerate() {
+                if side != Side::Within {
+                    violations.push(Violation {
+                        name: state.series.name.clone(),
+                        tags: state.series.tags.clone(),
+                        rule,
+                        field: config.field.clone(),
+                        side,
+                    });
+                }
+            }
+        }
+        snapshot::encode(&Snapshot { violations })
+    }
+
+    fn restore(&mut self, state: &[u8]) -> Result<(), String> {
+        let saved: Snapshot = snapshot::decode(state)?;
+        self.states.clear();
+        self.by_series.clear();
+        for violation in saved.violations {
+            // A rule that changed since the snapshot starts afresh.
+            if self
+                .rules
+                .get(violation.rule)
+                .is_none_or(|rule| rule.field != violation.field)
+            {
+                continue;
+            }
+            let series = Series {
+                name: violation.name,
+                tags: violation.tags,
+            };
+            let slot = self.state_of(&series);
+            self.states[slot].sides[violation.rule] = violation.side;
+        }
+        Ok(())
+    }
+}
+
+/// The state kept across restarts: the rules in violation, per series.
+#[derive(Debug, Serialize, Deserialize)]
+struct Snapshot {
+    violations: Vec<Violation>,
+}
+
+/// Rule `rule` (on `field`) of series `name`/`tags` is on `side`.
+#[derive(Debug, Serialize, Deserialize)]
+struct Violation {
+    name: String,
+    tags: Vec<(String, String)>,
+    rule: usize,
+    field: String,
+    side: Side,
+}
+
+export_processor!(Threshold);
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,476 @@
+//! YAML text to typed [`Config`], collecting every error with its position.
+//!
+//! Order of work: parse into a node tree (a syntax error stops here, as one
+//! error); scan for duplicate keys; interpolate `${VAR}` in every scalar;
+//! deserialize each top-level key and each component on its own, so one bad
+//! component does not hide mistakes in another; then run the pure checks of
+//! [`super::validate`]. Component `type`s are dispatched here by hand, because
+//! the parser hands every scalar to serde as text and serde's tagged enums
+//! cannot work with that.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
+use marked_yaml::{
+    Error as SerdeError, FromNodeError, LoadError, LoaderOptions, Marker, Node,
+    parse_yaml_with_options,
+};
+use serde::de::DeserializeOwned;
+
+use super::duplicates::duplicate_keys;
+use super::error::{ConfigError, backticked, did_you_mean, sort};
+use super::inputs::InputRef;
+use super::interpolate::interpolate_tree;
+use super::plugin_config::to_json;
+use super::processors::{PluginRef, ProcessorConfig};
+use super::schema::{BatchConfig, BatchOverride, Config};
+use super::sinks::{SinkConfig, SinkKind};
+use super::source_map::{SourceMap, position};
+use super::sources::{SourceConfig, SourceKind};
+use super::validate::{self, Declared, Section};
+
+/// The top-level keys, in the order they are listed in errors.
+const TOP_LEVEL_KEYS: &[&str] = &["data_dir", "batch", "sources", "processors", "sinks"];
+
+pub(crate) fn load_str(
+    file: &Path,
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, Vec<ConfigError>> {
+    // Without coercion the tree remembers which scalars were quoted, which the
+    // plugin `config` conversion needs; `typed_view` turns it back on for serde.
+    let options = LoaderOptions::default().prevent_coercion(true);
+    let mut root = parse_yaml_with_options(0, text, options)
+        .map_err(|error| vec![syntax_error(file, &error)])?;
+    let mut errors = duplicate_keys(text, &root, file);
+    interpolate_tree(&mut root, "", env, file, &mut errors);
+
+    let mut loader = Loader {
+        file,
+        map: SourceMap::new(file, root),
+        errors,
+        declared: Vec::new(),
+    };
+    let mut config = loader.config();
+    let Loader {
+        map,
+        mut errors,
+        declared,
+        ..
+    } = loader;
+    config.source_map = map;
+    errors.extend(validate::check(&config, &declared));
+    if errors.is_empty() {
+        Ok(config)
+    } else {
+        sort(&mut errors);
+        Err(errors)
+    }
+}
+
+/// State of one load: the interpolated tree and what has been found so far.
+struct Loader<'a> {
+    /// The configuration file, for error messages and relative plugin paths.
+    file: &'a Path,
+    /// The interpolated node tree, for positions and the values in messages.
+    map: SourceMap,
+    /// Every error so far, unsorted.
+    errors: Vec<ConfigError>,
+    /// Every component name seen, valid or not.
+    declared: Vec<Declared>,
+}
+
+impl Loader<'_> {
+    /// Walks the top-level keys and builds as much of the config as is valid.
+    fn config(&mut self) -> Config {
+        let mut config = Config {
+            data_dir: PathBuf::from(Config::DEFAULT_DATA_DIR),
+            batch: BatchConfig::default(),
+            sources: BTreeMap::new(),
+            processors: BTreeMap::new(),
+            sinks: BTreeMap::new(),
+            source_map: SourceMap::empty(self.file),
+        };
+        let root = self.map.node("").cloned();
+        let Some(Node::Mapping(top)) = root else {
+            return config;
+        };
+        for (name, value) in top.iter() {
+            let key = name.as_str();
+            match key {
+                _ if is_null(value) => {}
+                "data_dir" => {
+                    if let Some(data_dir) = self.deserialize(value, key, &[]) {
+                        config.data_dir = data_dir;
+                    }
+                }
+                "batch" => {
+                    if let Some(batch) = self.deserialize(value, key, &[]) {
+                        config.batch = batch;
+                    }
+                }
+                "sources" => {
+                    for (name, component) in self.components(value, Section::Source) {
+                        if let Some(source) = self.source(&name, &component) {
+                            config.sources.insert(name, source);
+                        }
+                    }
+                }
+                "processors" => {
+                    for (name, component) in self.components(value, Section::Processor) {
+                        if let Some(processor) = self.processor(&name, &component) {
+                            config.processors.insert(name, processor);
+                        }
+                    }
+                }
+                "sinks" => {
+                    for (name, component) in self.components(value, Section::Sink) {
+                        if let Some(sink) = self.sink(&name, &component) {
+                            config.sinks.insert(name, sink);
+                        }
+                    }
+                }
+                _ => self.error_at_scalar(
+                    name,
+                    key,
+                    format!(
+                        "unknown key `{key}`; expected one of {}{}",
+                        backticked(TOP_LEVEL_KEYS),
+                        did_you_mean(key, TOP_LEVEL_KEYS.iter().copied())
+                    ),
+                ),
+            }
+        }
+        config
+    }
+
+    /// The components of one section that are mappings, each declared for the
+    /// graph checks; anything else is reported.
+    fn components(
+        &mut self,
+        section_node: &Node,
+        section: Section,
+    ) -> Vec<(String, MarkedMappingNode)> {
+        let Node::Mapping(entries) = section_node else {
+            self.error(
+                section.key(),
+                format!("`{}` must map component names to components", section.key()),
+            );
+            return Vec::new();
+        };
+        let mut components = Vec::new();
+        for (name, value) in entries.iter() {
+            self.declared.push(Declared {
+                name: name.as_str().to_owned(),
+                section,
+                salvaged_inputs: None,
+            });
+            match value {
+                Node::Mapping(mapping) => {
+                    components.push((name.as_str().to_owned(), mapping.clone()));
+                }
+                _ => self.error_at_scalar(
+                    name,
+                    &format!("{}.{}", section.key(), name.as_str()),
+                    format!("a {section} must be a mapping with a `type` and its settings"),
+                ),
+            }
+        }
+        components
+    }
+
+    fn source(&mut self, name: &str, mapping: &MarkedMappingNode) -> Option<SourceConfig> {
+        let key = format!("sources.{name}");
+        let type_name = self.component_type(&key, mapping, Section::Source, SourceKind::TYPES);
+        let mut rest = mapping.clone();
+        rest.remove("type");
+        // `Err` when `batch` is present but invalid (already reported).
+        let batch = match rest.remove("batch") {
+            Some(node) if !is_null(&node) => self
+                .deserialize::<BatchOverride>(&node, &format!("{key}.batch"), &[])
+                .map(Some)
+                .ok_or(()),
+            _ => Ok(None),
+        };
+        let kind = type_name.and_then(|type_name| {
+            let view = typed_view(&Node::Mapping(rest));
+            let result = SourceKind::from_node(&type_name, &view)?;
+            self.accept(result, &key, &["type", "batch"])
+        });
+        Some(SourceConfig {
+            batch: batch.ok()?,
+            kind: kind?,
+        })
+    }
+
+    fn processor(&mut self, name: &str, mapping: &MarkedMappingNode) -> Option<ProcessorConfig> {
+        let key = format!("processors.{name}");
+        let processor: Option<ProcessorConfig> =
+            self.deserialize(&Node::Mapping(mapping.clone()), &key, &[]);
+        let plugin_config = mapping
+            .get_node("config")
+            .map(|node| to_json(node, &format!("{key}.config"), self.file, &mut self.errors));
+        let Some(mut processor) = processor else {
+            self.salvage_inputs(name, Section::Processor, mapping.get_node("inputs"));
+            return None;
+        };
+        if let Some(plugin_config) = plugin_config.filter(|value| !value.is_null()) {
+            processor.config = plugin_config;
+        }
+        if let PluginRef::Path(path) = &mut processor.plugin
+            && path.is_relative()
+        {
+            let base = self.file.parent().filter(|dir| !dir.as_os_str().is_empty());
+            let joined = base.unwrap_or(Path::new(".")).join(&*path);
+            *path = std::path::absolute(&joined).unwrap_or(joined);
+        }
+        Some(processor)
+    }
+
+    fn sink(&mut self, name: &str, mapping: &MarkedMappingNode) -> Option<SinkConfig> {
+        let key = format!("sinks.{name}");
+        let type_name = self.component_type(&key, mapping, Section::Sink, SinkKind::TYPES);
+        let mut rest = mapping.clone();
+        rest.remove("type");
+        let inputs: Option<Vec<InputRef>> = match rest.remove("inputs") {
+            Some(node) if !is_null(&node) => self.deserialize(&node, &format!("{key}.inputs"), &[]),
+            _ => {
+                self.error(&key, "missing field `inputs`");
+                None
+            }
+        };
+        let kind = type_name.and_then(|type_name| {
+            let view = typed_view(&Node::Mapping(rest));
+            let result = SinkKind::from_node(&type_name, &view)?;
+            self.accept(result, &key, &["type", "inputs"])
+        });
+        match (inputs, kind) {
+            (Some(inputs), Some(kind)) => Some(SinkConfig { inputs, kind }),
+            (Some(inputs), None) => {
+                self.salvage(name, Section::Sink, inputs);
+                None
+            }
+            (None, _) => None,
+        }
+    }
+
+    /// Keeps the `inputs` of a processor that failed to load, if they parse,
+    /// so the graph checks still see them. Their own errors, if any, were
+    /// already reported.
+    fn salvage_inputs(&mut self, name: &str, section: Section, node: Option<&Node>) {
+        let inputs =
+            node.and_then(|node| marked_yaml::from_node::<Vec<InputRef>>(&typed_view(node)).ok());
+        if let Some(inputs) = inputs {
+            self.salvage(name, section, inputs);
+        }
+    }
+
+    fn salvage(&mut self, name: &str, section: Section, inputs: Vec<InputRef>) {
+        let declared = self
+            .declared
+            .iter_mut()
+            .rev()
+            .find(|component| component.name == name && component.section == section);
+        if let Some(declared) = declared {
+            declared.salvaged_inputs = Some(inputs);
+        }
+    }
+
+    /// The component's `type` if it is one of `types`; otherwise reports why
+    /// not.
+    fn component_type(
+        &mut self,
+        key: &str,
+        mapping: &MarkedMappingNode,
+        section: Section,
+        types: &[&str],
+    ) -> Option<String> {
+        let known = backticked(types);
+        match mapping.get_node("type").filter(|node| !is_null(node)) {
+            None => {
+                self.error(
+                    key,
+                    format!("missing `type`; a {section} type is one of {known}"),
+                );
+                None
+            }
+            Some(Node::Scalar(type_name)) if types.contains(&type_name.as_str()) => {
+                Some(type_name.as_str().to_owned())
+            }
+            Some(Node::Scalar(type_name)) => {
+                let hint = did_you_mean(type_name.as_str(), types.iter().copied());
+                let message = format!(
+                    "unknown {section} type `{}`; known types: {known}{hint}",
+                    type_name.as_str()
+                );
+                self.error(&format!("{key}.type"), message);
+                None
+            }
+            Some(_) => {
+                self.error(&format!("{key}.type"), format!("must be one of {known}"));
+                None
+            }
+        }
+    }
+
+    fn deserialize<T: DeserializeOwned>(
+        &mut self,
+        node: &Node,
+        key: &str,
+        extra_fields: &[&str],
+    ) -> Option<T> {
+        let view = typed_view(node);
+        let result = marked_yaml::from_node(&view);
+        self.accept(result, key, extra_fields)
+    }
+
+    /// The value, or `None` after reporting the serde error located inside the
+    /// node at `key`; `extra_fields` are keys the loader removed before
+    /// deserializing, listed in "unknown field" messages.
+    fn accept<T>(
+        &mut self,
+        result: Result<T, FromNodeError>,
+        key: &str,
+        extra_fields: &[&str],
+    ) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                let error = self.serde_error(&error, key, extra_fields);
+                self.errors.push(error);
+                None
+            }
+        }
+    }
+
+    fn serde_error(&self, error: &FromNodeError, key: &str, extra_fields: &[&str]) -> ConfigError {
+        let key = match error.path() {
+            Some(path) if path.starts_with('[') => format!("{key}{path}"),
+            Some(path) => format!("{key}.{path}"),
+            None => key.to_owned(),
+        };
+        let value = || {
+            self.map
+                .node(&key)
+                .and_then(Node::as_scalar)
+                .map_or_else(String::new, |scalar| scalar.as_str().to_owned())
+        };
+        let mut at = error.start_mark().map(|marker| position(&marker));
+        let message = match &**error {
+            SerdeError::UnknownFieldError(field, expected, _) => {
+                let mut fields = extra_fields.to_vec();
+                fields.extend(expected.iter().copied());
+                let hint = did_you_mean(field, fields.iter().copied());
+                format!(
+                    "unknown field `{field}`; expected one of {}{hint}",
+                    backticked(&fields)
+                )
+            }
+            SerdeError::IntegerParseFailure(parse, _) => match parse.kind() {
+                std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => {
+                    format!("`{}` is out of range", value())
+                }
+                _ => format!("expected a whole number, got `{}`", value()),
+            },
+            SerdeError::FloatParseFailure(..) => format!("expected a number, got `{}`", value()),
+            SerdeError::NotBoolean(_) => format!("expected `true` or `false`, got `{}`", value()),
+            SerdeError::Other(message, _) => {
+                if let Some(field) = message
+                    .strip_prefix("missing field `")
+                    .and_then(|rest| rest.strip_suffix('`'))
+                {
+                    // Point at the empty key if it is there, else at the component.
+                    at = Some(self.map.locate_key(&format!("{key}.{field}")));
+                }
+                message.clone()
+            }
+        };
+        let at = at.unwrap_or_else(|| self.map.locate_key(&key));
+        ConfigError::new(self.file, at, key, message)
+    }
+
+    fn error(&mut self, key: &str, message: impl Into<String>) {
+        self.errors.push(self.map.error_at_key(key, message));
+    }
+
+    fn error_at_scalar(
+        &mut self,
+        scalar: &MarkedScalarNode,
+        key: &str,
+        message: impl Into<String>,
+    ) {
+        let at = super::source_map::start(scalar.span()).unwrap_or((1, 1));
+        self.errors
+            .push(ConfigError::new(self.file, at, key, message));
+    }
+}
+
+/// A plain `null`, `~` or empty value, which means "not set".
+fn is_null(node: &Node) -> bool {
+    matches!(node, Node::Scalar(scalar)
+        if scalar.may_coerce() && matches!(scalar.as_str(), "" | "~" | "null" | "Null" | "NULL"))
+}
+
+/// A copy of `node` ready for serde: every scalar may be read as a number or
+/// boolean, and keys set to null are dropped so their defaults apply.
+fn typed_view(node: &Node) -> Node {
+    match node {
+        Node::Scalar(scalar) => {
+            let mut scalar = scalar.clone();
+            scalar.set_coerce(true);
+            Node::Scalar(scalar)
+        }
+        Node::Sequence(sequence) => {
+            let mut sequence = sequence.clone();
+            for item in sequence.iter_mut() {
+                *item = typed_view(item);
+            }
+            Node::Sequence(sequence)
+        }
+        Node::Mapping(mapping) => {
+            let mut mapping = mapping.clone();
+            mapping.retain(|_, value| !is_null(value));
+            for (_, value) in mapping.iter_mut() {
+                *value = typed_view(value);
+            }
+            Node::Mapping(mapping)
+        }
+    }
+}
+
+fn syntax_error(file: &Path, error: &LoadError) -> ConfigError {
+    let (marker, message) = match error {
+        LoadError::TopLevelMustBeMapping(marker) | LoadError::TopLevelMustBeSequence(marker) => (
+            *marker,
+            format!(
+                "the top level must be a mapping of {}",
+                backticked(TOP_LEVEL_KEYS)
+            ),
+        ),
+        LoadError::UnexpectedAnchor(marker) => (
+            *marker,
+            "YAML anchors and aliases (`&name`, `*name`) are not supported".to_owned(),
+        ),
+        LoadError::MappingKeyMustBeScalar(marker) => {
+            (*marker, "mapping keys must be plain text".to_owned())
+        }
+        LoadError::UnexpectedTag(marker) => (
+            *marker,
+            "YAML tags (`!name`, `!!str`) are not supported; quote the value instead".to_owned(),
+        ),
+        LoadError::ScanError(marker, scan) => {
+            (*marker, format!("YAML syntax error: {}", scan.info()))
+        }
+        LoadError::DuplicateKey(duplicate) => (
+            duplicate
+                .key
+                .span()
+                .start()
+                .copied()
+                .unwrap_or(Marker::new(0, 0, 1, 1)),
+            format!("duplicate key `{}`", duplicate.key.as_str()),
+        ),
+    };
+    ConfigError::new(file, position(&marker), "", message)
+}

@@ -1,0 +1,95 @@
+//! The pipeline configuration: the YAML schema, `${VAR}` interpolation, and
+//! validation that reports every mistake at once with file, line, column and
+//! key path.
+//!
+//! [`load`] reads a file into a typed [`Config`] (sources, processors and
+//! sinks by name, wired by `inputs`) or returns every [`ConfigError`] found,
+//! sorted by position. Loading is pure apart from reading the file:
+//! [`check_plugins`] is the separate I/O step that finds plugin bytes and
+//! verifies `sha256` pins, and the topology builder opens ports and files,
+//! reporting its own failures at the right line through
+//! [`Config::source_map`]. The CLI's `validate` command and `run` (including
+//! reloads) both go through here, so they accept exactly the same files.
+//!
+//! # Layout
+//!
+//! - `schema`: [`Config`] and the shared [`BatchConfig`].
+//! - `sources`, `processors`, `sinks`: one struct per component type, with its
+//!   documented defaults and range checks; `inputs`: [`InputRef`].
+//! - `units`: durations (`50ms`) and [`ByteSize`] (`64MiB`).
+//! - `load`: YAML to typed config; `interpolate`: `${VAR}`; `duplicates`:
+//!   repeated keys; `plugin_config`: the free-form plugin `config` as JSON.
+//! - `validate`: pure range, name and graph checks; `plugins`:
+//!   [`check_plugins`].
+//! - `source_map`: [`SourceMap`], positions for later errors; `error`:
+//!   [`ConfigError`].
+
+mod duplicates;
+mod error;
+mod inputs;
+mod interpolate;
+mod load;
+mod plugin_config;
+mod plugins;
+mod processors;
+mod schema;
+mod sinks;
+mod source_map;
+mod sources;
+mod units;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+
+pub use error::ConfigError;
+pub use inputs::{InputRef, Output};
+pub use plugins::check_plugins;
+pub use processors::{Limits, PluginRef, ProcessorConfig};
+pub use schema::{BatchConfig, BatchOverride, Config};
+pub use sinks::{
+    BlackholeConfig, ConsoleConfig, ConsoleFormat, FileEncoding, FileSinkConfig, PrometheusConfig,
+    ReportConfig, SinkConfig, SinkKind,
+};
+pub use source_map::SourceMap;
+pub use sources::{
+    FaultsConfig, FileSourceConfig, FlowControl, GeneratorConfig, Parity, ReadFrom,
+    ReconnectConfig, Scenario, SerialConfig, SourceConfig, SourceKind, StdinConfig,
+};
+pub use units::{ByteSize, format_duration, parse_duration};
+
+/// Reads and loads the configuration file at `path`, interpolating `${VAR}`
+/// from the process environment.
+///
+/// # Errors
+/// Every mistake found, sorted by line and column; a file that cannot be read
+/// is a single error at line 0.
+pub fn load(path: &Path) -> Result<Config, Vec<ConfigError>> {
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        vec![ConfigError::new(
+            path,
+            (0, 0),
+            "",
+            format!("cannot read the configuration file: {error}"),
+        )]
+    })?;
+    load_str(path, &text, &|name| std::env::var(name).ok())
+}
+
+/// Loads configuration `text` as if read from `file` (used in error messages
+/// and to resolve relative plugin paths), taking `${VAR}` values from `env`.
+/// Pure: reads no files and no environment except through `env`; only a
+/// relative `file` makes it consult the working directory, to turn relative
+/// plugin paths into absolute ones.
+///
+/// # Errors
+/// Every mistake found, sorted by line and column.
+pub fn load_str(
+    file: &Path,
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, Vec<ConfigError>> {
+    load::load_str(file, text, env)
+}

@@ -1,0 +1,162 @@
+//! Sink configurations: `prometheus`, `report`, `file` and `console`.
+//!
+//! The loader reads a sink's `type` and `inputs` itself and hands the rest of
+//! the mapping to [`SinkKind::from_node`], the one table of sink types.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use marked_yaml::{FromNodeError, Node, from_node};
+use serde::Deserialize;
+
+use super::inputs::InputRef;
+use super::units;
+use super::validate::Problems;
+
+/// One entry of `sinks`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SinkConfig {
+    /// `inputs`: the sources and processors this sink reads (`name`,
+    /// `name.points`, `name.alerts`). Required, not empty.
+    pub inputs: Vec<InputRef>,
+    /// `type` and the settings of that type.
+    pub kind: SinkKind,
+}
+
+/// Where a sink delivers, selected by its `type`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SinkKind {
+    /// `type: prometheus`: serves points as Prometheus metrics over HTTP.
+    Prometheus(PrometheusConfig),
+    /// `type: report`: rewrites a JSON summary report of alerts periodically.
+    Report(ReportConfig),
+    /// `type: file`: appends every item to a file.
+    File(FileSinkConfig),
+    /// `type: console`: prints every item to standard output.
+    Console(ConsoleConfig),
+    /// `type: blackhole`: counts and drops everything, for benchmarks.
+    Blackhole(BlackholeConfig),
+}
+
+impl SinkKind {
+    /// Every sink `type`, in the order they are listed in errors.
+    pub const TYPES: &'static [&'static str] =
+        &["prometheus", "report", "file", "console", "blackhole"];
+
+    /// The `type` this configuration was written with.
+    #[must_use]
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::Prometheus(_) => "prometheus",
+            Self::Report(_) => "report",
+            Self::File(_) => "file",
+            Self::Console(_) => "console",
+            Self::Blackhole(_) => "blackhole",
+        }
+    }
+
+    /// Deserializes the settings of `type_name` from `node` (the component's
+    /// mapping without `type` and `inputs`); `None` for an unknown type.
+    pub(crate) fn from_node(type_name: &str, node: &Node) -> Option<Result<Self, FromNodeError>> {
+        Some(match type_name {
+            "prometheus" => from_node(node).map(Self::Prometheus),
+            "report" => from_node(node).map(Self::Report),
+            "file" => from_node(node).map(Self::File),
+            "console" => from_node(node).map(Self::Console),
+            "blackhole" => from_node(node).map(Self::Blackhole),
+            _ => return None,
+        })
+    }
+
+    /// Reports values under the key path `key` that are out of range.
+    pub(crate) fn check(&self, key: &str, problems: &mut Problems<'_>) {
+        if let Self::Report(report) = self {
+            let (min, max) = (Duration::from_millis(100), Duration::from_hours(24));
+            problems.duration_range(&format!("{key}.interval"), report.interval, min, max);
+        }
+    }
+}
+
+/// `type: prometheus`: an HTTP endpoint serving `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PrometheusConfig {
+    /// `listen`: address and port to serve on. Default `127.0.0.1:9598`.
+    pub listen: SocketAddr,
+}
+
+impl Default for PrometheusConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 9598)),
+        }
+    }
+}
+
+/// `type: report`: a JSON report of alerts, rewritten atomically.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportConfig {
+    /// `path`: the report file, relative to the working directory. Required.
+    pub path: PathBuf,
+    /// `interval`: how often the report is rewritten. Default `5s`, from
+    /// `100ms` to `1d`.
+    #[serde(default = "ReportConfig::default_interval", with = "units::duration")]
+    pub interval: Duration,
+}
+
+impl ReportConfig {
+    const fn default_interval() -> Duration {
+        Duration::from_secs(5)
+    }
+}
+
+/// `type: file`: appends each point, alert or record to a file.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSinkConfig {
+    /// `path`: the output file, relative to the working directory. Required.
+    pub path: PathBuf,
+    /// `encoding`: `csv`, `ndjson` (one JSON object per line) or `raw` (the
+    /// original line). Default `ndjson`.
+    #[serde(default)]
+    pub encoding: FileEncoding,
+}
+
+/// How a file sink writes items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileEncoding {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// One JSON object per line.
+    #[default]
+    Ndjson,
+    /// The original raw line.
+    Raw,
+}
+
+/// `type: console`: prints to standard output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsoleConfig {
+    /// `format`: `text` (human-readable) or `json`. Default `text`.
+    pub format: ConsoleFormat,
+}
+
+/// How the console sink prints items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsoleFormat {
+    /// One human-readable line per item.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `type: blackhole`: has no settings besides `type` and `inputs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlackholeConfig {}

@@ -1,0 +1,624 @@
+//! End-to-end tests of [`super::load_str`] and [`super::check_plugins`]: whole
+//! files in, typed values or located errors out.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::*;
+
+fn env_from(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    let vars: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    move |name| vars.get(name).cloned()
+}
+
+fn load_ok(text: &str) -> Config {
+    match load_str(
+        Path::new("/etc/foghorn/pipeline.yaml"),
+        text,
+        &env_from(&[]),
+    ) {
+        Ok(config) => config,
+        Err(errors) => panic!("unexpected errors:\n{}", render(&errors)),
+    }
+}
+
+fn load_err(text: &str) -> Vec<ConfigError> {
+    match load_str(Path::new("pipeline.yaml"), text, &env_from(&[])) {
+        Ok(_) => panic!("expected errors"),
+        Err(errors) => errors,
+    }
+}
+
+fn render(errors: &[ConfigError]) -> String {
+    errors.iter().map(|e| format!("{e}\n")).collect()
+}
+
+/// (line, key) of each error, for asserting where errors are.
+fn lines_and_keys(errors: &[ConfigError]) -> Vec<(usize, &str)> {
+    errors.iter().map(|e| (e.line, e.key.as_str())).collect()
+}
+
+const FULL: &str = r#"
+data_dir: ./state
+batch:
+  max_records: 512
+  linger: 20ms
+sources:
+  bench:
+    type: serial
+    port: /dev/ttyUSB0
+    baud: 115200
+    parity: even
+    data_bits: 7
+    stop_bits: 2
+    flow_control: hardware
+    max_line_length: 1024
+    reconnect: { initial_backoff: 200ms, max_backoff: 10s }
+    audit_log: ./logs/raw.log
+    batch: { max_records: 64 }
+  tail:
+    type: file
+    path: /var/log/device.log
+    read_from: end
+    follow: false
+    poll_interval: 1s
+  pipe:
+    type: stdin
+  fake:
+    type: generator
+    interval: 0s
+    count: 1000
+    seed: 7
+    device: bench-9
+    faults: { spike_probability: 0.5, silence_every: 30s }
+processors:
+  parse:
+    inputs: [bench, tail, pipe, fake]
+    plugin: builtin:kv-parser
+    config: { pair_separator: ",", kv_separator: ":", fields: { T: temperature, V: voltage } }
+    errors: ./logs/parser_errors.log
+  detect:
+    inputs: [parse.points]
+    plugin: ./plugins/my_detector.wasm
+    sha256: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+    limits: { memory: 32MiB, time_per_batch: 50ms }
+    tick_interval: 500ms
+    snapshot_interval: 1m
+    batch: { linger: 5ms }
+    config: { temperature: { max: 80 }, voltage: { min: 4.5, max: 5.5 }, heartbeat: 4s }
+sinks:
+  metrics:
+    type: prometheus
+    inputs: [parse, detect]
+    listen: 0.0.0.0:9100
+  report:
+    type: report
+    inputs: [detect.alerts]
+    path: ./reports/anomaly_report.json
+    interval: 10s
+  csv: { type: file, inputs: [parse], path: ./logs/structured.csv, encoding: csv }
+  screen: { type: console, inputs: [detect.alerts], format: json }
+"#;
+
+#[test]
+fn full_config_loads_into_typed_values() {
+    let config = load_ok(FULL);
+    assert_eq!(config.data_dir, PathBuf::from("./state"));
+    assert_eq!(
+        config.batch,
+        BatchConfig {
+            max_records: 512,
+            linger: Duration::from_millis(20)
+        }
+    );
+
+    let bench = &config.sources["bench"];
+    assert_eq!(
+        bench.batch,
+        Some(BatchOverride {
+            max_records: Some(64),
+            linger: None
+        })
+    );
+    assert_eq!(
+        config.batch_for(bench.batch.as_ref()),
+        BatchConfig {
+            max_records: 64,
+            linger: Duration::from_millis(20)
+        }
+    );
+    assert_eq!(
+        bench.kind,
+        SourceKind::Serial(SerialConfig {
+            port: "/dev/ttyUSB0".into(),
+            baud: 115_200,
+            parity: Parity::Even,
+            data_bits: 7,
+            stop_bits: 2,
+            flow_control: FlowControl::Hardware,
+            max_line_length: 1024,
+            reconnect: ReconnectConfig {
+                initial_backoff: Duration::from_millis(200),
+                max_backoff: Duration::from_secs(10),
+            },
+            audit_log: Some("./logs/raw.log".into()),
+        })
+    );
+    assert_eq!(
+        config.sources["tail"].kind,
+        SourceKind::File(FileSourceConfig {
+            path: "/var/log/device.log".into(),
+            read_from: ReadFrom::End,
+            follow: false,
+            poll_interval: Duration::from_secs(1),
+            max_line_length: 65_536,
+        })
+    );
+    assert_eq!(
+        config.sources["pipe"].kind,
+        SourceKind::Stdin(StdinConfig {
+            max_line_length: 65_536
+        })
+    );
+    let SourceKind::Generator(generator) = &config.sources["fake"].kind else {
+        panic!("fake is a generator")
+    };
+    assert_eq!(generator.interval, Duration::ZERO);
+    assert_eq!(
+        (generator.count, generator.seed, generator.device.as_str()),
+        (Some(1000), 7, "bench-9")
+    );
+    assert_eq!(generator.scenario, Scenario::BenchDevice);
+    assert_eq!(generator.faults.spike_probability, 0.5);
+    assert_eq!(generator.faults.voltage_fault_probability, 0.01);
+    assert_eq!(
+        generator.faults.silence_every,
+        Some(Duration::from_secs(30))
+    );
+    assert_eq!(generator.faults.silence_for, Duration::from_secs(6));
+
+    let parse = &config.processors["parse"];
+    assert_eq!(
+        parse
+            .inputs
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        ["bench", "tail", "pipe", "fake"]
+    );
+    assert_eq!(parse.plugin, PluginRef::Builtin("kv-parser".into()));
+    assert_eq!(parse.sha256, None);
+    assert_eq!(
+        parse.config,
+        json!({ "pair_separator": ",", "kv_separator": ":", "fields": { "T": "temperature", "V": "voltage" } })
+    );
+    assert_eq!(parse.errors, Some("./logs/parser_errors.log".into()));
+    assert_eq!(
+        parse.limits,
+        Limits {
+            memory: ByteSize::mib(64),
+            time_per_batch: Duration::from_secs(1)
+        }
+    );
+    assert_eq!(
+        (parse.tick_interval, parse.snapshot_interval),
+        (Duration::from_secs(1), Duration::from_secs(10))
+    );
+    assert_eq!(parse.batch, None);
+
+    let detect = &config.processors["detect"];
+    assert_eq!(
+        detect.inputs,
+        [InputRef {
+            component: "parse".into(),
+            output: Output::Points
+        }]
+    );
+    assert_eq!(
+        detect.plugin,
+        PluginRef::Path("/etc/foghorn/./plugins/my_detector.wasm".into())
+    );
+    assert_eq!(detect.sha256.as_deref().map(str::len), Some(64));
+    assert_eq!(
+        detect.limits,
+        Limits {
+            memory: ByteSize::mib(32),
+            time_per_batch: Duration::from_millis(50)
+        }
+    );
+    assert_eq!(detect.tick_interval, Duration::from_millis(500));
+    assert_eq!(detect.snapshot_interval, Duration::from_mins(1));
+    assert_eq!(
+        detect.batch,
+        Some(BatchOverride {
+            max_records: None,
+            linger: Some(Duration::from_millis(5))
+        })
+    );
+    assert_eq!(
+        detect.config,
+        json!({ "temperature": { "max": 80 }, "voltage": { "min": 4.5, "max": 5.5 }, "heartbeat": "4s" })
+    );
+
+    let metrics = &config.sinks["metrics"];
+    assert_eq!(
+        metrics.inputs,
+        [InputRef::new("parse"), InputRef::new("detect")]
+    );
+    let listen: SocketAddr = "0.0.0.0:9100".parse().unwrap();
+    assert_eq!(
+        metrics.kind,
+        SinkKind::Prometheus(PrometheusConfig { listen })
+    );
+    assert_eq!(
+        config.sinks["report"].kind,
+        SinkKind::Report(ReportConfig {
+            path: "./reports/anomaly_report.json".into(),
+            interval: Duration::from_secs(10)
+        })
+    );
+    assert_eq!(config.sinks["report"].inputs[0].output, Output::Alerts);
+    assert_eq!(
+        config.sinks["csv"].kind,
+        SinkKind::File(FileSinkConfig {
+            path: "./logs/structured.csv".into(),
+            encoding: FileEncoding::Csv
+        })
+    );
+    assert_eq!(
+        config.sinks["screen"].kind,
+        SinkKind::Console(ConsoleConfig {
+            format: ConsoleFormat::Json
+        })
+    );
+
+    // Positions survive for errors found later, e.g. by the topology builder.
+    assert_eq!(
+        config.source_map.locate(&["sources", "bench", "port"]),
+        (9, 11)
+    );
+    assert_eq!(
+        config
+            .source_map
+            .error(&["sinks", "metrics", "listen"], "address in use")
+            .to_string(),
+        "/etc/foghorn/pipeline.yaml:53:13: sinks.metrics.listen: address in use"
+    );
+    assert_eq!(config.validate(), Ok(()));
+}
+
+#[test]
+fn minimal_config_gets_every_default() {
+    let config = load_ok(
+        "sources:\n  s: { type: serial, port: COM3 }\nsinks:\n  p: { type: prometheus, inputs: [s] }\n",
+    );
+    assert_eq!(config.data_dir, PathBuf::from("./foghorn-data"));
+    assert_eq!(config.batch, BatchConfig::default());
+    let SourceKind::Serial(serial) = &config.sources["s"].kind else {
+        panic!()
+    };
+    assert_eq!(
+        (
+            serial.baud,
+            serial.data_bits,
+            serial.stop_bits,
+            serial.max_line_length
+        ),
+        (9600, 8, 1, 4096)
+    );
+    assert_eq!(
+        (serial.parity, serial.flow_control),
+        (Parity::None, FlowControl::None)
+    );
+    assert_eq!(serial.reconnect, ReconnectConfig::default());
+    assert_eq!(serial.audit_log, None);
+    let SinkKind::Prometheus(prometheus) = config.sinks["p"].kind else {
+        panic!()
+    };
+    assert_eq!(prometheus.listen.to_string(), "127.0.0.1:9598");
+    assert!(load_ok("").sources.is_empty());
+}
+
+#[test]
+fn interpolates_environment_variables() {
+    let text = "sources:\n  s:\n    type: serial\n    port: ${PORT}\n    baud: ${BAUD:-9600}\n    audit_log: /logs/$${HOME}/${MISSING:-raw}.log\nprocessors:\n  p:\n    inputs: [s]\n    plugin: builtin:threshold\n    config:\n      max: '${LIMIT}'\n      plain: ${LIMIT}\n";
+    let env = env_from(&[("PORT", "/dev/ttyACM0"), ("LIMIT", "80")]);
+    let config = load_str(Path::new("f.yaml"), text, &env).unwrap();
+    let SourceKind::Serial(serial) = &config.sources["s"].kind else {
+        panic!()
+    };
+    assert_eq!(serial.port, "/dev/ttyACM0");
+    assert_eq!(serial.baud, 9600);
+    assert_eq!(serial.audit_log, Some("/logs/${HOME}/raw.log".into()));
+    assert_eq!(
+        config.processors["p"].config,
+        json!({ "max": "80", "plain": 80 })
+    );
+
+    let errors = load_str(Path::new("f.yaml"), text, &env_from(&[("LIMIT", "1")])).unwrap_err();
+    assert_eq!(
+        render(&errors),
+        "f.yaml:4:11: sources.s.port: environment variable PORT is not set\n"
+    );
+}
+
+/// Five different mistakes in five places give exactly five errors, each at
+/// its own line and key.
+#[test]
+fn reports_every_mistake_with_line_and_key() {
+    let text = "\
+sources:
+  bench:
+    type: serial
+    port: /dev/ttyUSB0
+    baud: fast
+  tail:
+    type: fiel
+    path: /var/log/x.log
+processors:
+  parse:
+    inputs: [bench]
+    plugin: builtin:kv-parser
+    limits: { memory: 0B }
+  detect:
+    inputs: [pars]
+    plugin: builtin:threshold
+    colour: red
+sinks:
+  metrics:
+    type: prometheus
+    inputs: [detect.alerts]
+";
+    let errors = load_err(text);
+    assert_eq!(
+        lines_and_keys(&errors),
+        [
+            (5, "sources.bench.baud"),
+            (7, "sources.tail.type"),
+            (13, "processors.parse.limits.memory"),
+            (15, "processors.detect.inputs[0]"),
+            (17, "processors.detect.colour"),
+        ],
+        "{}",
+        render(&errors)
+    );
+    assert_eq!(errors[0].column, 11);
+    assert_eq!(errors[0].message, "expected a whole number, got `fast`");
+    assert!(errors[1].message.contains("unknown source type `fiel`; known types: `serial`, `file`, `stdin`, `generator`; did you mean `file`?"), "{}", errors[1].message);
+    assert_eq!(errors[2].message, "must be between 1MiB and 4GiB, got 0B");
+    assert!(
+        errors[3]
+            .message
+            .starts_with("unknown input `pars`; known components: bench, detect, parse"),
+        "{}",
+        errors[3].message
+    );
+    assert!(errors[3].message.ends_with("did you mean `parse`?"));
+    assert!(
+        errors[4]
+            .message
+            .starts_with("unknown field `colour`; expected one of `inputs`, `plugin`"),
+        "{}",
+        errors[4].message
+    );
+}
+
+#[test]
+fn reports_component_and_graph_mistakes() {
+    let text = "\
+data_dirr: x
+sources:
+  bench:
+    port: /dev/ttyUSB0
+  gen:
+    type: generator
+    faults: { spike_probability: 2 }
+    batch: { max_records: 0 }
+  'bad.name': { type: stdin }
+  serial:
+    type: serial
+processors:
+  p:
+    inputs: [gen.alerts, metrics]
+    plugin: builtin:x
+    sha256: abc
+  q:
+    inputs: []
+    plugin: ./not-wasm.txt
+sinks:
+  metrics: { type: console, inputs: [p] }
+  gen: { type: console, inputs: [p] }
+  out: { type: file }
+";
+    let errors = load_err(text);
+    let found: Vec<(usize, &str, &str)> = errors
+        .iter()
+        .map(|e| (e.line, e.key.as_str(), e.message.as_str()))
+        .collect();
+    let expected_prefixes = [
+        (1, "data_dirr", "unknown key `data_dirr`"),
+        (3, "sources.bench", "missing `type`"),
+        (
+            7,
+            "sources.gen.faults.spike_probability",
+            "must be between 0 and 1, got 2",
+        ),
+        (
+            8,
+            "sources.gen.batch.max_records",
+            "must be between 1 and 1000000, got 0",
+        ),
+        (9, "sources.bad.name", "invalid source name `bad.name`"),
+        (10, "sources.serial", "missing field `port`"),
+        (
+            14,
+            "processors.p.inputs[0]",
+            "`gen` is a source and has only one output",
+        ),
+        (14, "processors.p.inputs[1]", "`metrics` is a sink"),
+        (
+            16,
+            "processors.p.sha256",
+            "must be 64 hexadecimal characters",
+        ),
+        (18, "processors.q.inputs", "must list at least one"),
+        (
+            19,
+            "processors.q.plugin",
+            "must be `builtin:<name>` or a path to a `.wasm` component",
+        ),
+        (
+            22,
+            "sinks.gen",
+            "the name `gen` is already used by the source at line 5",
+        ),
+        (23, "sinks.out", "missing field `inputs`"),
+        (23, "sinks.out", "missing field `path`"),
+    ];
+    assert_eq!(found.len(), expected_prefixes.len(), "{}", render(&errors));
+    for ((line, key, message), (want_line, want_key, want_message)) in
+        found.iter().zip(expected_prefixes)
+    {
+        assert_eq!((*line, *key), (want_line, want_key), "{}", render(&errors));
+        assert!(
+            message.starts_with(want_message),
+            "{message:?} should start with {want_message:?}"
+        );
+    }
+}
+
+#[test]
+fn reports_syntax_errors_and_duplicate_keys() {
+    let errors = load_err("sources:\n  a: {type: stdin\nsinks: {}\n");
+    assert_eq!(errors.len(), 1, "{}", render(&errors));
+    assert!(
+        errors[0].message.starts_with("YAML syntax error"),
+        "{}",
+        errors[0]
+    );
+    assert!(errors[0].line >= 2);
+
+    let errors = load_err(
+        "sources:\n  a: {type: stdin}\n  a: {type: stdin}\nsinks:\n  c: {type: console, inputs: [a]}\n",
+    );
+    assert_eq!(
+        lines_and_keys(&errors),
+        [(3, "sources.a")],
+        "{}",
+        render(&errors)
+    );
+    assert!(errors[0].message.contains("first defined at line 2"));
+
+    let errors = load_err("- just\n- a list\n");
+    assert_eq!((errors[0].line, errors[0].column), (1, 1));
+}
+
+#[test]
+fn detects_processor_cycles() {
+    let text = "\
+sources:
+  s: { type: stdin }
+processors:
+  a: { inputs: [s, c], plugin: builtin:x }
+  b: { inputs: [a], plugin: builtin:x }
+  c: { inputs: [b.alerts], plugin: builtin:x }
+  d: { inputs: [d], plugin: builtin:x }
+  e: { inputs: [a], plugin: builtin:x }
+sinks:
+  out: { type: console, inputs: [e] }
+";
+    let errors = load_err(text);
+    let found: Vec<(usize, &str, &str)> = errors
+        .iter()
+        .map(|e| (e.line, e.key.as_str(), e.message.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (4, "processors.a.inputs[1]", "cycle: a -> b -> c -> a"),
+            (7, "processors.d.inputs[0]", "cycle: d -> d"),
+        ]
+    );
+}
+
+#[test]
+fn unconsumed_outputs_are_fine() {
+    load_ok(
+        "sources:\n  s: { type: stdin }\n  t: { type: stdin }\nprocessors:\n  p: { inputs: [s], plugin: builtin:x }\n",
+    );
+}
+
+#[test]
+fn check_plugins_reads_files_and_verifies_pins() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = dir.path().join("detector.wasm");
+    std::fs::write(&wasm, b"not really wasm").unwrap();
+    let config_file = dir.path().join("pipeline.yaml");
+    let good = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    let text = format!(
+        "sources:\n  s: {{ type: stdin }}\nprocessors:\n  \
+           local:\n    inputs: [s]\n    plugin: detector.wasm\n    sha256: {good}\n  \
+           gone:\n    inputs: [s]\n    plugin: missing.wasm\n  \
+           typo:\n    inputs: [s]\n    plugin: builtin:kv-parsr\n  \
+           builtin:\n    inputs: [s]\n    plugin: builtin:kv-parser\n    sha256: {sha}\n",
+        sha = "f".repeat(64),
+    );
+    std::fs::write(&config_file, text).unwrap();
+    let config = load(&config_file).unwrap();
+    assert_eq!(config.processors["local"].plugin, PluginRef::Path(wasm));
+
+    let kv_parser: &[u8] = b"kv";
+    let errors = check_plugins(&config, &[("kv-parser", kv_parser), ("threshold", b"t")]);
+    let found: Vec<(usize, &str)> = lines_and_keys(&errors);
+    assert_eq!(
+        found,
+        [
+            (7, "processors.local.sha256"),
+            (10, "processors.gone.plugin"),
+            (13, "processors.typo.plugin"),
+            (17, "processors.builtin.sha256"),
+        ],
+        "{}",
+        render(&errors)
+    );
+    assert!(
+        errors[0]
+            .message
+            .starts_with(&format!("sha256 mismatch: pinned {good}, file has "))
+    );
+    assert!(
+        errors[1].message.starts_with("cannot read plugin `"),
+        "{}",
+        errors[1].message
+    );
+    assert_eq!(
+        errors[2].message,
+        "unknown builtin plugin `kv-parsr`; builtins: kv-parser, threshold; did you mean `kv-parser`?"
+    );
+
+    // The right pin passes.
+    let pin = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b"not really wasm"));
+    let mut config = config;
+    config.processors.retain(|name, _| name == "local");
+    config.processors.get_mut("local").unwrap().sha256 = Some(pin.to_uppercase());
+    assert!(check_plugins(&config, &[]).is_empty());
+}
+
+#[test]
+fn unreadable_file_is_one_error_at_line_zero() {
+    let errors = load(Path::new("/nonexistent/foghorn.yaml")).unwrap_err();
+    assert_eq!(errors.len(), 1);
+    assert_eq!((errors[0].line, errors[0].column), (0, 0));
+    assert!(
+        errors[0]
+            .to_string()
+            .starts_with("/nonexistent/foghorn.yaml:0:0: cannot read")
+    );
+}

@@ -1,0 +1,203 @@
+//! Sinks: where batches leave the pipeline.
+//!
+//! Each sink is one file: [`prometheus`] (a `/metrics` endpoint with a gauge
+//! per numeric point field and alert metrics, next to the agent's own),
+//! [`report`] (the anomaly report, a JSON array written atomically), [`file`]
+//! (records, points and alerts as raw lines, NDJSON or CSV) and [`console`]
+//! (standard output, for people) and [`blackhole`] (counts and drops). The topology calls [`Sink::build`] for every
+//! sink before anything runs, so a taken port or an unwritable path fails
+//! start-up next to every other error; then it spawns [`Sink::run`], which
+//! consumes batches until every upstream component has dropped its sender,
+//! flushes and returns. The JSON shapes shared by the NDJSON file encoding and
+//! the console's JSON format live here.
+
+pub mod blackhole;
+pub mod console;
+pub mod file;
+pub mod prometheus;
+pub mod report;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::sync::mpsc::Receiver;
+
+use crate::config::SinkKind;
+use crate::event::{PointRef, Record, SharedBatch, Value, format_timestamp};
+
+/// What a sink is given by the topology.
+#[derive(Debug, Clone)]
+pub struct SinkContext {
+    /// The component name, for internal events.
+    pub name: Arc<str>,
+    /// The agent's data directory.
+    pub data_dir: PathBuf,
+}
+
+/// Why a sink could not start or could not finish.
+#[derive(thiserror::Error, Debug)]
+pub enum SinkError {
+    /// The listen address is taken or not allowed.
+    #[error("cannot listen on {addr}")]
+    Bind {
+        /// The configured address.
+        addr: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file or its directory could not be created, opened or read.
+    #[error("cannot open {}", path.display())]
+    Open {
+        /// The file or directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing, flushing or syncing a file failed.
+    #[error("cannot write {}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The metrics HTTP server stopped with an error.
+    #[error("the metrics server failed")]
+    Serve(#[source] std::io::Error),
+    /// The task or thread running the sink panicked.
+    #[error("the sink task failed")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// A built sink, ready to run.
+#[derive(Debug)]
+pub enum Sink {
+    /// `/metrics` and `/health` over HTTP.
+    Prometheus(prometheus::PrometheusSink),
+    /// The anomaly report.
+    Report(report::ReportSink),
+    /// Records, points and alerts in a file.
+    File(file::FileSink),
+    /// Standard output.
+    Console(console::ConsoleSink),
+    /// Nowhere: counts and drops.
+    Blackhole(blackhole::BlackholeSink),
+}
+
+impl Sink {
+    /// Build the sink. I/O happens here: the listener is bound, parent
+    /// directories are created, files are opened (and an existing report is
+    /// loaded), so errors are reported before the pipeline starts.
+    ///
+    /// # Errors
+    /// When the address cannot be bound or a path cannot be created, opened
+    /// or written.
+    pub async fn build(kind: &SinkKind, ctx: SinkContext) -> Result<Sink, SinkError> {
+        Ok(match kind {
+            SinkKind::Prometheus(config) => {
+                Sink::Prometheus(prometheus::PrometheusSink::build(config, ctx).await?)
+            }
+            SinkKind::Report(config) => Sink::Report(report::ReportSink::build(config, ctx).await?),
+            SinkKind::File(config) => Sink::File(file::FileSink::build(config, ctx).await?),
+            SinkKind::Console(config) => Sink::Console(console::ConsoleSink::build(config, ctx)),
+            SinkKind::Blackhole(_) => Sink::Blackhole(blackhole::BlackholeSink::build(ctx)),
+        })
+    }
+
+    /// One line for the startup banner, e.g.
+    /// `metrics  http://127.0.0.1:9598/metrics` or
+    /// `report   /abs/path/anomaly_report.json`.
+    pub fn describe(&self) -> String {
+        match self {
+            Sink::Prometheus(sink) => sink.describe(),
+            Sink::Report(sink) => sink.describe(),
+            Sink::File(sink) => sink.describe(),
+            Sink::Console(sink) => sink.describe(),
+            Sink::Blackhole(sink) => sink.describe(),
+        }
+    }
+
+    /// Consume batches until the channel closes (the pipeline is draining),
+    /// then flush everything and return.
+    ///
+    /// # Errors
+    /// When the final flush fails, or the sink's task or server fails. Write
+    /// failures on single batches are reported as internal events and the
+    /// sink carries on.
+    pub async fn run(self, input: Receiver<SharedBatch>) -> Result<(), SinkError> {
+        match self {
+            Sink::Prometheus(sink) => sink.run(input).await,
+            Sink::Report(sink) => sink.run(input).await,
+            Sink::File(sink) => sink.run(input).await,
+            Sink::Console(sink) => sink.run(input).await,
+            Sink::Blackhole(sink) => sink.run(input).await,
+        }
+    }
+}
+
+/// The banner line: a label column, then what the sink writes to.
+fn banner(label: &str, target: impl std::fmt::Display) -> String {
+    format!("{label:<9}{target}")
+}
+
+/// `path` made absolute against the working directory, for banners and so a
+/// later change of directory cannot move the output.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Create the parent directories of `path`.
+async fn create_parent(path: &Path) -> Result<(), SinkError> {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => tokio::fs::create_dir_all(parent)
+            .await
+            .map_err(|source| SinkError::Open {
+                path: parent.to_path_buf(),
+                source,
+            }),
+        _ => Ok(()),
+    }
+}
+
+/// A raw record as JSON: `{"timestamp", "component", "message"}`.
+fn record_json(component: &str, record: &Record<'_>) -> serde_json::Value {
+    serde_json::json!({
+        "timestamp": format_timestamp(record.timestamp),
+        "component": component,
+        "message": record.text(),
+    })
+}
+
+/// A point as JSON: `{"timestamp", "series", "tags": {..}, "fields": {..}}`.
+fn point_json(point: &PointRef<'_>) -> serde_json::Value {
+    let series = point.series();
+    let tags: serde_json::Map<_, _> = series
+        .tags
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str())))
+        .collect();
+    let fields: serde_json::Map<_, _> = point
+        .fields()
+        .map(|(name, value)| (name.to_owned(), value_json(value)))
+        .collect();
+    serde_json::json!({
+        "timestamp": format_timestamp(point.timestamp()),
+        "series": series.name,
+        "tags": tags,
+        "fields": fields,
+    })
+}
+
+/// A field value as JSON; a float that is not finite becomes `null`.
+fn value_json(value: Value<'_>) -> serde_json::Value {
+    match value {
+        Value::Float(v) => serde_json::Value::from(v),
+        Value::Int(v) => serde_json::Value::from(v),
+        Value::Bool(v) => serde_json::Value::from(v),
+        Value::Text(v) => serde_json::Value::from(v),
+    }
+}

@@ -1,0 +1,455 @@
+//! The report sink: the anomaly report, a JSON array of alerts.
+//!
+//! Every alert received becomes one [`Alert::to_json`](crate::event::Alert::to_json)
+//! object. The array is kept sorted by (timestamp, type, series, state), ties
+//! broken by the whole object, so alerts arriving from concurrent processors
+//! in any order give the same file. The file is replaced atomically (a temp
+//! file in the same directory, written, synced, renamed over the report) every
+//! `interval` when something changed, and at shutdown, so a reader never sees a
+//! half-written report. On build an existing report is loaded and continued,
+//! so a restart does not lose it; one that is not a JSON array of objects is
+//! moved aside to `<path>.corrupt-<unix seconds>` with a warning.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc::Receiver;
+
+use super::{SinkContext, SinkError, absolute, banner, create_parent};
+use crate::config::ReportConfig;
+use crate::event::SharedBatch;
+use crate::internal::events::{ComponentError, EventsReceived};
+
+/// Collects alerts and writes the report.
+#[derive(Debug)]
+pub struct ReportSink {
+    name: Arc<str>,
+    path: PathBuf,
+    interval: Duration,
+    entries: Vec<Entry>,
+}
+
+/// One alert of the report: its sort key and its JSON text.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Entry {
+    timestamp: String,
+    kind: String,
+    series: String,
+    state: String,
+    json: String,
+}
+
+impl Entry {
+    /// `None` when `value` is not an object.
+    fn new(value: &serde_json::Value) -> Option<Self> {
+        let object = value.as_object()?;
+        let text = |key: &str| {
+            object
+                .get(key)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        Some(Self {
+            // RFC 3339 UTC with a fixed number of digits sorts as text.
+            timestamp: text("timestamp"),
+            kind: text("type"),
+            series: text("series"),
+            state: text("state"),
+            json: value.to_string(),
+        })
+    }
+}
+
+impl ReportSink {
+    /// Create the parent directories, load an existing report (or move an
+    /// unreadable one aside), and write the report once, which proves the
+    /// directory is writable.
+    ///
+    /// # Errors
+    /// When the directory cannot be created, the existing report cannot be
+    /// read or moved aside, or the report cannot be written.
+    pub async fn build(config: &ReportConfig, ctx: SinkContext) -> Result<Self, SinkError> {
+        let path = absolute(&config.path);
+        create_parent(&path).await?;
+        let entries = load(&path).await?;
+        let mut sink = Self {
+            name: ctx.name,
+            path,
+            interval: config.interval,
+            entries,
+        };
+        sink.write().await?;
+        Ok(sink)
+    }
+
+    /// `report   /abs/path/anomaly_report.json`.
+    pub fn describe(&self) -> String {
+        banner("report", self.path.display())
+    }
+
+    /// Collect alerts until `input` closes, writing the report every
+    /// `interval` when it changed; write it a last time before returning.
+    ///
+    /// # Errors
+    /// When the final write fails. A failed periodic write is reported and
+    /// retried at the next interval.
+    pub async fn run(mut self, mut input: Receiver<SharedBatch>) -> Result<(), SinkError> {
+        let start = tokio::time::Instant::now() + self.interval;
+        let mut ticker =
+            tokio::time::interval_at(start, self.interval.max(Duration::from_millis(1)));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut changed = false;
+        loop {
+            tokio::select! {
+                batch = input.recv() => {
+                    let Some(batch) = batch else { break };
+                    EventsReceived { component: &self.name, count: batch.len(), bytes: 0 }.emit();
+                    for alert in &batch.alerts {
+                        if let Some(entry) = Entry::new(&alert.to_json()) {
+                            self.entries.push(entry);
+                            changed = true;
+                        }
+                    }
+                }
+                _ = ticker.tick(), if changed => match self.write().await {
+                    Ok(()) => changed = false,
+                    Err(error) => {
+                        ComponentError { component: &self.name, reason: "write_failed", error: &error }.emit();
+                    }
+                },
+            }
+        }
+        if changed {
+            self.write().await?;
+        }
+        Ok(())
+    }
+
+    /// Sort the entries and replace the report with them.
+    async fn write(&mut self) -> Result<(), SinkError> {
+        // Entries arrive mostly in order; the stable sort is near linear then.
+        self.entries.sort();
+        let contents = render(&self.entries);
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || write_atomically(&path, contents.as_bytes()))
+            .await?
+            .map_err(|source| SinkError::Write {
+                path: self.path.clone(),
+                source,
+            })
+    }
+}
+
+/// The report text: one object per line, so a diff shows the alerts that
+/// changed.
+fn render(entries: &[Entry]) -> String {
+    if entries.is_empty() {
+        return "[]\n".to_owned();
+    }
+    let mut out =
+        String::with_capacity(entries.iter().map(|e| e.json.len() + 4).sum::<usize>() + 4);
+    out.push_str("[\n");
+    for (i, entry) in entries.iter().enumerate() {
+        out.push_str("  ");
+        out.push_str(&entry.json);
+        out.push_str(if i + 1 < entries.len() { ",\n" } else { "\n" });
+    }
+    out.push_str("]\n");
+    out
+}
+
+/// The entries of an existing report; none when there is no report yet or it
+/// was unreadable and moved aside.
+async fn load(path: &Path) -> Result<Vec<Entry>, SinkError> {
+    let bytes = match tokio::fs::read(path).await {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(SinkError::Open {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let parsed = serde_json::from_slice::<Vec<serde_json::Value>>(&bytes)
+        .map_err(|error| error.to_string())
+        .and_then(|values| {
+            values
+                .iter()
+                .map(|value| {
+                    Entry::new(value).ok_or_else(|| "an element is not an object".to_owned())
+                })
+                .collect::<Result<Vec<_>, _>>()
+        });
+    match parsed {
+        Ok(entries) => Ok(entries),
+        Err(reason) => {
+            let seconds = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs();
+            let mut aside = path.as_os_str().to_owned();
+            aside.push(format!(".corrupt-{seconds}"));
+            let aside = PathBuf::from(aside);
+            tokio::fs::rename(path, &aside)
+                .await
+                .map_err(|source| SinkError::Open {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+            tracing::warn!(
+                report = %path.display(),
+                moved_to = %aside.display(),
+                "the existing report is not a JSON array of alerts ({reason}); starting a new one"
+            );
+            Ok(Vec::new())
+        }
+    }
+}
+
+/// Replace `path` with `contents` so that readers see the old file or the new
+/// one, never a part: write a temp file next to it, sync it, rename it over.
+fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut temp_name = std::ffi::OsString::from(".");
+    temp_name.push(path.file_name().unwrap_or_default());
+    temp_name.push(format!(".{}.tmp", std::process::id()));
+    let temp = dir.join(temp_name);
+    let result = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)?;
+        // Make the rename itself durable; not every platform can sync a directory.
+        if let Ok(dir) = std::fs::File::open(dir) {
+            let _ = dir.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::sync::mpsc;
+
+    use super::*;
+    use crate::event::{Alert, AlertState, Batch, Series, Severity};
+
+    fn alert(seconds: i64, kind: &str, series: &str, state: AlertState) -> Alert {
+        Alert {
+            timestamp: seconds * 1_000_000_000,
+            kind: kind.into(),
+            severity: Severity::Warning,
+            state,
+            series: Series::new(series),
+            value: None,
+            score: None,
+            description: format!("{kind} on {series}"),
+            component: "detect".into(),
+            plugin: "builtin:threshold".into(),
+        }
+    }
+
+    fn alerts(alerts: Vec<Alert>) -> SharedBatch {
+        Arc::new(Batch {
+            component: "detect".into(),
+            alerts,
+            ..Batch::default()
+        })
+    }
+
+    async fn build(path: &Path, interval: Duration) -> ReportSink {
+        let config = ReportConfig {
+            path: path.to_path_buf(),
+            interval,
+        };
+        let ctx = SinkContext {
+            name: "report-test".into(),
+            data_dir: path.to_path_buf(),
+        };
+        ReportSink::build(&config, ctx).await.unwrap()
+    }
+
+    async fn run(sink: ReportSink, batches: Vec<SharedBatch>) {
+        let (tx, rx) = mpsc::channel(16);
+        for batch in batches {
+            tx.send(batch).await.unwrap();
+        }
+        drop(tx);
+        sink.run(rx).await.unwrap();
+    }
+
+    fn read(path: &Path) -> Vec<serde_json::Value> {
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    }
+
+    fn summary(report: &[serde_json::Value]) -> Vec<String> {
+        report
+            .iter()
+            .map(|a| {
+                format!(
+                    "{} {} {} {}",
+                    a["timestamp"], a["type"], a["series"], a["state"]
+                )
+            })
+            .map(|s| s.replace('"', ""))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn alerts_are_sorted_whatever_the_arrival_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("reports/nested/anomaly_report.json");
+        let sink = build(&path, Duration::from_secs(3600)).await;
+        assert_eq!(
+            read(&path),
+            Vec::<serde_json::Value>::new(),
+            "written empty at build"
+        );
+        assert!(sink.describe().starts_with("report   /"));
+        // Two processors whose batches interleave.
+        let batches = vec![
+            alerts(vec![alert(3, "zscore", "a", AlertState::Firing)]),
+            alerts(vec![
+                alert(2, "threshold", "b", AlertState::Resolved),
+                alert(2, "threshold", "b", AlertState::Firing),
+            ]),
+            alerts(vec![alert(2, "rate_of_change", "b", AlertState::Firing)]),
+            alerts(vec![alert(1, "threshold", "z", AlertState::Firing)]),
+            alerts(vec![alert(2, "threshold", "a", AlertState::Firing)]),
+        ];
+        run(sink, batches).await;
+        assert_eq!(
+            summary(&read(&path)),
+            [
+                "1970-01-01T00:00:01.000Z threshold z firing",
+                "1970-01-01T00:00:02.000Z rate_of_change b firing",
+                "1970-01-01T00:00:02.000Z threshold a firing",
+                "1970-01-01T00:00:02.000Z threshold b firing",
+                "1970-01-01T00:00:02.000Z threshold b resolved",
+                "1970-01-01T00:00:03.000Z zscore a firing",
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn writes_periodically_and_atomically() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("anomaly_report.json");
+        let sink = build(&path, Duration::from_millis(20)).await;
+        let (tx, rx) = mpsc::channel(16);
+        let running = tokio::spawn(sink.run(rx));
+        tx.send(alerts(vec![alert(1, "threshold", "a", AlertState::Firing)]))
+            .await
+            .unwrap();
+        let mut written = Vec::new();
+        for _ in 0..200 {
+            written = read(&path);
+            if !written.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(written.len(), 1, "written before shutdown");
+        assert_eq!(written[0]["description"], "threshold on a");
+        drop(tx);
+        running.await.unwrap().unwrap();
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            names,
+            ["anomaly_report.json"],
+            "no temp file is left behind"
+        );
+    }
+
+    #[test]
+    fn readers_never_see_a_partial_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("anomaly_report.json");
+        let versions = [vec![b'a'; 4 << 20], vec![b'b'; 4 << 20]];
+        write_atomically(&path, &versions[0]).unwrap();
+        std::thread::scope(|scope| {
+            let writer = scope.spawn(|| {
+                for i in 0..8 {
+                    write_atomically(&path, &versions[i % 2]).unwrap();
+                }
+            });
+            while !writer.is_finished() {
+                let seen = std::fs::read(&path).unwrap();
+                assert!(
+                    seen == versions[0] || seen == versions[1],
+                    "read {} bytes",
+                    seen.len()
+                );
+            }
+        });
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["anomaly_report.json"]);
+    }
+
+    #[tokio::test]
+    async fn a_restart_continues_the_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("anomaly_report.json");
+        let first = build(&path, Duration::from_secs(3600)).await;
+        run(
+            first,
+            vec![alerts(vec![alert(5, "threshold", "a", AlertState::Firing)])],
+        )
+        .await;
+        let second = build(&path, Duration::from_secs(3600)).await;
+        assert_eq!(read(&path).len(), 1, "building again keeps the report");
+        run(
+            second,
+            vec![alerts(vec![alert(4, "zscore", "a", AlertState::Firing)])],
+        )
+        .await;
+        assert_eq!(
+            summary(&read(&path)),
+            [
+                "1970-01-01T00:00:04.000Z zscore a firing",
+                "1970-01-01T00:00:05.000Z threshold a firing"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_report_is_moved_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("anomaly_report.json");
+        std::fs::write(&path, "{\"not\": \"an array\"").unwrap();
+        let sink = build(&path, Duration::from_secs(3600)).await;
+        run(
+            sink,
+            vec![alerts(vec![alert(1, "threshold", "a", AlertState::Firing)])],
+        )
+        .await;
+        assert_eq!(read(&path).len(), 1);
+        let aside: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().contains("anomaly_report.json.corrupt-"))
+            .collect();
+        assert_eq!(aside.len(), 1);
+        assert_eq!(
+            std::fs::read_to_string(&aside[0]).unwrap(),
+            "{\"not\": \"an array\""
+        );
+    }
+}

@@ -1,0 +1,59 @@
+//! The release agent binary as a separate process.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// `$FOGHORN_BIN`, or `foghorn` next to this benchmark binary.
+pub fn binary() -> anyhow::Result<PathBuf> {
+    if let Some(bin) = std::env::var_os("FOGHORN_BIN") {
+        return Ok(PathBuf::from(bin));
+    }
+    let exe = std::env::current_exe()?;
+    let bin = exe.with_file_name("foghorn");
+    anyhow::ensure!(bin.exists(), "{} is missing: `cargo build --release -p foghorn` first", bin.display());
+    Ok(bin)
+}
+
+/// A spawned agent whose stderr lines arrive on a channel.
+pub struct Spawned {
+    pub child: Child,
+    pub stderr: mpsc::Receiver<String>,
+}
+
+/// Start `foghorn run -c <config>` with `env`.
+pub fn spawn(config: &std::path::Path, env: &[(&str, &str)]) -> anyhow::Result<Spawned> {
+    let mut cmd = Command::new(binary()?);
+    cmd.args(["run", "-c"]).arg(config).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+    cmd.env("FOGHORN_LOG", "warn");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn()?;
+    let stderr = child.stderr.take().expect("piped");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    Ok(Spawned { child, stderr: rx })
+}
+
+impl Spawned {
+    /// Wait for a stderr line containing `needle`, returning it.
+    pub fn wait_line(&self, needle: &str, timeout: Duration) -> anyhow::Result<String> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = self.stderr.recv_timeout(left).map_err(|_| anyhow::anyhow!("no line containing {needle:?}"))?;
+            if line.contains(needle) {
+                return Ok(line);
+            }
+        }
+    }
+}

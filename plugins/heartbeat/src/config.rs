@@ -1,0 +1,108 @@
+//! The heartbeat plugin's configuration and its defaults.
+
+use std::time::Duration;
+
+use foghorn_plugin::Severity;
+use serde::Deserialize;
+
+use crate::duration;
+use crate::template::Template;
+
+/// `config:` of a heartbeat processor.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// How long a series may go without a point before it is lost: `"4s"`,
+    /// `"500ms"`, `"2m"`, or a number of milliseconds. Required.
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub timeout: Duration,
+    /// Severity of the firing alert. Default `critical`.
+    #[serde(default = "defaults::severity")]
+    pub severity: Severity,
+    /// The alert kind (`type` in reports). Default `heartbeat_lost`.
+    #[serde(default = "defaults::kind")]
+    pub kind: String,
+    /// Description of the firing alert. Placeholders: `{series}` `{timeout}`
+    /// `{silence}` (how long the series has been silent). Default
+    /// `no data from {series} for {timeout}`.
+    #[serde(default = "defaults::description")]
+    pub description: String,
+    /// Description of the resolved alert, same placeholders (`{silence}` is
+    /// then the whole gap). Default `data from {series} resumed after {silence}`.
+    #[serde(default = "defaults::resolved_description")]
+    pub resolved_description: String,
+}
+
+/// Every default, in one place.
+mod defaults {
+    use foghorn_plugin::Severity;
+
+    pub(super) fn severity() -> Severity {
+        Severity::Critical
+    }
+    pub(super) fn kind() -> String {
+        "heartbeat_lost".to_owned()
+    }
+    pub(super) fn description() -> String {
+        "no data from {series} for {timeout}".to_owned()
+    }
+    pub(super) fn resolved_description() -> String {
+        "data from {series} resumed after {silence}".to_owned()
+    }
+}
+
+/// What a description can refer to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Placeholder {
+    Series,
+    Timeout,
+    Silence,
+}
+
+const PLACEHOLDERS: &[(&str, Placeholder)] = &[
+    ("series", Placeholder::Series),
+    ("timeout", Placeholder::Timeout),
+    ("silence", Placeholder::Silence),
+];
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    /// Nanoseconds.
+    pub timeout: i64,
+    pub severity: Severity,
+    pub kind: String,
+    pub description: Template<Placeholder>,
+    pub resolved_description: Template<Placeholder>,
+}
+
+impl Config {
+    /// Validate, reporting every mistake at once.
+    pub(crate) fn compile(self) -> Result<Settings, String> {
+        let mut errors = Vec::new();
+        let timeout = i64::try_from(self.timeout.as_nanos()).unwrap_or(i64::MAX);
+        if timeout == 0 {
+            errors.push("heartbeat: `timeout` must be above 0".to_owned());
+        }
+        if self.kind.is_empty() {
+            errors.push("heartbeat: `kind` is empty".to_owned());
+        }
+        let mut template = |key: &str, text: &str| {
+            Template::parse(text, PLACEHOLDERS)
+                .map_err(|e| errors.push(format!("heartbeat: `{key}`: {e}")))
+                .ok()
+        };
+        let description = template("description", &self.description);
+        let resolved_description = template("resolved_description", &self.resolved_description);
+        match (description, resolved_description) {
+            (Some(description), Some(resolved_description)) if errors.is_empty() => Ok(Settings {
+                timeout,
+                severity: self.severity,
+                kind: self.kind,
+                description,
+                resolved_description,
+            }),
+            _ => Err(errors.join("; ")),
+        }
+    }
+}

@@ -1,0 +1,181 @@
+use super::*;
+
+const SECOND: i64 = 1_000_000_000;
+const MS: i64 = 1_000_000;
+
+fn detector(config: &str) -> Heartbeat {
+    Heartbeat::new(serde_json::from_str(config).expect("valid JSON config")).expect("valid config")
+}
+
+fn config_error(config: &str) -> String {
+    match serde_json::from_str::<Config>(config) {
+        Ok(config) => Heartbeat::new(config).expect_err("config must be rejected"),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn bench() -> Series {
+    Series::new("bench_device").with_tag("device", "bench-1")
+}
+
+/// (state, severity, timestamp, series, description) of each alert.
+type Summary = (AlertState, Severity, i64, String, String);
+
+fn summarize(out: &Output) -> Vec<Summary> {
+    assert_eq!(out.point_count(), 0, "a detector emits no points");
+    out.alerts()
+        .iter()
+        .map(|a| {
+            assert_eq!(a.kind, "heartbeat_lost");
+            (
+                a.state,
+                a.severity,
+                a.timestamp,
+                a.series.to_string(),
+                a.description.clone(),
+            )
+        })
+        .collect()
+}
+
+fn points(detector: &mut Heartbeat, points: &[(i64, &Series)]) -> Vec<Summary> {
+    let mut builder = PointsBuilder::new();
+    for &(ts, series) in points {
+        let _ = builder.point(ts, series).field("x", 1.0);
+    }
+    let mut out = Output::default();
+    detector.process(
+        &Batch {
+            points: builder.finish(),
+            ..Batch::default()
+        },
+        &mut out,
+    );
+    summarize(&out)
+}
+
+fn tick(detector: &mut Heartbeat, now: i64) -> Vec<Summary> {
+    let mut out = Output::default();
+    detector.tick(now, &mut out);
+    summarize(&out)
+}
+
+#[test]
+fn a_silent_series_fires_once_and_resolves_when_data_resumes() {
+    let dev = bench();
+    let mut d = detector(r#"{ "timeout": "4s" }"#);
+    assert!(points(&mut d, &[(10 * SECOND, &dev), (11 * SECOND, &dev)]).is_empty());
+    assert!(
+        tick(&mut d, 15 * SECOND).is_empty(),
+        "exactly the timeout is not yet lost"
+    );
+    assert_eq!(
+        tick(&mut d, 15 * SECOND + 200 * MS),
+        vec![(
+            AlertState::Firing,
+            Severity::Critical,
+            15 * SECOND + 200 * MS,
+            "bench_device{device=bench-1}".to_owned(),
+            "no data from bench_device{device=bench-1} for 4s".to_owned()
+        )]
+    );
+    assert!(
+        tick(&mut d, 16 * SECOND).is_empty(),
+        "lost already: nothing repeats"
+    );
+    assert_eq!(
+        points(
+            &mut d,
+            &[
+                (17 * SECOND + 240 * MS, &dev),
+                (17 * SECOND + 400 * MS, &dev)
+            ]
+        ),
+        vec![(
+            AlertState::Resolved,
+            Severity::Info,
+            17 * SECOND + 240 * MS,
+            "bench_device{device=bench-1}".to_owned(),
+            "data from bench_device{device=bench-1} resumed after 6.2s".to_owned()
+        )]
+    );
+    assert!(
+        tick(&mut d, 21 * SECOND).is_empty(),
+        "the newest point counts: 17.4 s"
+    );
+    assert_eq!(
+        tick(&mut d, 21 * SECOND + 500 * MS).len(),
+        1,
+        "and it can be lost again"
+    );
+}
+
+#[test]
+fn series_are_tracked_separately_and_only_once_seen() {
+    let (a, b) = (Series::new("a"), Series::new("b"));
+    let mut d = detector(
+        r#"{ "timeout": 1000, "severity": "warning", "description": "{series} quiet {silence} (> {timeout})" }"#,
+    );
+    assert!(
+        tick(&mut d, 100 * SECOND).is_empty(),
+        "nothing seen, nothing lost"
+    );
+    let _ = points(&mut d, &[(0, &a), (SECOND, &b)]);
+    let fired = tick(&mut d, SECOND + 800 * MS);
+    assert_eq!(
+        fired,
+        vec![(
+            AlertState::Firing,
+            Severity::Warning,
+            SECOND + 800 * MS,
+            "a".to_owned(),
+            "a quiet 1.8s (> 1s)".to_owned()
+        )]
+    );
+    assert_eq!(tick(&mut d, 3 * SECOND)[0].3, "b");
+}
+
+#[test]
+fn snapshot_and_restore_keep_what_was_seen_and_what_is_lost() {
+    let (lost, alive) = (Series::new("lost"), Series::new("alive"));
+    let mut before = detector(r#"{ "timeout": "4s" }"#);
+    let _ = points(&mut before, &[(0, &lost), (5 * SECOND, &alive)]);
+    assert_eq!(tick(&mut before, 5 * SECOND).len(), 1);
+    let saved = before.snapshot();
+
+    let mut after = detector(r#"{ "timeout": "4s" }"#);
+    after.restore(&saved).unwrap();
+    assert_eq!(after.snapshot(), saved);
+    let fired = tick(&mut after, 10 * SECOND);
+    assert_eq!(fired.len(), 1, "only `alive` is newly lost: {fired:?}");
+    assert_eq!(fired[0].3, "alive");
+    let resolved = points(&mut after, &[(11 * SECOND, &lost)]);
+    assert_eq!(resolved.len(), 1);
+    assert_eq!(resolved[0].4, "data from lost resumed after 11s");
+
+    assert!(
+        after
+            .restore(b"[{")
+            .unwrap_err()
+            .contains("unreadable snapshot")
+    );
+}
+
+#[test]
+fn config_errors_are_clear() {
+    assert!(config_error("{}").contains("missing field `timeout`"));
+    assert!(config_error(r#"{ "timeout": "4 sec" }"#).contains(r#"invalid duration "4 sec""#));
+    assert_eq!(
+        config_error(r#"{ "timeout": "0s" }"#),
+        "heartbeat: `timeout` must be above 0"
+    );
+    let err = config_error(r#"{ "timeout": "4s", "description": "{series} {value}" }"#);
+    assert!(
+        err.starts_with("heartbeat: `description`: unknown placeholder {value}"),
+        "{err}"
+    );
+    assert!(
+        config_error(r#"{ "timeout": "4s", "interval": "1s" }"#)
+            .contains("unknown field `interval`")
+    );
+}

@@ -1,0 +1,352 @@
+use foghorn_plugin::ItemError;
+
+use super::*;
+
+const BENCH: &str = r#"{
+    "measurement": "bench_device",
+    "tags": { "device": "bench-1" },
+    "fields": { "T": "temperature", "V": "voltage", "S": "status" },
+    "types": { "temperature": "float", "voltage": "float", "status": "string" },
+    "unknown_keys": "reject"
+}"#;
+
+fn parser(config: &str) -> KvParser {
+    KvParser::new(serde_json::from_str(config).expect("valid JSON config")).expect("valid config")
+}
+
+fn config_error(config: &str) -> String {
+    match serde_json::from_str::<Config>(config) {
+        Ok(config) => KvParser::new(config).expect_err("config must be rejected"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Parse `lines` (record `i` received at `100 + i`): the points, as
+/// (timestamp, fields), and the rejections, as (record index, reason).
+fn run(parser: &mut KvParser, lines: &[&[u8]]) -> (Points, Vec<(u32, String)>) {
+    let mut records = Records::default();
+    for (ts, line) in (100..).zip(lines) {
+        records.push(ts, line);
+    }
+    let mut out = Output::default();
+    parser.process(
+        &Batch {
+            records,
+            ..Batch::default()
+        },
+        &mut out,
+    );
+    let errors = out
+        .errors()
+        .iter()
+        .map(|e| match e {
+            ItemError::Record { index, reason } => (*index, reason.clone()),
+            ItemError::Point { .. } => panic!("no points were given"),
+        })
+        .collect();
+    (out.into_points(), errors)
+}
+
+fn rows(points: &Points) -> Vec<(i64, Vec<(String, String)>)> {
+    points
+        .iter()
+        .map(|p| {
+            let fields = p
+                .fields()
+                .map(|(k, v)| (k.to_owned(), format!("{v:?}")))
+                .collect();
+            (p.timestamp(), fields)
+        })
+        .collect()
+}
+
+fn row(ts: i64, fields: &[(&str, &str)]) -> (i64, Vec<(String, String)>) {
+    (
+        ts,
+        fields
+            .iter()
+            .map(|&(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+    )
+}
+
+/// One line with the default config except `config`; the point's fields or
+/// the rejection reason.
+fn one(config: &str, line: &str) -> Result<Vec<(String, String)>, String> {
+    let (points, errors) = run(&mut parser(config), &[line.as_bytes()]);
+    match errors.into_iter().next() {
+        Some((_, reason)) => Err(reason),
+        None => Ok(rows(&points).remove(0).1),
+    }
+}
+
+#[test]
+fn parses_the_bench_device_line() {
+    let (points, errors) = run(&mut parser(BENCH), &[b"T:85.5,V:5.0,S:WARNING_TEMP\r\n"]);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(
+        rows(&points),
+        [row(
+            100,
+            &[
+                ("temperature", "Float(85.5)"),
+                ("voltage", "Float(5.0)"),
+                ("status", "Text(\"WARNING_TEMP\")")
+            ]
+        )]
+    );
+    let point = points.get(0).unwrap();
+    assert_eq!(
+        point.series(),
+        &Series::new("bench_device").with_tag("device", "bench-1")
+    );
+}
+
+#[test]
+fn rejects_the_example_malformed_lines_with_specific_reasons() {
+    let lines: [&[u8]; 7] = [
+        b"T:24.8,V:5.01,S:OK",
+        b"T:abc,V:5.0,S:OK",
+        b"HELLO",
+        b"T:25.0;V:5.0",
+        b"V:5.0,S:OK",
+        b"T:25.0,V:5.0,S:OK,X:1",
+        b"T:26.3,V:5.01,S:OK",
+    ];
+    let (points, errors) = run(&mut parser(BENCH), &lines);
+    assert_eq!(
+        errors,
+        [
+            (1, r#"field temperature: "abc" is not a float"#.to_owned()),
+            (2, r#"pair 1 "HELLO" has no ":""#.to_owned()),
+            (
+                3,
+                r#"field temperature: "25.0;V:5.0" is not a float"#.to_owned()
+            ),
+            (4, "missing required field temperature".to_owned()),
+            (5, r#"unknown key "X""#.to_owned()),
+        ]
+    );
+    let timestamps: Vec<i64> = points.iter().map(|p| p.timestamp()).collect();
+    assert_eq!(
+        timestamps,
+        [100, 106],
+        "only the good lines, each with its own receive time"
+    );
+}
+
+#[test]
+fn every_kind_of_malformed_line_says_what_is_wrong() {
+    let cases: [(&[u8], &str); 9] = [
+        (b"", "empty line"),
+        (b" \t\r", "empty line"),
+        (b"T:1,HELLO", r#"pair 2 "HELLO" has no ":""#),
+        (b"T:1,,V:2", "pair 2 is empty"),
+        (b"T:1,V:2,", "pair 3 is empty"),
+        (b"T:1,:2", r#"pair 2 ":2" has an empty key"#),
+        (b"T:1,V:2,T:3", r#"duplicate key "T""#),
+        (b"T:1,\xff:2", "invalid UTF-8"),
+        (b"T:1,V:2,S:", "missing required field status"),
+    ];
+    let config = r#"{ "fields": { "T": "temperature", "V": "voltage" }, "required": ["temperature", "status"] }"#;
+    for (line, reason) in cases {
+        let (points, errors) = run(&mut parser(config), &[line]);
+        assert_eq!(points.len(), 0);
+        assert_eq!(
+            errors,
+            [(0, reason.to_owned())],
+            "line {:?}",
+            String::from_utf8_lossy(line)
+        );
+    }
+    let long = format!("T:1,{}", "x".repeat(500));
+    let reason = one("{}", &long).unwrap_err();
+    assert!(
+        reason.len() < 100 && reason.contains('…'),
+        "offending text is cut: {reason}"
+    );
+}
+
+#[test]
+fn defaults_keep_keys_and_read_numbers_as_floats() {
+    let (points, errors) = run(
+        &mut parser("{}"),
+        &[b" a:1 , b: x y ,c:-2.5e3,d:inf,e:12:30:00 "],
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(points.get(0).unwrap().series(), &Series::new("kv"));
+    assert_eq!(
+        rows(&points),
+        [row(
+            100,
+            &[
+                ("a", "Float(1.0)"),
+                ("b", "Text(\"x y\")"),
+                ("c", "Float(-2500.0)"),
+                ("d", "Text(\"inf\")"),
+                ("e", "Text(\"12:30:00\")"),
+            ]
+        )]
+    );
+    assert_eq!(one("{}", "a:1,a:2").unwrap_err(), r#"duplicate key "a""#);
+}
+
+#[test]
+fn types_apply_to_field_names_after_renaming() {
+    let config = r#"{ "fields": { "n": "count", "b": "ok", "s": "code" }, "types": { "count": "int", "ok": "bool", "code": "string" } }"#;
+    assert_eq!(
+        one(config, "n:42,b:TRUE,s:007").unwrap(),
+        [
+            ("count", "Int(42)"),
+            ("ok", "Bool(true)"),
+            ("code", "Text(\"007\")")
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    );
+    assert_eq!(
+        one(config, "n:4.2,b:1,s:x").unwrap_err(),
+        r#"field count: "4.2" is not an int"#
+    );
+    assert_eq!(
+        one(config, "n:4,b:yes,s:x").unwrap_err(),
+        r#"field ok: "yes" is not a bool"#
+    );
+    let kept = r#"{ "fields": { "T": "temperature" }, "types": { "X": "int" }, "required": [] }"#;
+    assert_eq!(
+        one(kept, "T:1,X:2").unwrap()[1],
+        ("X".to_owned(), "Int(2)".to_owned())
+    );
+}
+
+#[test]
+fn unknown_keys_are_kept_rejected_or_dropped() {
+    let with = |mode: &str| {
+        format!(r#"{{ "fields": {{ "T": "temperature" }}, "unknown_keys": "{mode}" }}"#)
+    };
+    assert_eq!(one(&with("keep"), "T:1,X:2").unwrap().len(), 2);
+    assert_eq!(
+        one(&with("reject"), "T:1,X:2").unwrap_err(),
+        r#"unknown key "X""#
+    );
+    assert_eq!(
+        one(&with("drop"), "T:1,X:2,Y:3").unwrap(),
+        [("temperature".to_owned(), "Float(1.0)".to_owned())]
+    );
+    assert_eq!(
+        one(&with("keep"), "T:1,temperature:2").unwrap_err(),
+        r#"key "temperature" clashes with field temperature, which key "T" is renamed to"#
+    );
+    assert_eq!(one(&with("drop"), "T:1,temperature:2").unwrap().len(), 1);
+    let nothing_required =
+        r#"{ "fields": { "T": "temperature" }, "unknown_keys": "drop", "required": [] }"#;
+    assert!(
+        one(nothing_required, "X:1")
+            .unwrap_err()
+            .starts_with("no fields")
+    );
+}
+
+#[test]
+fn trim_false_keeps_every_byte() {
+    let config = r#"{ "trim": false, "types": { "t": "float" } }"#;
+    assert_eq!(
+        one(config, "t:1\r").unwrap_err(),
+        r#"field t: "1\r" is not a float"#
+    );
+    assert_eq!(
+        one(config, " k :v").unwrap(),
+        [(" k ".to_owned(), "Text(\"v\")".to_owned())]
+    );
+}
+
+#[test]
+fn separators_may_be_strings() {
+    let config = r#"{ "pair_separator": "; ", "kv_separator": "=", "trim": false }"#;
+    assert_eq!(one(config, "a=1; b=x=y").unwrap().len(), 2);
+    assert_eq!(
+        one(config, "a=1; b").unwrap_err(),
+        r#"pair 2 "b" has no "=""#
+    );
+}
+
+#[test]
+fn input_points_pass_through_unchanged() {
+    let mut builder = PointsBuilder::new();
+    let _ = builder
+        .point(7, &Series::new("upstream").with_tag("a", "b"))
+        .field("x", 1.5)
+        .field("s", "t");
+    let upstream = builder.finish();
+    let mut records = Records::default();
+    records.push(8, b"k:2");
+    let mut out = Output::default();
+    parser("{}").process(
+        &Batch {
+            records,
+            points: upstream.clone(),
+        },
+        &mut out,
+    );
+    let points = out.into_points();
+    assert_eq!(points.len(), 2);
+    let mut first = PointsBuilder::new();
+    first.push(points.get(0).unwrap());
+    assert_eq!(first.finish(), upstream);
+}
+
+#[test]
+fn config_errors_are_clear_and_all_reported() {
+    assert_eq!(
+        config_error(r#"{ "pair_separator": "", "kv_separator": ":", "measurement": "" }"#),
+        "kv-parser: `pair_separator` is empty; kv-parser: `measurement` is empty"
+    );
+    assert!(config_error(r#"{ "pair_separator": ":" }"#).contains("both \":\""));
+    assert!(
+        config_error(r#"{ "fields": { "T": "temperature" }, "types": { "T": "float" } }"#)
+            .contains(
+                "T is a key of `fields`: `types` and `required` use the field name, temperature"
+            )
+    );
+    assert!(
+        config_error(r#"{ "fields": { "T": "temperature" }, "unknown_keys": "reject", "required": ["voltage"] }"#)
+            .contains("voltage is not a field of `fields`")
+    );
+    assert!(
+        config_error(r#"{ "fields": { "T": "temperature", "t": "temperature" } }"#)
+            .contains(r#"keys "T" and "t" are both renamed to temperature"#)
+    );
+    assert!(config_error(r#"{ "types": { "t": "double" } }"#).contains("unknown variant `double`"));
+    assert!(config_error(r#"{ "separator": "," }"#).contains("unknown field `separator`"));
+}
+
+/// `cargo test --release -p kv-parser -- --ignored --nocapture`
+#[test]
+#[ignore = "a benchmark; run in release mode"]
+#[allow(clippy::cast_precision_loss)]
+fn throughput() {
+    let mut records = Records::default();
+    for i in 0..1024 {
+        records.push(
+            i,
+            format!("T:{}.5,V:5.0{},S:WARNING_TEMP\r", 20 + i % 60, i % 10).as_bytes(),
+        );
+    }
+    let batch = Batch {
+        records,
+        ..Batch::default()
+    };
+    let mut p = parser(BENCH);
+    let start = std::time::Instant::now();
+    let batches = 1000;
+    for _ in 0..batches {
+        let mut out = Output::default();
+        p.process(&batch, &mut out);
+        assert_eq!(out.point_count(), 1024);
+        std::hint::black_box(out.into_points());
+    }
+    let rate = (batches * 1024) as f64 / start.elapsed().as_secs_f64();
+    println!("kv-parser: {:.2} M lines/s", rate / 1e6);
+    if !cfg!(debug_assertions) {
+        assert!(rate > 1e6, "{rate} lines/s");
+    }
+}

@@ -1,0 +1,196 @@
+//! The threshold plugin's configuration, its defaults, and the rules compiled
+//! from it.
+
+use foghorn_plugin::Severity;
+use serde::Deserialize;
+
+use crate::template::Template;
+
+/// `config:` of a threshold processor.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The limits to check, each on one field; at least one.
+    pub rules: Vec<RuleConfig>,
+}
+
+/// One limit on one field.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleConfig {
+    /// The field to check, e.g. `temperature`. Points without it (or whose
+    /// value is text or not finite) are skipped.
+    pub field: String,
+    /// Values below this are a violation. At least one of `min`/`max`.
+    #[serde(default)]
+    pub min: Option<f64>,
+    /// Values above this are a violation. At least one of `min`/`max`.
+    #[serde(default)]
+    pub max: Option<f64>,
+    /// Severity of the firing alert. Default `warning`.
+    #[serde(default = "defaults::severity")]
+    pub severity: Severity,
+    /// The alert kind (`type` in reports). Default `threshold`.
+    #[serde(default = "defaults::kind")]
+    pub kind: String,
+    /// Description of the firing alert. Placeholders: `{field}` `{value}`
+    /// `{min}` `{max}` `{series}`. Default `{field} {value} above max {max}`
+    /// or `{field} {value} below min {min}`, by the side violated.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Description of the resolved alert, same placeholders. Default
+    /// `{field} {value} back within limits`.
+    #[serde(default = "defaults::resolved_description")]
+    pub resolved_description: String,
+}
+
+/// Every default, in one place.
+mod defaults {
+    use foghorn_plugin::Severity;
+
+    pub(super) fn severity() -> Severity {
+        Severity::Warning
+    }
+    pub(super) fn kind() -> String {
+        "threshold".to_owned()
+    }
+    pub(super) const ABOVE_DESCRIPTION: &str = "{field} {value} above max {max}";
+    pub(super) const BELOW_DESCRIPTION: &str = "{field} {value} below min {min}";
+    pub(super) fn resolved_description() -> String {
+        "{field} {value} back within limits".to_owned()
+    }
+}
+
+/// What a description can refer to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Placeholder {
+    Field,
+    Value,
+    Min,
+    Max,
+    Series,
+}
+
+const PLACEHOLDERS: &[(&str, Placeholder)] = &[
+    ("field", Placeholder::Field),
+    ("value", Placeholder::Value),
+    ("min", Placeholder::Min),
+    ("max", Placeholder::Max),
+    ("series", Placeholder::Series),
+];
+
+/// A validated rule.
+#[derive(Debug, Clone)]
+pub(crate) struct Rule {
+    pub field: String,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub severity: Severity,
+    pub kind: String,
+    pub above: Template<Placeholder>,
+    pub below: Template<Placeholder>,
+    pub resolved: Template<Placeholder>,
+}
+
+impl Config {
+    /// Validate every rule, reporting every mistake at once.
+    pub(crate) fn compile(self) -> Result<Vec<Rule>, String> {
+        if self.rules.is_empty() {
+            return Err("threshold: `rules` is empty; give at least one rule".to_owned());
+        }
+        let mut rules = Vec::new();
+        let mut errors = Vec::new();
+        for (i, rule) in self.rules.into_iter().enumerate() {
+            let name = format!("threshold rule {} ({})", i + 1, rule.field);
+            match rule.compile() {
+                Ok(rule) => rules.push(rule),
+                Err(problems) => {
+                    errors.extend(problems.into_iter().map(|p| format!("{name}: {p}")))
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(rules)
+        } else {
+            Err(errors.join("; "))
+        }
+    }
+}
+
+/// A template that is never rendered.
+fn unused() -> Template<Placeholder> {
+    Template::parse("", PLACEHOLDERS).expect("an empty template is valid")
+}
+
+impl RuleConfig {
+    fn compile(self) -> Result<Rule, Vec<String>> {
+        let mut errors = Vec::new();
+        if self.field.is_empty() {
+            errors.push("`field` is empty".to_owned());
+        }
+        if self.kind.is_empty() {
+            errors.push("`kind` is empty".to_owned());
+        }
+        match (self.min, self.max) {
+            (None, None) => errors.push("give `min`, `max` or both".to_owned()),
+            (Some(min), Some(max)) if min > max => {
+                errors.push(format!("min {min} is above max {max}"));
+            }
+            _ => {}
+        }
+        let mut template = |key: &str, text: &str| match Template::parse(text, PLACEHOLDERS) {
+            Ok(template) => {
+                for (placeholder, bound, name) in [
+                    (Placeholder::Min, self.min, "min"),
+                    (Placeholder::Max, self.max, "max"),
+                ] {
+                    if bound.is_none() && template.uses(placeholder) {
+                        errors.push(format!(
+                            "`{key}` uses {{{name}}} but the rule has no {name}"
+                        ));
+                    }
+                }
+                template
+            }
+            Err(e) => {
+                errors.push(format!("`{key}`: {e}"));
+                unused()
+            }
+        };
+        // A custom description serves both sides; a side without a bound is
+        // never violated, so its template is never rendered.
+        let above_text = self
+            .description
+            .as_deref()
+            .unwrap_or(defaults::ABOVE_DESCRIPTION);
+        let below_text = self
+            .description
+            .as_deref()
+            .unwrap_or(defaults::BELOW_DESCRIPTION);
+        let above = if self.max.is_some() {
+            template("description", above_text)
+        } else {
+            unused()
+        };
+        let below = if self.min.is_some() {
+            template("description", below_text)
+        } else {
+            unused()
+        };
+        let resolved = template("resolved_description", &self.resolved_description);
+        if !errors.is_empty() {
+            errors.dedup();
+            return Err(errors);
+        }
+        Ok(Rule {
+            field: self.field,
+            min: self.min,
+            max: self.max,
+            severity: self.severity,
+            kind: self.kind,
+            above,
+            below,
+            resolved,
+        })
+    }
+}

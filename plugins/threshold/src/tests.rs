@@ -1,0 +1,303 @@
+use foghorn_plugin::AlertState;
+
+use super::*;
+
+fn detector(config: &str) -> Threshold {
+    Threshold::new(serde_json::from_str(config).expect("valid JSON config")).expect("valid config")
+}
+
+fn config_error(config: &str) -> String {
+    match serde_json::from_str::<Config>(config) {
+        Ok(config) => Threshold::new(config).expect_err("config must be rejected"),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn batch(points: &[(i64, &Series, &str, f64)]) -> Batch {
+    let mut builder = PointsBuilder::new();
+    for &(ts, series, field, value) in points {
+        let _ = builder.point(ts, series).field(field, value);
+    }
+    Batch {
+        points: builder.finish(),
+        ..Batch::default()
+    }
+}
+
+/// (state, severity, timestamp, value, description) of each alert.
+fn alerts(
+    detector: &mut Threshold,
+    points: &[(i64, &Series, &str, f64)],
+) -> Vec<(AlertState, Severity, i64, f64, String)> {
+    let mut out = Output::default();
+    detector.process(&batch(points), &mut out);
+    assert_eq!(out.point_count(), 0, "a detector emits no points");
+    out.alerts()
+        .iter()
+        .map(|a| {
+            (
+                a.state,
+                a.severity,
+                a.timestamp,
+                a.value.unwrap(),
+                a.description.clone(),
+            )
+        })
+        .collect()
+}
+
+const TEMPERATURE_MAX_80: &str =
+    r#"{ "rules": [{ "field": "temperature", "max": 80, "severity": "critical" }] }"#;
+
+#[test]
+fn fires_once_on_entering_violation_and_resolves_on_leaving_it() {
+    let dev = Series::new("dev");
+    let mut d = detector(TEMPERATURE_MAX_80);
+    let got = alerts(
+        &mut d,
+        &[
+            (1, &dev, "temperature", 25.3),
+            (2, &dev, "temperature", 80.0),
+            (3, &dev, "temperature", 95.5),
+            (4, &dev, "temperature", 99.0),
+            (5, &dev, "temperature", 26.0),
+            (6, &dev, "temperature", 27.0),
+        ],
+    );
+    assert_eq!(
+        got,
+        vec![
+            (
+                AlertState::Firing,
+                Severity::Critical,
+                3,
+                95.5,
+                "temperature 95.5 above max 80".into()
+            ),
+            (
+                AlertState::Resolved,
+                Severity::Info,
+                5,
+                26.0,
+                "temperature 26 back within limits".into()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn state_carries_over_between_batches_and_resolved_keeps_the_kind() {
+    let dev = Series::new("dev");
+    let mut d = detector(r#"{ "rules": [{ "field": "t", "max": 1, "kind": "too_hot" }] }"#);
+    let mut out = Output::default();
+    d.process(&batch(&[(1, &dev, "t", 2.0)]), &mut out);
+    d.process(&batch(&[(2, &dev, "t", 3.0)]), &mut out);
+    d.process(&batch(&[(3, &dev, "t", 0.0)]), &mut out);
+    let kinds: Vec<_> = out
+        .alerts()
+        .iter()
+        .map(|a| (a.kind.as_str(), a.state, a.severity))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("too_hot", AlertState::Firing, Severity::Warning),
+            ("too_hot", AlertState::Resolved, Severity::Info)
+        ]
+    );
+}
+
+#[test]
+fn jumping_from_one_side_to_the_other_fires_the_new_side() {
+    let dev = Series::new("dev");
+    let mut d = detector(r#"{ "rules": [{ "field": "voltage", "min": 4.5, "max": 5.5 }] }"#);
+    let got = alerts(
+        &mut d,
+        &[
+            (1, &dev, "voltage", 4.0),
+            (2, &dev, "voltage", 6.1),
+            (3, &dev, "voltage", 4.5),
+        ],
+    );
+    let descriptions: Vec<_> = got.iter().map(|a| (a.0, a.4.as_str())).collect();
+    assert_eq!(
+        descriptions,
+        [
+            (AlertState::Firing, "voltage 4 below min 4.5"),
+            (AlertState::Firing, "voltage 6.1 above max 5.5"),
+            (AlertState::Resolved, "voltage 4.5 back within limits"),
+        ]
+    );
+}
+
+#[test]
+fn series_and_rules_are_tracked_separately() {
+    let (a, b) = (
+        Series::new("dev").with_tag("id", "a"),
+        Series::new("dev").with_tag("id", "b"),
+    );
+    let mut d = detector(
+        r#"{ "rules": [
+            { "field": "t", "max": 10, "description": "{series} {field}={value} > {max}" },
+            { "field": "v", "min": 1 } ] }"#,
+    );
+    let got = alerts(
+        &mut d,
+        &[
+            (1, &a, "t", 11.0),
+            (2, &b, "t", 5.0),
+            (3, &b, "t", 12.0),
+            (4, &a, "v", 0.5),
+            (5, &a, "t", 13.0),
+        ],
+    );
+    let descriptions: Vec<_> = got.iter().map(|a| a.4.as_str()).collect();
+    assert_eq!(
+        descriptions,
+        [
+            "dev{id=a} t=11 > 10",
+            "dev{id=b} t=12 > 10",
+            "v 0.5 below min 1"
+        ]
+    );
+}
+
+#[test]
+fn points_without_a_numeric_value_leave_the_state_alone() {
+    let dev = Series::new("dev");
+    let mut d = detector(TEMPERATURE_MAX_80);
+    let mut builder = PointsBuilder::new();
+    let _ = builder.point(1, &dev).field("temperature", 90.0);
+    let _ = builder.point(2, &dev).field("voltage", 5.0);
+    let _ = builder.point(3, &dev).field("temperature", "n/a");
+    let _ = builder.point(4, &dev).field("temperature", f64::NAN);
+    let mut out = Output::default();
+    d.process(
+        &Batch {
+            points: builder.finish(),
+            ..Batch::default()
+        },
+        &mut out,
+    );
+    assert_eq!(out.alerts().len(), 1, "{:?}", out.alerts());
+}
+
+#[test]
+fn the_example_pipeline_descriptions_render() {
+    let dev = Series::new("bench_device");
+    let mut d = detector(
+        r#"{ "rules": [
+            { "field": "temperature", "max": 80, "severity": "critical", "description": "temperature {value} °C above {max} °C" },
+            { "field": "voltage", "min": 4.5, "max": 5.5, "severity": "critical", "description": "voltage {value} V outside {min}–{max} V" } ] }"#,
+    );
+    let got = alerts(
+        &mut d,
+        &[
+            (1, &dev, "temperature", 95.5),
+            (2, &dev, "voltage", 6.1),
+            (3, &dev, "voltage", 5.02),
+        ],
+    );
+    let descriptions: Vec<_> = got.iter().map(|a| a.4.as_str()).collect();
+    assert_eq!(
+        descriptions,
+        [
+            "temperature 95.5 °C above 80 °C",
+            "voltage 6.1 V outside 4.5–5.5 V",
+            "voltage 5.02 back within limits"
+        ]
+    );
+}
+
+#[test]
+fn snapshot_and_restore_continue_the_violation() {
+    let dev = Series::new("dev").with_tag("port", "ttyUSB0");
+    let mut before = detector(TEMPERATURE_MAX_80);
+    assert_eq!(
+        alerts(&mut before, &[(1, &dev, "temperature", 90.0)]).len(),
+        1
+    );
+    let saved = before.snapshot();
+
+    let mut after = detector(TEMPERATURE_MAX_80);
+    after.restore(&saved).unwrap();
+    assert_eq!(
+        after.snapshot(),
+        saved,
+        "restore keeps everything the snapshot had"
+    );
+    let got = alerts(
+        &mut after,
+        &[
+            (2, &dev, "temperature", 91.0),
+            (3, &dev, "temperature", 20.0),
+        ],
+    );
+    assert_eq!(
+        got.len(),
+        1,
+        "still firing after restore, so only the resolve: {got:?}"
+    );
+    assert_eq!(got[0].0, AlertState::Resolved);
+
+    // Without the snapshot the same points would fire anew.
+    let mut fresh = detector(TEMPERATURE_MAX_80);
+    assert_eq!(
+        alerts(&mut fresh, &[(2, &dev, "temperature", 91.0)]).len(),
+        1
+    );
+}
+
+#[test]
+fn restore_drops_state_of_rules_that_changed() {
+    let dev = Series::new("dev");
+    let mut before = detector(TEMPERATURE_MAX_80);
+    let _ = alerts(&mut before, &[(1, &dev, "temperature", 90.0)]);
+    let mut after = detector(r#"{ "rules": [{ "field": "voltage", "max": 80 }] }"#);
+    after.restore(&before.snapshot()).unwrap();
+    assert_eq!(alerts(&mut after, &[(2, &dev, "voltage", 90.0)]).len(), 1);
+    assert!(
+        after
+            .restore(b"not json")
+            .unwrap_err()
+            .contains("unreadable snapshot")
+    );
+}
+
+#[test]
+fn config_errors_name_the_rule_and_the_problem() {
+    assert_eq!(
+        config_error(
+            r#"{ "rules": [{ "field": "t", "max": 1 }, { "field": "voltage", "min": 5.5, "max": 4.5 }] }"#
+        ),
+        "threshold rule 2 (voltage): min 5.5 is above max 4.5"
+    );
+    assert_eq!(
+        config_error(r#"{ "rules": [{ "field": "t" }] }"#),
+        "threshold rule 1 (t): give `min`, `max` or both"
+    );
+    assert!(config_error(r#"{ "rules": [] }"#).contains("`rules` is empty"));
+
+    let both = config_error(
+        r#"{ "rules": [{ "field": "a", "max": 1, "description": "{vaule}" }, { "field": "b", "max": 1, "resolved_description": "{min}" }] }"#,
+    );
+    assert!(
+        both.contains("threshold rule 1 (a): `description`: unknown placeholder {vaule}"),
+        "{both}"
+    );
+    assert!(
+        both.contains(
+            "threshold rule 2 (b): `resolved_description` uses {min} but the rule has no min"
+        ),
+        "{both}"
+    );
+
+    assert!(
+        config_error(r#"{ "rules": [{ "field": "t", "max": 1, "limit": 2 }] }"#)
+            .contains("unknown field `limit`")
+    );
+    assert!(
+        config_error(r#"{ "rules": [{ "field": "t", "max": 1, "severity": "fatal" }] }"#)
+            .contains("unknown variant")
+    );
+}

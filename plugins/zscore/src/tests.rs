@@ -1,0 +1,260 @@
+use foghorn_plugin::AlertState;
+
+use super::*;
+
+fn detector(config: &str) -> Zscore {
+    Zscore::new(serde_json::from_str(config).expect("valid JSON config")).expect("valid config")
+}
+
+fn config_error(config: &str) -> String {
+    match serde_json::from_str::<Config>(config) {
+        Ok(config) => Zscore::new(config).expect_err("config must be rejected"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Run one batch of `field` readings of `series`, one point each, at
+/// timestamps 0, 1, ...; returns the output.
+fn run(detector: &mut Zscore, series: &Series, field: &str, values: &[f64]) -> Output {
+    let mut builder = PointsBuilder::new();
+    for (ts, &value) in (0..).zip(values) {
+        let _ = builder.point(ts, series).field(field, value);
+    }
+    let mut out = Output::default();
+    detector.process(
+        &Batch {
+            points: builder.finish(),
+            ..Batch::default()
+        },
+        &mut out,
+    );
+    out
+}
+
+/// (timestamp, value, score, description) of each alert.
+fn alerts(out: &Output) -> Vec<(i64, f64, f64, String)> {
+    out.alerts()
+        .iter()
+        .map(|a| {
+            assert_eq!((a.state, a.kind.as_str()), (AlertState::Firing, "zscore"));
+            (
+                a.timestamp,
+                a.value.unwrap(),
+                a.score.unwrap(),
+                a.description.clone(),
+            )
+        })
+        .collect()
+}
+
+/// 10, 12, 10, 12, ...: mean 11, std 1.
+fn alternating(n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|i| if i % 2 == 0 { 10.0 } else { 12.0 })
+        .collect()
+}
+
+#[test]
+fn an_outlier_is_scored_against_the_window_before_it_joins() {
+    let dev = Series::new("dev");
+    let mut d = detector(r#"{ "fields": ["t"], "window": 10, "min_samples": 10 }"#);
+    let mut values = alternating(10);
+    values.extend([20.0, 13.0]);
+    let out = run(&mut d, &dev, "t", &values);
+    assert_eq!(
+        alerts(&out),
+        vec![(10, 20.0, 9.0, "t 20 is 9 sigma from mean 11".to_owned())]
+    );
+}
+
+#[test]
+fn nothing_is_scored_before_min_samples() {
+    let dev = Series::new("dev");
+    let mut d = detector(r#"{ "window": 10, "min_samples": 5 }"#);
+    // 100 would be 44 sigma from the 4 values before it, but 4 are too few.
+    let out = run(&mut d, &dev, "t", &[10.0, 12.0, 10.0, 12.0, 100.0]);
+    assert!(out.alerts().is_empty(), "{:?}", out.alerts());
+    let out = run(&mut d, &dev, "t", &[1000.0]);
+    assert_eq!(out.alerts().len(), 1, "5 values now: scored");
+}
+
+#[test]
+fn a_flat_window_scores_equal_values_zero_and_others_infinite() {
+    let dev = Series::new("dev");
+    let mut d = detector(r#"{ "window": 5, "min_samples": 5, "emit_scores": true }"#);
+    let out = run(&mut d, &dev, "t", &[0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.2]);
+    let got = alerts(&out);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!((got[0].1, got[0].2), (0.2, f64::INFINITY));
+    assert_eq!(got[0].3, "t 0.2 is inf sigma from mean 0.1");
+    let scores: Vec<_> = out
+        .into_points()
+        .iter()
+        .filter_map(|p| p.number("t_zscore"))
+        .collect();
+    assert_eq!(scores, [0.0, f64::INFINITY]);
+}
+
+#[test]
+fn every_numeric_field_is_scored_when_none_are_listed() {
+    let dev = Series::new("dev");
+    let mut d = detector(r#"{ "window": 4, "min_samples": 4, "threshold": 2.0 }"#);
+    let mut builder = PointsBuilder::new();
+    for i in 0..4_i32 {
+        let even = i % 2 == 0;
+        let _ = builder
+            .point(i64::from(i), &dev)
+            .field("f", if even { 1.0 } else { 3.0 })
+            .field("n", if even { 10_i64 } else { 20 })
+            .field("ok", even)
+            .field("s", "text");
+    }
+    let _ = builder
+        .point(4, &dev)
+        .field("f", 9.0)
+        .field("n", 100_i64)
+        .field("ok", true);
+    let mut out = Output::default();
+    d.process(
+        &Batch {
+            points: builder.finish(),
+            ..Batch::default()
+        },
+        &mut out,
+    );
+    let fields: Vec<_> = out
+        .alerts()
+        .iter()
+        .map(|a| (a.description.clone(), a.value))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("f 9 is 7 sigma from mean 2".to_owned(), Some(9.0)),
+            ("n 100 is 17 sigma from mean 15".to_owned(), Some(100.0)),
+        ]
+    );
+}
+
+#[test]
+fn series_have_their_own_windows() {
+    let (a, b) = (Series::new("a"), Series::new("b"));
+    let mut d = detector(
+        r#"{ "window": 4, "min_samples": 4, "description": "{series}: {score} ({mean} ± {std})" }"#,
+    );
+    let _ = run(&mut d, &a, "t", &alternating(4));
+    let out = run(&mut d, &b, "t", &[100.0, 101.0, 100.0, 101.0, 20.0]);
+    assert_eq!(alerts(&out)[0].3, "b: -161 (100.5 ± 0.5)");
+    assert!(run(&mut d, &a, "t", &[11.5]).alerts().is_empty());
+}
+
+#[test]
+fn emit_scores_yields_one_point_per_input_point() {
+    let dev = Series::new("dev").with_tag("id", "1");
+    let mut d =
+        detector(r#"{ "fields": ["t"], "window": 4, "min_samples": 4, "emit_scores": true }"#);
+    let mut values = alternating(4);
+    values.extend([14.0, 12.0]);
+    let points = run(&mut d, &dev, "t", &values).into_points();
+    assert_eq!(points.len(), 6);
+    assert!(points.iter().all(|p| p.series() == &dev));
+    let scores: Vec<_> = points
+        .iter()
+        .map(|p| (p.timestamp(), p.number("t_zscore")))
+        .collect();
+    assert_eq!(
+        scores,
+        [
+            (0, None),
+            (1, None),
+            (2, None),
+            (3, None),
+            (4, Some(3.0)),
+            (5, Some(0.0))
+        ]
+    );
+
+    let mut quiet = detector(r#"{ "fields": ["t"], "window": 4, "min_samples": 4 }"#);
+    assert_eq!(
+        run(&mut quiet, &dev, "t", &values).point_count(),
+        0,
+        "alerts only by default"
+    );
+}
+
+#[test]
+fn a_restored_window_scores_at_once() {
+    let dev = Series::new("bench_device").with_tag("device", "bench-1");
+    let config =
+        r#"{ "fields": ["temperature"], "window": 50, "min_samples": 40, "threshold": 4.0 }"#;
+    let warmup: Vec<f64> = (0..45).map(|i| 20.0 + f64::from(i % 5) * 0.1).collect();
+    let mut before = detector(config);
+    assert!(
+        run(&mut before, &dev, "temperature", &warmup)
+            .alerts()
+            .is_empty()
+    );
+    let saved = before.snapshot();
+
+    let mut after = detector(config);
+    after.restore(&saved).unwrap();
+    assert_eq!(after.snapshot(), saved, "restore keeps every window");
+    let out = run(&mut after, &dev, "temperature", &[95.0]);
+    assert_eq!(
+        alerts(&out).len(),
+        1,
+        "the outlier fires without waiting for min_samples"
+    );
+
+    let mut fresh = detector(config);
+    assert!(
+        run(&mut fresh, &dev, "temperature", &[95.0])
+            .alerts()
+            .is_empty()
+    );
+}
+
+#[test]
+fn restore_follows_config_changes_and_rejects_garbage() {
+    let dev = Series::new("dev");
+    let mut before = detector(r#"{ "window": 10, "min_samples": 2 }"#);
+    let _ = run(&mut before, &dev, "t", &alternating(10));
+    let _ = run(&mut before, &dev, "v", &alternating(10));
+    let mut after = detector(r#"{ "fields": ["t"], "window": 3, "min_samples": 2 }"#);
+    after.restore(&before.snapshot()).unwrap();
+    let saved: serde_json::Value = serde_json::from_slice(&after.snapshot()).unwrap();
+    assert_eq!(
+        saved["windows"].as_array().unwrap().len(),
+        1,
+        "only the listed field: {saved}"
+    );
+    assert_eq!(
+        saved["windows"][0]["values"],
+        serde_json::json!([12.0, 10.0, 12.0])
+    );
+    assert!(
+        after
+            .restore(b"{\"windows\": 3}")
+            .unwrap_err()
+            .contains("unreadable snapshot")
+    );
+}
+
+#[test]
+fn config_errors_are_clear_and_all_reported() {
+    let err = config_error(r#"{ "window": 1, "threshold": 0, "fields": ["t", "t"] }"#);
+    assert_eq!(
+        err,
+        "zscore: window 1 must be at least 2; zscore: min_samples 10 must be from 2 to window (1); \
+         zscore: threshold 0 must be a number above 0; zscore: fields[1]: t is listed twice"
+    );
+    assert!(
+        config_error(r#"{ "description": "{field} {zscore}" }"#)
+            .contains("unknown placeholder {zscore}")
+    );
+    assert!(config_error(r#"{ "sigma": 3 }"#).contains("unknown field `sigma`"));
+    assert!(
+        Zscore::new(Config::default()).is_ok(),
+        "the defaults are valid"
+    );
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Install what the tests need, build once, run the whole suite.
+#
+#   bash scripts/test.sh
+#
+# Installs (when missing): the pinned Rust toolchain with the wasm32-wasip2
+# target (rust-toolchain.toml), cargo-nextest, socat and python3. Then builds
+# the workspace (agent, bundled plugins, fixtures, tests) once and runs every
+# test with nextest, plus the doctests. In CI (CI=true) a peer that cannot be
+# installed is a failure, never a skip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n==> %s\n' "$*"; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+log "Rust toolchain and wasm32-wasip2 target (from rust-toolchain.toml)"
+rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install
+if ! rustup target list --installed | grep -qx wasm32-wasip2; then
+    rustup target add wasm32-wasip2
+fi
+
+missing=()
+command -v socat >/dev/null 2>&1 || missing+=(socat)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+if [ ${#missing[@]} -gt 0 ]; then
+    log "Installing test peers: ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
+for tool in socat python3; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "error: $tool is required by the tests and could not be installed" >&2; exit 1; }
+done
+
+if ! cargo nextest --version >/dev/null 2>&1; then
+    log "Installing cargo-nextest"
+    cargo install cargo-nextest --locked
+fi
+
+log "Building the workspace once (agent, plugins, fixtures, tests)"
+cargo build --workspace --bins --locked
+cargo nextest run --workspace --locked --no-run
+
+log "Running the tests"
+cargo nextest run --workspace --locked --no-fail-fast --failure-output final
+log "Running the doctests"
+cargo test --workspace --locked --doc

@@ -1,0 +1,12 @@
+//! foghorn's integration tests: the agent runs as a real process, against
+//! real peers (socat pseudo-terminals, HTTP scrapes), with real files.
+//!
+//! One test binary (ripgrep's layout); one module per area.
+
+mod config_errors;
+mod metrics;
+mod plugin_faults;
+mod serial_bench;
+mod serial_reconnect;
+mod shutdown;
+mod snapshot_restore;
