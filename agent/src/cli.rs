@@ -183,7 +183,7 @@ fn run(path: Option<&Path>) -> anyhow::Result<ExitCode> {
         let state = Arc::new(StateStore::open(&config.data_dir)?);
         let cache_dir = std::env::var_os("FOGHORN_CACHE_DIR")
             .map_or_else(|| config.data_dir.join("cache"), PathBuf::from);
-        let engine = PluginEngine::new(Some(&cache_dir))?;
+        let engine = PluginEngine::new(Some(&std::path::absolute(&cache_dir)?))?;
         let mut pipeline = match crate::topology::build(&config, &engine, state).await {
             Ok(pipeline) => pipeline,
             Err(errors) => {
