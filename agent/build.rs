@@ -28,7 +28,12 @@ fn main() {
     let mut table = String::from("/// Plugins embedded in the binary: (name, component bytes).\n");
     table.push_str("pub static BUILTIN_PLUGINS: &[(&str, &[u8])] = &[\n");
     for ((name, _), path) in BUNDLED.iter().zip(&built) {
-        writeln!(table, "    ({name:?}, include_bytes!({:?})),", path.display().to_string()).unwrap();
+        writeln!(
+            table,
+            "    ({name:?}, include_bytes!({:?})),",
+            path.display().to_string()
+        )
+        .unwrap();
     }
     table.push_str("];\n");
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("builtin_plugins.rs");

@@ -61,20 +61,38 @@ fn every_mistake_is_reported_with_its_line_and_key() {
     let file = path.to_str().unwrap();
 
     for args in [vec!["validate", "-c", file], vec!["run", "-c", file]] {
-        let output = Command::new(binary()).args(&args).current_dir(dir.path()).output().unwrap();
+        let output = Command::new(binary())
+            .args(&args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
         assert_eq!(output.status.code(), Some(1), "{args:?} must exit 1");
         let stderr = String::from_utf8_lossy(&output.stderr);
         let got = errors_of(&stderr, file);
-        let expected: Vec<(usize, String)> = EXPECTED.iter().map(|(l, k)| (*l, (*k).to_owned())).collect();
+        let expected: Vec<(usize, String)> = EXPECTED
+            .iter()
+            .map(|(l, k)| (*l, (*k).to_owned()))
+            .collect();
         assert_eq!(got, expected, "{args:?} printed:\n{stderr}");
-        assert!(stderr.contains("did you mean `bench`") || stderr.contains("`bench`"), "suggests the close name:\n{stderr}");
+        assert!(
+            stderr.contains("did you mean `bench`") || stderr.contains("`bench`"),
+            "suggests the close name:\n{stderr}"
+        );
     }
 }
 
 #[test]
 fn a_valid_pipeline_validates() {
-    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/serial-bench/pipeline.yaml");
-    let output = Command::new(binary()).args(["validate", "-c", example.to_str().unwrap()]).output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/serial-bench/pipeline.yaml");
+    let output = Command::new(binary())
+        .args(["validate", "-c", example.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(String::from_utf8_lossy(&output.stdout).contains("valid"));
 }

@@ -9,7 +9,11 @@ use foghorn_tests::{http, wait};
 fn metrics_endpoint_exports_series_alerts_and_agent_counters() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("input.log");
-    std::fs::write(&input, "T:42.5,V:5.0,S:OK\nT:43.0,V:5.1,S:OK\nnot a reading\nT:91.0,V:5.2,S:WARNING_TEMP\n").unwrap();
+    std::fs::write(
+        &input,
+        "T:42.5,V:5.0,S:OK\nT:43.0,V:5.1,S:OK\nnot a reading\nT:91.0,V:5.2,S:WARNING_TEMP\n",
+    )
+    .unwrap();
     let config = dir.path().join("pipeline.yaml");
     std::fs::write(
         &config,
@@ -48,25 +52,58 @@ sinks:
     let agent = Agent::start(dir.path(), &config, &[]);
     let addr = agent.metrics_addr();
 
-    let exposition = wait::until("all four lines to be counted", Duration::from_secs(60), || {
-        let (_, body) = http::get(addr, "/metrics")?;
-        (http::sample(&body, "foghorn_component_received_events_total", &[("component", "bench")]) == Some(4.0)
-            && http::sample(&body, "foghorn_alerts_total", &[("type", "threshold")]).is_some())
-        .then_some(body)
-    });
+    let exposition = wait::until(
+        "all four lines to be counted",
+        Duration::from_secs(60),
+        || {
+            let (_, body) = http::get(addr, "/metrics")?;
+            (http::sample(
+                &body,
+                "foghorn_component_received_events_total",
+                &[("component", "bench")],
+            ) == Some(4.0)
+                && http::sample(&body, "foghorn_alerts_total", &[("type", "threshold")]).is_some())
+            .then_some(body)
+        },
+    );
     let value = |name: &str, labels: &[(&str, &str)]| http::sample(&exposition, name, labels);
-    assert_eq!(value("bench_device_temperature", &[("device", "bench-1")]), Some(91.0));
-    assert_eq!(value("bench_device_voltage", &[("device", "bench-1")]), Some(5.2));
-    assert_eq!(value("foghorn_component_received_events_total", &[("component", "parse")]), Some(4.0));
     assert_eq!(
-        value("foghorn_component_errors_total", &[("component", "parse"), ("reason", "plugin_rejected")]),
+        value("bench_device_temperature", &[("device", "bench-1")]),
+        Some(91.0)
+    );
+    assert_eq!(
+        value("bench_device_voltage", &[("device", "bench-1")]),
+        Some(5.2)
+    );
+    assert_eq!(
+        value(
+            "foghorn_component_received_events_total",
+            &[("component", "parse")]
+        ),
+        Some(4.0)
+    );
+    assert_eq!(
+        value(
+            "foghorn_component_errors_total",
+            &[("component", "parse"), ("reason", "plugin_rejected")]
+        ),
         Some(1.0)
     );
     assert_eq!(
-        value("foghorn_alerts_total", &[("type", "threshold"), ("severity", "critical"), ("state", "firing")]),
+        value(
+            "foghorn_alerts_total",
+            &[
+                ("type", "threshold"),
+                ("severity", "critical"),
+                ("state", "firing")
+            ]
+        ),
         Some(1.0)
     );
-    assert!(exposition.contains("foghorn_plugin_call_duration_seconds") || exposition.contains("foghorn_component_batch_duration_seconds_bucket"));
+    assert!(
+        exposition.contains("foghorn_plugin_call_duration_seconds")
+            || exposition.contains("foghorn_component_batch_duration_seconds_bucket")
+    );
 
     let (status, body) = http::get(addr, "/health").expect("/health answers");
     assert_eq!(status, 200);

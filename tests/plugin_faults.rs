@@ -10,7 +10,11 @@ use foghorn_tests::{http, wait};
 use sha2::{Digest, Sha256};
 
 fn append(path: &std::path::Path, line: &str) {
-    let mut file = std::fs::OpenOptions::new().append(true).create(true).open(path).unwrap();
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .unwrap();
     writeln!(file, "{line}").unwrap();
 }
 
@@ -62,36 +66,70 @@ sinks:
 
     let failures = |kind: &str| {
         let (_, body) = http::get(addr, "/metrics")?;
-        http::sample(&body, "foghorn_plugin_failures_total", &[("component", "chaos"), ("kind", kind)])
+        http::sample(
+            &body,
+            "foghorn_plugin_failures_total",
+            &[("component", "chaos"), ("kind", kind)],
+        )
     };
-    let mut expected_points = 0;
-    for (good, bad, kind) in [("first", "TRAP", "trap"), ("second", "SPIN", "timeout"), ("third", "OOM", "memory")] {
+    let cases = [
+        ("first", "TRAP", "trap"),
+        ("second", "SPIN", "timeout"),
+        ("third", "OOM", "memory"),
+    ];
+    for (expected_points, (good, bad, kind)) in (1..).zip(cases) {
         append(&input, good);
-        expected_points += 1;
-        wait::until(&format!("point for {good:?}"), Duration::from_secs(60), || {
-            (wait::read(&points).lines().count() == expected_points).then_some(())
-        });
+        wait::until(
+            &format!("point for {good:?}"),
+            Duration::from_secs(60),
+            || (wait::read(&points).lines().count() == expected_points).then_some(()),
+        );
         append(&input, bad);
-        wait::until(&format!("a {kind} failure to be counted"), Duration::from_secs(60), || {
-            (failures(kind) == Some(1.0)).then_some(())
-        });
+        wait::until(
+            &format!("a {kind} failure to be counted"),
+            Duration::from_secs(60),
+            || (failures(kind) == Some(1.0)).then_some(()),
+        );
     }
     // Still alive and processing after all three.
     append(&input, "fourth");
-    wait::until("the point after the failures", Duration::from_secs(60), || {
-        (wait::read(&points).lines().count() == 4).then_some(())
-    });
+    wait::until(
+        "the point after the failures",
+        Duration::from_secs(60),
+        || (wait::read(&points).lines().count() == 4).then_some(()),
+    );
 
     let dead = wait::read(&dir.path().join("data/dead_letter/chaos.ndjson"));
-    let dead: Vec<serde_json::Value> = dead.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let dead: Vec<serde_json::Value> = dead
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let records: Vec<&str> = dead.iter().map(|d| d["record"].as_str().unwrap()).collect();
     assert_eq!(records, ["TRAP", "SPIN", "OOM"]);
     let reasons: Vec<&str> = dead.iter().map(|d| d["reason"].as_str().unwrap()).collect();
-    assert!(reasons[0].starts_with("trap") && reasons[0].contains("chaos: trap requested"), "{}", reasons[0]);
+    assert!(
+        reasons[0].starts_with("trap") && reasons[0].contains("chaos: trap requested"),
+        "{}",
+        reasons[0]
+    );
     assert!(reasons[1].starts_with("timeout"), "{}", reasons[1]);
     assert!(reasons[2].starts_with("memory"), "{}", reasons[2]);
 
     let (_, body) = http::get(addr, "/metrics").unwrap();
-    assert_eq!(http::sample(&body, "foghorn_plugin_restarts_total", &[("component", "chaos")]), Some(3.0));
-    assert_eq!(http::sample(&body, "foghorn_dead_lettered_events_total", &[("component", "chaos")]), Some(3.0));
+    assert_eq!(
+        http::sample(
+            &body,
+            "foghorn_plugin_restarts_total",
+            &[("component", "chaos")]
+        ),
+        Some(3.0)
+    );
+    assert_eq!(
+        http::sample(
+            &body,
+            "foghorn_dead_lettered_events_total",
+            &[("component", "chaos")]
+        ),
+        Some(3.0)
+    );
 }

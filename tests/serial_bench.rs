@@ -21,7 +21,11 @@ fn emulator(args: &[&str]) -> std::process::Output {
         .args(args)
         .output()
         .expect("python3 runs the emulator");
-    assert!(output.status.success(), "emulator failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "emulator failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     output
 }
 
@@ -33,7 +37,12 @@ fn summary(report: &Value) -> Vec<(String, String, String, String)> {
         .iter()
         .map(|a| {
             let field = |k: &str| a[k].as_str().unwrap_or_default().to_owned();
-            (field("type"), field("severity"), field("state"), field("description"))
+            (
+                field("type"),
+                field("severity"),
+                field("state"),
+                field("description"),
+            )
         })
         .collect()
 }
@@ -56,46 +65,91 @@ fn serial_bench_example_produces_the_expected_outputs() {
     agent.wait_for_log("connected", Duration::from_secs(30));
 
     emulator(&[pty.host.to_str().unwrap(), "--gap", "0.1", "--silence", "6"]);
-    let sent: Vec<String> =
-        String::from_utf8(emulator(&["--list", "unused"]).stdout).unwrap().lines().map(str::to_owned).collect();
-
-    let expected: Value =
-        serde_json::from_str(&std::fs::read_to_string(example_dir().join("expected_anomaly_report.json")).unwrap())
-            .unwrap();
-    let expected = summary(&expected);
-    let report_path = out.join("anomaly_report.json");
-    wait::until("the heartbeat to resolve in the report", Duration::from_secs(30), || {
-        let report: Value = serde_json::from_str(&wait::read(&report_path)).ok()?;
-        (summary(&report).len() >= expected.len()).then_some(())
-    });
-
-    // Prometheus, while the agent runs: the last reading and the alert counters.
-    let (status, exposition) = http::get(metrics, "/metrics").expect("/metrics answers");
-    assert_eq!(status, 200);
-    assert_eq!(http::sample(&exposition, "bench_device_temperature", &[("device", "bench-1")]), Some(26.5));
-    assert_eq!(http::sample(&exposition, "bench_device_voltage", &[("device", "bench-1")]), Some(5.01));
-    assert_eq!(
-        http::sample(&exposition, "foghorn_alerts_total", &[("type", "threshold"), ("severity", "critical"), ("state", "firing")]),
-        Some(2.0)
-    );
-
-    assert!(agent.terminate().success(), "clean exit on SIGTERM:\n{}", agent.logs());
-    pty.stop();
-
-    let report: Value = serde_json::from_str(&wait::read(&report_path)).unwrap();
-    assert_eq!(summary(&report), expected, "anomaly_report.json differs from the example's expected report");
-
-    // Every raw line, in order, in the audit log, each with its receive time.
-    let raw = wait::read(&out.join("raw.log"));
-    let audited: Vec<&str> = raw.lines().map(|l| l.split_once('\t').expect("<timestamp>\\t<line>").1).collect();
-    assert_eq!(audited, sent, "raw.log must hold every line the device sent");
-
-    // Every malformed line, with a reason, in the parser error log.
-    let rejected: Vec<String> = std::fs::read_to_string(example_dir().join("expected_parser_errors.txt"))
+    let sent: Vec<String> = String::from_utf8(emulator(&["--list", "unused"]).stdout)
         .unwrap()
         .lines()
         .map(str::to_owned)
         .collect();
+
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(example_dir().join("expected_anomaly_report.json")).unwrap(),
+    )
+    .unwrap();
+    let expected = summary(&expected);
+    let report_path = out.join("anomaly_report.json");
+    wait::until(
+        "the heartbeat to resolve in the report",
+        Duration::from_secs(30),
+        || {
+            let report: Value = serde_json::from_str(&wait::read(&report_path)).ok()?;
+            (summary(&report).len() >= expected.len()).then_some(())
+        },
+    );
+
+    // Prometheus, while the agent runs: the last reading and the alert counters.
+    let (status, exposition) = http::get(metrics, "/metrics").expect("/metrics answers");
+    assert_eq!(status, 200);
+    assert_eq!(
+        http::sample(
+            &exposition,
+            "bench_device_temperature",
+            &[("device", "bench-1")]
+        ),
+        Some(26.5)
+    );
+    assert_eq!(
+        http::sample(
+            &exposition,
+            "bench_device_voltage",
+            &[("device", "bench-1")]
+        ),
+        Some(5.01)
+    );
+    assert_eq!(
+        http::sample(
+            &exposition,
+            "foghorn_alerts_total",
+            &[
+                ("type", "threshold"),
+                ("severity", "critical"),
+                ("state", "firing")
+            ]
+        ),
+        Some(2.0)
+    );
+
+    assert!(
+        agent.terminate().success(),
+        "clean exit on SIGTERM:\n{}",
+        agent.logs()
+    );
+    pty.stop();
+
+    let report: Value = serde_json::from_str(&wait::read(&report_path)).unwrap();
+    assert_eq!(
+        summary(&report),
+        expected,
+        "anomaly_report.json differs from the example's expected report"
+    );
+
+    // Every raw line, in order, in the audit log, each with its receive time.
+    let raw = wait::read(&out.join("raw.log"));
+    let audited: Vec<&str> = raw
+        .lines()
+        .map(|l| l.split_once('\t').expect("<timestamp>\\t<line>").1)
+        .collect();
+    assert_eq!(
+        audited, sent,
+        "raw.log must hold every line the device sent"
+    );
+
+    // Every malformed line, with a reason, in the parser error log.
+    let rejected: Vec<String> =
+        std::fs::read_to_string(example_dir().join("expected_parser_errors.txt"))
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect();
     let errors = wait::read(&out.join("parser_errors.log"));
     let logged: Vec<(&str, &str)> = errors
         .lines()
@@ -105,7 +159,13 @@ fn serial_bench_example_produces_the_expected_outputs() {
             (cols[2], cols[3])
         })
         .collect();
-    assert_eq!(logged.iter().map(|(_, line)| line.to_string()).collect::<Vec<_>>(), rejected);
+    assert_eq!(
+        logged
+            .iter()
+            .map(|(_, line)| line.to_string())
+            .collect::<Vec<_>>(),
+        rejected
+    );
     assert!(logged.iter().all(|(reason, _)| !reason.is_empty()));
 
     // Parsed rows in the CSV: one per valid line.
@@ -113,7 +173,10 @@ fn serial_bench_example_produces_the_expected_outputs() {
     let mut rows = csv.lines();
     let header = rows.next().expect("a header");
     for column in ["timestamp", "temperature", "voltage", "status"] {
-        assert!(header.contains(column), "CSV header {header:?} lacks {column}");
+        assert!(
+            header.contains(column),
+            "CSV header {header:?} lacks {column}"
+        );
     }
     assert_eq!(rows.count(), sent.len() - rejected.len());
 }

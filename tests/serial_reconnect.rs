@@ -9,8 +9,11 @@ use foghorn_tests::pty::PtyPair;
 use foghorn_tests::wait;
 
 fn send(pty: &PtyPair, line: &str) {
-    let mut host = std::fs::OpenOptions::new().write(true).open(&pty.host).unwrap();
-    write!(host, "{line}\n").unwrap();
+    let mut host = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&pty.host)
+        .unwrap();
+    writeln!(host, "{line}").unwrap();
 }
 
 #[test]
@@ -45,9 +48,11 @@ sinks:
     let agent = Agent::start(dir.path(), &config, &[]);
     agent.wait_for_log("connected", Duration::from_secs(60));
     send(&pty, "T:1.0,V:5.0,S:OK");
-    wait::until("the first line in the audit log", Duration::from_secs(30), || {
-        wait::read(&raw).contains("T:1.0").then_some(())
-    });
+    wait::until(
+        "the first line in the audit log",
+        Duration::from_secs(30),
+        || wait::read(&raw).contains("T:1.0").then_some(()),
+    );
 
     pty.stop();
     agent.wait_for_log("retrying", Duration::from_secs(30));
@@ -57,8 +62,10 @@ sinks:
         (agent.logs().matches("connected").count() > connects).then_some(())
     });
     send(&pty, "T:2.0,V:5.0,S:OK");
-    wait::until("the line after the reconnect", Duration::from_secs(30), || {
-        wait::read(&raw).contains("T:2.0").then_some(())
-    });
+    wait::until(
+        "the line after the reconnect",
+        Duration::from_secs(30),
+        || wait::read(&raw).contains("T:2.0").then_some(()),
+    );
     assert!(agent.logs().contains("retrying"));
 }

@@ -48,11 +48,19 @@ sinks:
     .unwrap();
     let mut agent = Agent::start(dir.path(), &config, &[]);
     agent.wait_for_log("too hot: 95", Duration::from_secs(60));
-    assert!(!wait::read(&report).contains("too hot"), "the alert must not be in the report before shutdown");
+    assert!(
+        !wait::read(&report).contains("too hot"),
+        "the alert must not be in the report before shutdown"
+    );
 
     let status = agent.terminate();
-    assert!(status.success(), "exit status {status:?}:\n{}", agent.logs());
-    let written: serde_json::Value = serde_json::from_str(&wait::read(&report)).expect("report written at shutdown");
+    assert!(
+        status.success(),
+        "exit status {status:?}:\n{}",
+        agent.logs()
+    );
+    let written: serde_json::Value =
+        serde_json::from_str(&wait::read(&report)).expect("report written at shutdown");
     assert_eq!(written[0]["description"], "too hot: 95");
     assert_eq!(written[0]["severity"], "critical");
     assert!(agent.logs().contains("SIGTERM"));

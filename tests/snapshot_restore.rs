@@ -69,15 +69,21 @@ fn outlier_alerts_after_restart(dir: &Path, data_dir: &Path, warmup: usize) -> b
 
     let mut agent = Agent::start(dir, &config, &[]);
     agent.wait_for_log("connected", Duration::from_secs(60));
-    let readings: Vec<String> = (0..warmup).map(|i| format!("T:{}", 20.0 + f64::from(u8::try_from(i % 5).unwrap()) * 0.1)).collect();
+    let readings: Vec<String> = (0..warmup)
+        .map(|i| format!("T:{}", 20.0 + f64::from(u8::try_from(i % 5).unwrap()) * 0.1))
+        .collect();
     append(&input, &readings);
-    wait::until("every warm-up reading scored", Duration::from_secs(60), || {
-        (wait::read(&scores).lines().count() == warmup).then_some(())
-    });
+    wait::until(
+        "every warm-up reading scored",
+        Duration::from_secs(60),
+        || (wait::read(&scores).lines().count() == warmup).then_some(()),
+    );
     let saved = agent.logs().matches("snapshot saved").count();
-    wait::until("a snapshot taken after the warm-up", Duration::from_secs(30), || {
-        (agent.logs().matches("snapshot saved").count() > saved).then_some(())
-    });
+    wait::until(
+        "a snapshot taken after the warm-up",
+        Duration::from_secs(30),
+        || (agent.logs().matches("snapshot saved").count() > saved).then_some(()),
+    );
     agent.kill9();
 
     let agent = Agent::start(dir, &config, &[]);
@@ -111,7 +117,11 @@ fn without_a_snapshot_the_window_starts_empty() {
     agent.wait_for_log("connected", Duration::from_secs(60));
     append(&input, &["T:20.0".to_owned(), "T:95.0".to_owned()]);
     wait::until("both readings scored", Duration::from_secs(60), || {
-        (wait::read(&dir.path().join("scores.ndjson")).lines().count() == 2).then_some(())
+        (wait::read(&dir.path().join("scores.ndjson"))
+            .lines()
+            .count()
+            == 2)
+            .then_some(())
     });
     drop(agent);
     assert!(!wait::read(&dir.path().join("alerts.ndjson")).contains("zscore"));

@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use sha2::{Digest, Sha256};
 
 use crate::config::{self, Config, ConfigError};
-use crate::processors::wasm::{PluginEngine, BUILTIN_PLUGINS};
+use crate::processors::wasm::{BUILTIN_PLUGINS, PluginEngine};
 use crate::state::StateStore;
 
 /// The demo pipeline used when `run` is given no `--config`.
@@ -102,7 +102,9 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run { config } => run(config.as_deref()),
         Command::Validate { config } => Ok(validate(&config)),
-        Command::Plugin { command: PluginCommand::List } => {
+        Command::Plugin {
+            command: PluginCommand::List,
+        } => {
             plugin_list();
             Ok(ExitCode::SUCCESS)
         }
@@ -111,7 +113,9 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
 
 fn init_logging(format: LogFormat, filter: &str) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_new(filter).context("invalid --log-level")?;
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let terminal = std::io::stderr().is_terminal();
     match format {
         LogFormat::Json => builder.json().flatten_event(true).init(),
@@ -125,7 +129,11 @@ fn print_errors(errors: &[ConfigError]) {
     for error in errors {
         eprintln!("error: {error}");
     }
-    eprintln!("{} error{} found", errors.len(), if errors.len() == 1 { "" } else { "s" });
+    eprintln!(
+        "{} error{} found",
+        errors.len(),
+        if errors.len() == 1 { "" } else { "s" }
+    );
 }
 
 /// Load, validate and check the plugins of a pipeline file (or the built-in
@@ -133,10 +141,16 @@ fn print_errors(errors: &[ConfigError]) {
 fn load(path: Option<&Path>) -> Result<Config, Vec<ConfigError>> {
     let config = match path {
         Some(path) => config::load(path)?,
-        None => config::load_str(Path::new(DEFAULT_CONFIG_NAME), DEFAULT_CONFIG, &|var| std::env::var(var).ok())?,
+        None => config::load_str(Path::new(DEFAULT_CONFIG_NAME), DEFAULT_CONFIG, &|var| {
+            std::env::var(var).ok()
+        })?,
     };
     let errors = config::check_plugins(&config, BUILTIN_PLUGINS);
-    if errors.is_empty() { Ok(config) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(config)
+    } else {
+        Err(errors)
+    }
 }
 
 fn validate(path: &Path) -> ExitCode {
@@ -161,7 +175,10 @@ fn validate(path: &Path) -> ExitCode {
 fn plugin_list() {
     for (name, bytes) in BUILTIN_PLUGINS {
         let digest = hex::encode(Sha256::digest(bytes));
-        println!("builtin:{name:<16} {:>8} KiB  sha256:{digest}", bytes.len() / 1024);
+        println!(
+            "builtin:{name:<16} {:>8} KiB  sha256:{digest}",
+            bytes.len() / 1024
+        );
     }
 }
 
@@ -194,7 +211,10 @@ fn run(path: Option<&Path>) -> anyhow::Result<ExitCode> {
         crate::internal::metrics::metrics()
             .start_time
             .set(crate::event::now_nanos() / 1_000_000_000);
-        let source = path.map_or_else(|| DEFAULT_CONFIG_NAME.to_owned(), |p| p.display().to_string());
+        let source = path.map_or_else(
+            || DEFAULT_CONFIG_NAME.to_owned(),
+            |p| p.display().to_string(),
+        );
         print_banner(&source, &pipeline.banner, started.elapsed());
 
         let failed = tokio::select! {
@@ -221,7 +241,10 @@ fn run(path: Option<&Path>) -> anyhow::Result<ExitCode> {
 
 fn print_banner(config: &str, lines: &[String], startup: Duration) {
     let version = env!("CARGO_PKG_VERSION");
-    eprintln!("foghorn {version}: running {config} (started in {} ms)", startup.as_millis());
+    eprintln!(
+        "foghorn {version}: running {config} (started in {} ms)",
+        startup.as_millis()
+    );
     for line in lines {
         eprintln!("  {line}");
     }
@@ -229,7 +252,7 @@ fn print_banner(config: &str, lines: &[String], startup: Duration) {
 }
 
 async fn shutdown_signal() -> &'static str {
-    use tokio::signal::unix::{signal, SignalKind};
+    use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
     let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
     tokio::select! {

@@ -211,7 +211,10 @@ mod tests {
         let firing = alert("threshold", AlertState::Firing);
         let resolved = alert("threshold", AlertState::Resolved);
         assert_eq!(firing.fingerprint(), resolved.fingerprint());
-        assert_ne!(firing.fingerprint(), alert("zscore", AlertState::Firing).fingerprint());
+        assert_ne!(
+            firing.fingerprint(),
+            alert("zscore", AlertState::Firing).fingerprint()
+        );
     }
 
     #[test]

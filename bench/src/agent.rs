@@ -13,7 +13,11 @@ pub fn binary() -> anyhow::Result<PathBuf> {
     }
     let exe = std::env::current_exe()?;
     let bin = exe.with_file_name("foghorn");
-    anyhow::ensure!(bin.exists(), "{} is missing: `cargo build --release -p foghorn` first", bin.display());
+    anyhow::ensure!(
+        bin.exists(),
+        "{} is missing: `cargo build --release -p foghorn` first",
+        bin.display()
+    );
     Ok(bin)
 }
 
@@ -26,7 +30,11 @@ pub struct Spawned {
 /// Start `foghorn run -c <config>` with `env`.
 pub fn spawn(config: &std::path::Path, env: &[(&str, &str)]) -> anyhow::Result<Spawned> {
     let mut cmd = Command::new(binary()?);
-    cmd.args(["run", "-c"]).arg(config).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+    cmd.args(["run", "-c"])
+        .arg(config)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
     cmd.env("FOGHORN_LOG", "warn");
     for (k, v) in env {
         cmd.env(k, v);
@@ -50,7 +58,10 @@ impl Spawned {
         let deadline = std::time::Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
-            let line = self.stderr.recv_timeout(left).map_err(|_| anyhow::anyhow!("no line containing {needle:?}"))?;
+            let line = self
+                .stderr
+                .recv_timeout(left)
+                .map_err(|_| anyhow::anyhow!("no line containing {needle:?}"))?;
             if line.contains(needle) {
                 return Ok(line);
             }

@@ -18,7 +18,9 @@ fn generate(path: &Path, lines: u64) -> anyhow::Result<()> {
     let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut temperature: f64 = 25.0;
     for _ in 0..lines {
-        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         let r = state >> 33;
         #[allow(clippy::cast_precision_loss, reason = "a random fraction")]
         let step = ((r % 600) as f64 - 300.0) / 1000.0;
@@ -119,10 +121,18 @@ pub fn run(lines: u64, repeat: usize) -> anyhow::Result<String> {
         cpus.push(cpu);
         walls.push(wall);
     }
-    let peak_rss_kib = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)?.max_rss();
+    let peak_rss_kib =
+        nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)?.max_rss();
     let mut report = String::new();
-    writeln!(report, "### e2e: file → kv-parser → threshold + zscore → report + blackhole")?;
-    writeln!(report, "\n{lines} lines ({:.0} MiB), median of {repeat} runs after a warm-up; {alerts} alerts in the report\n", bytes as f64 / 1048576.0)?;
+    writeln!(
+        report,
+        "### e2e: file → kv-parser → threshold + zscore → report + blackhole"
+    )?;
+    writeln!(
+        report,
+        "\n{lines} lines ({:.0} MiB), median of {repeat} runs after a warm-up; {alerts} alerts in the report\n",
+        bytes as f64 / 1048576.0
+    )?;
     writeln!(report, "| metric | median | min | max |")?;
     writeln!(report, "| --- | --- | --- | --- |")?;
     for (name, values, unit) in [
@@ -131,10 +141,21 @@ pub fn run(lines: u64, repeat: usize) -> anyhow::Result<String> {
         ("CPU time", &mut cpus, "s"),
         ("wall time", &mut walls, "s"),
     ] {
-        let (lo, hi) = (values.iter().copied().fold(f64::INFINITY, f64::min), values.iter().copied().fold(0.0, f64::max));
-        writeln!(report, "| {name} | {:.3e} {unit} | {lo:.3e} | {hi:.3e} |", median(values))?;
+        let (lo, hi) = (
+            values.iter().copied().fold(f64::INFINITY, f64::min),
+            values.iter().copied().fold(0.0, f64::max),
+        );
+        writeln!(
+            report,
+            "| {name} | {:.3e} {unit} | {lo:.3e} | {hi:.3e} |",
+            median(values)
+        )?;
     }
-    writeln!(report, "| peak RSS | {:.1} MiB | | |", peak_rss_kib as f64 / 1024.0)?;
+    writeln!(
+        report,
+        "| peak RSS | {:.1} MiB | | |",
+        peak_rss_kib as f64 / 1024.0
+    )?;
     Ok(report)
 }
 

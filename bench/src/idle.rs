@@ -9,24 +9,32 @@ use crate::agent;
 use crate::measure::{median, mib, proc_status_kib};
 
 fn healthy(addr: &str) -> bool {
-    let Ok(mut stream) = std::net::TcpStream::connect(addr) else { return false };
+    let Ok(mut stream) = std::net::TcpStream::connect(addr) else {
+        return false;
+    };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
     if write!(stream, "GET /health HTTP/1.0\r\n\r\n").is_err() {
         return false;
     }
     let mut response = String::new();
-    stream.read_to_string(&mut response).is_ok() && response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200")
+    stream.read_to_string(&mut response).is_ok() && response.starts_with("HTTP/1.1 200")
+        || response.starts_with("HTTP/1.0 200")
 }
 
 /// Run the benchmark; returns the markdown report.
 pub fn run(repeat: usize) -> anyhow::Result<String> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("out").join("idle");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("out")
+        .join("idle");
     std::fs::create_dir_all(&dir)?;
     let cache = dir.join("cache");
     let mut rows = String::new();
     for (name, config) in [
         ("minimal (file → kv-parser → prometheus)", minimal(&dir)?),
-        ("demo (config/agent.yaml: 5 plugins, 3 sinks)", PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../config/agent.yaml")),
+        (
+            "demo (config/agent.yaml: 5 plugins, 3 sinks)",
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../config/agent.yaml"),
+        ),
     ] {
         let (mut startups, mut rss) = (vec![], vec![]);
         for i in 0..=repeat {
@@ -49,14 +57,20 @@ pub fn run(repeat: usize) -> anyhow::Result<String> {
                 .ok_or_else(|| anyhow::anyhow!("no address in {line:?}"))?
                 .to_owned();
             while !healthy(&addr) {
-                anyhow::ensure!(started.elapsed() < Duration::from_secs(60), "agent never became healthy");
+                anyhow::ensure!(
+                    started.elapsed() < Duration::from_secs(60),
+                    "agent never became healthy"
+                );
                 std::thread::sleep(Duration::from_micros(500));
             }
             let startup = started.elapsed();
             std::thread::sleep(Duration::from_secs(3));
             let pid = spawned.child.id().to_string();
             let rss_kib = proc_status_kib(&pid, "VmRSS").unwrap_or(0);
-            nix::sys::signal::kill(nix::unistd::Pid::from_raw(i32::try_from(spawned.child.id())?), nix::sys::signal::Signal::SIGTERM)?;
+            nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(i32::try_from(spawned.child.id())?),
+                nix::sys::signal::Signal::SIGTERM,
+            )?;
             spawned.child.wait()?;
             if i == 0 {
                 continue; // warm-up: fills the compile cache
@@ -64,10 +78,18 @@ pub fn run(repeat: usize) -> anyhow::Result<String> {
             startups.push(startup.as_secs_f64() * 1000.0);
             rss.push(mib(rss_kib));
         }
-        writeln!(rows, "| {name} | {:.1} ms | {:.1} MiB |", median(&mut startups), median(&mut rss))?;
+        writeln!(
+            rows,
+            "| {name} | {:.1} ms | {:.1} MiB |",
+            median(&mut startups),
+            median(&mut rss)
+        )?;
     }
     let mut report = String::new();
-    writeln!(report, "### idle: start-up (spawn to /health 200) and RSS after 3 s, warm plugin cache\n")?;
+    writeln!(
+        report,
+        "### idle: start-up (spawn to /health 200) and RSS after 3 s, warm plugin cache\n"
+    )?;
     writeln!(report, "median of {repeat} runs after a warm-up\n")?;
     writeln!(report, "| pipeline | start-up | idle RSS |")?;
     writeln!(report, "| --- | --- | --- |")?;

@@ -9,7 +9,11 @@ pub fn median(values: &mut [f64]) -> f64 {
     if n == 0 {
         return f64::NAN;
     }
-    if n % 2 == 1 { values[n / 2] } else { f64::midpoint(values[n / 2 - 1], values[n / 2]) }
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        f64::midpoint(values[n / 2 - 1], values[n / 2])
+    }
 }
 
 /// CPU time (user + system) of this process so far.
@@ -25,7 +29,10 @@ pub fn children_cpu() -> Duration {
 fn rusage_cpu(who: nix::sys::resource::UsageWho) -> Duration {
     let usage = nix::sys::resource::getrusage(who).expect("getrusage");
     let tv = |t: nix::sys::time::TimeVal| {
-        Duration::new(u64::try_from(t.tv_sec()).unwrap_or(0), u32::try_from(t.tv_usec()).unwrap_or(0) * 1000)
+        Duration::new(
+            u64::try_from(t.tv_sec()).unwrap_or(0),
+            u32::try_from(t.tv_usec()).unwrap_or(0) * 1000,
+        )
     };
     tv(usage.user_time()) + tv(usage.system_time())
 }

@@ -15,7 +15,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use foghorn::event::{Batch, Records};
-use foghorn::processors::wasm::{self, batch_to_wit, output_from_wit, PluginEngine, PluginInstance, PluginLimits};
+use foghorn::processors::wasm::{
+    self, PluginEngine, PluginInstance, PluginLimits, batch_to_wit, output_from_wit,
+};
 use foghorn_plugin::Processor as _;
 
 use crate::measure::{median, mib, proc_status_kib, self_cpu};
@@ -25,7 +27,11 @@ const KV_CONFIG: &str = r#"{"measurement":"bench_device","fields":{"T":"temperat
 fn lines(n: usize) -> Records {
     let mut records = Records::default();
     for i in 0..n {
-        let line = format!("T:{:.1},V:{:.2},S:OK", 20.0 + (i % 100) as f64 / 10.0, 5.0 + (i % 7) as f64 / 100.0);
+        let line = format!(
+            "T:{:.1},V:{:.2},S:OK",
+            20.0 + (i % 100) as f64 / 10.0,
+            5.0 + (i % 7) as f64 / 100.0
+        );
         records.push(1_700_000_000_000_000_000 + i as i64, line.as_bytes());
     }
     records
@@ -50,7 +56,11 @@ fn wasm_per_record(instance: &mut PluginInstance, records: &Records, repeat: usi
     let mut samples: Vec<f64> = (0..repeat)
         .map(|_| {
             per_record(records.len(), Duration::from_millis(400), || {
-                let batch = Arc::new(Batch { component: Arc::clone(&name), records: records.clone(), ..Batch::default() });
+                let batch = Arc::new(Batch {
+                    component: Arc::clone(&name),
+                    records: records.clone(),
+                    ..Batch::default()
+                });
                 let output = instance.process(&batch_to_wit(batch)).expect("plugin call");
                 std::hint::black_box(output_from_wit(output, &name, &name));
             })
@@ -65,7 +75,10 @@ fn native_per_record(records: &Records, repeat: usize) -> f64 {
     let mut samples: Vec<f64> = (0..repeat)
         .map(|_| {
             per_record(records.len(), Duration::from_millis(400), || {
-                let batch = foghorn_plugin::Batch { records: records.clone(), ..Default::default() };
+                let batch = foghorn_plugin::Batch {
+                    records: records.clone(),
+                    ..Default::default()
+                };
                 let mut out = foghorn_plugin::Output::default();
                 parser.process(&batch, &mut out);
                 std::hint::black_box(out.into_points());
@@ -79,15 +92,25 @@ fn native_per_record(records: &Records, repeat: usize) -> f64 {
 pub fn run(repeat: usize) -> anyhow::Result<String> {
     let cpu_before = self_cpu();
     let engine = PluginEngine::new(None)?;
-    let limits = PluginLimits { memory: 256 << 20, time_per_call: Duration::from_secs(10) };
+    let limits = PluginLimits {
+        memory: 256 << 20,
+        time_per_call: Duration::from_secs(10),
+    };
     let passthrough = engine.load(&std::fs::read(env!("PASSTHROUGH_WASM"))?)?;
     let kv = engine.load(wasm::builtin("kv-parser").expect("bundled"))?;
-    let mut passthrough = PluginInstance::new(passthrough, Arc::from("passthrough"), "{}".into(), limits)?;
+    let mut passthrough =
+        PluginInstance::new(passthrough, Arc::from("passthrough"), "{}".into(), limits)?;
     let mut kv = PluginInstance::new(kv, Arc::from("kv-parser"), KV_CONFIG.into(), limits)?;
 
     let mut report = String::new();
-    writeln!(report, "### wasm: time per record of one `process` call (median of {repeat})\n")?;
-    writeln!(report, "| batch | pass-through (wasm) | kv-parser (wasm) | kv-parser (native) | kv-parser wasm overhead |")?;
+    writeln!(
+        report,
+        "### wasm: time per record of one `process` call (median of {repeat})\n"
+    )?;
+    writeln!(
+        report,
+        "| batch | pass-through (wasm) | kv-parser (wasm) | kv-parser (native) | kv-parser wasm overhead |"
+    )?;
     writeln!(report, "| --- | --- | --- | --- | --- |")?;
     for size in [1, 64, 1024] {
         let records = lines(size);

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
-use nix::sys::signal::{kill, Signal};
+use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::wait;
@@ -18,9 +18,16 @@ pub fn binary() -> PathBuf {
         return PathBuf::from(bin);
     }
     let exe = std::env::current_exe().expect("test binary path");
-    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<test>");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps/<test>");
     let bin = profile_dir.join("foghorn");
-    assert!(bin.exists(), "{} is missing: build it first (`cargo build --workspace --bins`), as the README's test command does", bin.display());
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first (`cargo build --workspace --bins`), as the README's test command does",
+        bin.display()
+    );
     bin
 }
 
@@ -28,7 +35,10 @@ pub fn binary() -> PathBuf {
 /// compiled once per test run instead of once per test.
 fn shared_cache_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    exe.parent().and_then(Path::parent).expect("target/<profile>").join("foghorn-test-cache")
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>")
+        .join("foghorn-test-cache")
 }
 
 /// A running agent; killed when dropped.
@@ -64,7 +74,11 @@ impl Agent {
             cmd.env(key, value);
         }
         let child = cmd.spawn().expect("start foghorn");
-        Self { child: Some(child), stderr, stdout }
+        Self {
+            child: Some(child),
+            stderr,
+            stdout,
+        }
     }
 
     /// What it has logged so far.
@@ -79,20 +93,30 @@ impl Agent {
             if logs.contains(needle) {
                 return Some(());
             }
-            assert!(!logs.contains("error found") && !logs.contains("errors found"), "agent refused to start:\n{logs}");
+            assert!(
+                !logs.contains("error found") && !logs.contains("errors found"),
+                "agent refused to start:\n{logs}"
+            );
             None
         });
     }
 
     /// The address of its Prometheus endpoint, from the start-up banner.
     pub fn metrics_addr(&self) -> SocketAddr {
-        wait::until("the banner's /metrics address", Duration::from_secs(60), || {
-            let logs = self.logs();
-            assert!(!logs.contains("error found") && !logs.contains("errors found"), "agent refused to start:\n{logs}");
-            let start = logs.find("http://")? + "http://".len();
-            let end = start + logs[start..].find("/metrics")?;
-            logs[start..end].parse().ok()
-        })
+        wait::until(
+            "the banner's /metrics address",
+            Duration::from_secs(60),
+            || {
+                let logs = self.logs();
+                assert!(
+                    !logs.contains("error found") && !logs.contains("errors found"),
+                    "agent refused to start:\n{logs}"
+                );
+                let start = logs.find("http://")? + "http://".len();
+                let end = start + logs[start..].find("/metrics")?;
+                logs[start..end].parse().ok()
+            },
+        )
     }
 
     fn pid(&self) -> Pid {

@@ -21,16 +21,21 @@ pub fn get(addr: SocketAddr, path: &str) -> Option<(u16, String)> {
 /// The value of the sample of `metric` whose labels contain every
 /// `key="value"` of `labels`, from a text exposition.
 pub fn sample(exposition: &str, metric: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    exposition.lines().filter(|l| !l.starts_with('#')).find_map(|line| {
-        let (name_labels, value) = line.rsplit_once(' ')?;
-        let (name, label_text) = match name_labels.split_once('{') {
-            Some((name, rest)) => (name, rest.trim_end_matches('}')),
-            None => (name_labels, ""),
-        };
-        if name != metric {
-            return None;
-        }
-        let all = labels.iter().all(|(k, v)| label_text.split(',').any(|kv| kv == format!("{k}=\"{v}\"")));
-        if all { value.parse().ok() } else { None }
-    })
+    exposition
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|line| {
+            let (name_labels, value) = line.rsplit_once(' ')?;
+            let (name, label_text) = match name_labels.split_once('{') {
+                Some((name, rest)) => (name, rest.trim_end_matches('}')),
+                None => (name_labels, ""),
+            };
+            if name != metric {
+                return None;
+            }
+            let all = labels
+                .iter()
+                .all(|(k, v)| label_text.split(',').any(|kv| kv == format!("{k}=\"{v}\"")));
+            if all { value.parse().ok() } else { None }
+        })
 }

@@ -37,7 +37,11 @@ impl PtyPair {
         wait::until("socat pty links", Duration::from_secs(10), || {
             (device.exists() && host.exists()).then_some(())
         });
-        Self { child, device, host }
+        Self {
+            child,
+            device,
+            host,
+        }
     }
 
     /// Stop socat: the device disappears, as when a USB adapter is unplugged.

@@ -24,11 +24,20 @@ impl EventsReceived<'_> {
     /// Count it.
     pub fn emit(self) {
         let m = metrics();
-        m.received_events.with_label_values(&[self.component]).inc_by(self.count as u64);
+        m.received_events
+            .with_label_values(&[self.component])
+            .inc_by(self.count as u64);
         if self.bytes > 0 {
-            m.received_bytes.with_label_values(&[self.component]).inc_by(self.bytes as u64);
+            m.received_bytes
+                .with_label_values(&[self.component])
+                .inc_by(self.bytes as u64);
         }
-        tracing::trace!(component = self.component, count = self.count, bytes = self.bytes, "events received");
+        tracing::trace!(
+            component = self.component,
+            count = self.count,
+            bytes = self.bytes,
+            "events received"
+        );
     }
 }
 
@@ -73,7 +82,13 @@ impl ItemsRejected<'_> {
             .errors
             .with_label_values(&[self.component, self.reason])
             .inc_by(self.count as u64);
-        tracing::debug!(component = self.component, reason = self.reason, count = self.count, example = self.example, "items rejected");
+        tracing::debug!(
+            component = self.component,
+            reason = self.reason,
+            count = self.count,
+            example = self.example,
+            "items rejected"
+        );
     }
 }
 
@@ -90,8 +105,16 @@ pub struct ComponentError<'a> {
 impl ComponentError<'_> {
     /// Log and count it.
     pub fn emit(self) {
-        metrics().errors.with_label_values(&[self.component, self.reason]).inc();
-        tracing::warn!(component = self.component, reason = self.reason, "{}", self.error);
+        metrics()
+            .errors
+            .with_label_values(&[self.component, self.reason])
+            .inc();
+        tracing::warn!(
+            component = self.component,
+            reason = self.reason,
+            "{}",
+            self.error
+        );
     }
 }
 
@@ -136,7 +159,9 @@ impl PluginFailed<'_> {
     /// Log and count it.
     pub fn emit(self) {
         let m = metrics();
-        m.plugin_failures.with_label_values(&[self.component, self.kind.as_str()]).inc();
+        m.plugin_failures
+            .with_label_values(&[self.component, self.kind.as_str()])
+            .inc();
         m.dead_lettered
             .with_label_values(&[self.component])
             .inc_by(self.dead_lettered as u64);
@@ -163,8 +188,15 @@ pub struct PluginRestarted<'a> {
 impl PluginRestarted<'_> {
     /// Log and count it.
     pub fn emit(self) {
-        metrics().plugin_restarts.with_label_values(&[self.component]).inc();
-        tracing::warn!(component = self.component, restored_snapshot = self.restored, "plugin restarted");
+        metrics()
+            .plugin_restarts
+            .with_label_values(&[self.component])
+            .inc();
+        tracing::warn!(
+            component = self.component,
+            restored_snapshot = self.restored,
+            "plugin restarted"
+        );
     }
 }
 
@@ -180,8 +212,15 @@ pub struct SnapshotSaved<'a> {
 impl SnapshotSaved<'_> {
     /// Log and count it.
     pub fn emit(self) {
-        metrics().plugin_snapshots.with_label_values(&[self.component]).inc();
-        tracing::debug!(component = self.component, bytes = self.bytes, "snapshot saved");
+        metrics()
+            .plugin_snapshots
+            .with_label_values(&[self.component])
+            .inc();
+        tracing::debug!(
+            component = self.component,
+            bytes = self.bytes,
+            "snapshot saved"
+        );
     }
 }
 
@@ -219,7 +258,10 @@ pub struct SourceReconnecting<'a> {
 impl SourceReconnecting<'_> {
     /// Log and count it.
     pub fn emit(self) {
-        metrics().reconnects.with_label_values(&[self.component]).inc();
+        metrics()
+            .reconnects
+            .with_label_values(&[self.component])
+            .inc();
         tracing::warn!(
             component = self.component,
             target = self.target,
@@ -242,7 +284,11 @@ pub struct SourceConnected<'a> {
 impl SourceConnected<'_> {
     /// Log it.
     pub fn emit(self) {
-        tracing::info!(component = self.component, target = self.target, "connected");
+        tracing::info!(
+            component = self.component,
+            target = self.target,
+            "connected"
+        );
     }
 }
 
@@ -259,7 +305,12 @@ impl AlertRaised<'_> {
         let a = self.alert;
         metrics()
             .alerts
-            .with_label_values(&[&*a.component, a.kind.as_str(), a.severity.as_str(), a.state.as_str()])
+            .with_label_values(&[
+                &*a.component,
+                a.kind.as_str(),
+                a.severity.as_str(),
+                a.state.as_str(),
+            ])
             .inc();
         tracing::info!(
             component = &*a.component,

@@ -6,8 +6,8 @@
 use std::sync::LazyLock;
 
 use prometheus::{
-    exponential_buckets, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts,
-    Registry,
+    GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry,
+    exponential_buckets,
 };
 
 /// Every internal metric.
@@ -55,15 +55,19 @@ pub fn metrics() -> &'static Metrics {
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
     let metric = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
-    registry.register(Box::new(metric.clone())).expect("metric registered once");
+    registry
+        .register(Box::new(metric.clone()))
+        .expect("metric registered once");
     metric
 }
 
 fn histogram(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> HistogramVec {
     let buckets = exponential_buckets(1e-6, 4.0, 12).expect("valid buckets");
-    let metric =
-        HistogramVec::new(HistogramOpts::new(name, help).buckets(buckets), labels).expect("valid metric");
-    registry.register(Box::new(metric.clone())).expect("metric registered once");
+    let metric = HistogramVec::new(HistogramOpts::new(name, help).buckets(buckets), labels)
+        .expect("valid metric");
+    registry
+        .register(Box::new(metric.clone()))
+        .expect("metric registered once");
     metric
 }
 
@@ -75,25 +79,97 @@ impl Metrics {
             &["component", "name"],
         )
         .expect("valid metric");
-        registry.register(Box::new(plugin_gauge.clone())).expect("metric registered once");
-        let start_time = IntGauge::new("foghorn_start_time_seconds", "When the agent started, Unix seconds.")
-            .expect("valid metric");
-        registry.register(Box::new(start_time.clone())).expect("metric registered once");
+        registry
+            .register(Box::new(plugin_gauge.clone()))
+            .expect("metric registered once");
+        let start_time = IntGauge::new(
+            "foghorn_start_time_seconds",
+            "When the agent started, Unix seconds.",
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(start_time.clone()))
+            .expect("metric registered once");
         Self {
-            received_events: counter(&registry, "foghorn_component_received_events_total", "Records, points and alerts received by a component.", &["component"]),
-            received_bytes: counter(&registry, "foghorn_component_received_bytes_total", "Raw bytes received by a source.", &["component"]),
-            sent_events: counter(&registry, "foghorn_component_sent_events_total", "Records, points and alerts sent downstream by a component.", &["component", "output"]),
-            errors: counter(&registry, "foghorn_component_errors_total", "Items a component rejected or failed on, by reason.", &["component", "reason"]),
-            batch_duration: histogram(&registry, "foghorn_component_batch_duration_seconds", "Time a component spent on one batch.", &["component"]),
-            plugin_call_duration: histogram(&registry, "foghorn_plugin_call_duration_seconds", "Time spent inside a plugin call.", &["component", "call"]),
-            plugin_failures: counter(&registry, "foghorn_plugin_failures_total", "Plugin calls that trapped, timed out or ran out of memory.", &["component", "kind"]),
-            plugin_restarts: counter(&registry, "foghorn_plugin_restarts_total", "Plugin re-instantiations after a failure.", &["component"]),
-            plugin_snapshots: counter(&registry, "foghorn_plugin_snapshots_total", "Plugin state snapshots saved.", &["component"]),
-            plugin_counter: counter(&registry, "foghorn_plugin_counter", "Counters written by plugins.", &["component", "name"]),
+            received_events: counter(
+                &registry,
+                "foghorn_component_received_events_total",
+                "Records, points and alerts received by a component.",
+                &["component"],
+            ),
+            received_bytes: counter(
+                &registry,
+                "foghorn_component_received_bytes_total",
+                "Raw bytes received by a source.",
+                &["component"],
+            ),
+            sent_events: counter(
+                &registry,
+                "foghorn_component_sent_events_total",
+                "Records, points and alerts sent downstream by a component.",
+                &["component", "output"],
+            ),
+            errors: counter(
+                &registry,
+                "foghorn_component_errors_total",
+                "Items a component rejected or failed on, by reason.",
+                &["component", "reason"],
+            ),
+            batch_duration: histogram(
+                &registry,
+                "foghorn_component_batch_duration_seconds",
+                "Time a component spent on one batch.",
+                &["component"],
+            ),
+            plugin_call_duration: histogram(
+                &registry,
+                "foghorn_plugin_call_duration_seconds",
+                "Time spent inside a plugin call.",
+                &["component", "call"],
+            ),
+            plugin_failures: counter(
+                &registry,
+                "foghorn_plugin_failures_total",
+                "Plugin calls that trapped, timed out or ran out of memory.",
+                &["component", "kind"],
+            ),
+            plugin_restarts: counter(
+                &registry,
+                "foghorn_plugin_restarts_total",
+                "Plugin re-instantiations after a failure.",
+                &["component"],
+            ),
+            plugin_snapshots: counter(
+                &registry,
+                "foghorn_plugin_snapshots_total",
+                "Plugin state snapshots saved.",
+                &["component"],
+            ),
+            plugin_counter: counter(
+                &registry,
+                "foghorn_plugin_counter",
+                "Counters written by plugins.",
+                &["component", "name"],
+            ),
             plugin_gauge,
-            dead_lettered: counter(&registry, "foghorn_dead_lettered_events_total", "Records and points written to a dead-letter file.", &["component"]),
-            reconnects: counter(&registry, "foghorn_source_reconnects_total", "Times a source reconnected to its device or peer.", &["component"]),
-            alerts: counter(&registry, "foghorn_processor_alerts_total", "Alerts raised by processors.", &["component", "type", "severity", "state"]),
+            dead_lettered: counter(
+                &registry,
+                "foghorn_dead_lettered_events_total",
+                "Records and points written to a dead-letter file.",
+                &["component"],
+            ),
+            reconnects: counter(
+                &registry,
+                "foghorn_source_reconnects_total",
+                "Times a source reconnected to its device or peer.",
+                &["component"],
+            ),
+            alerts: counter(
+                &registry,
+                "foghorn_processor_alerts_total",
+                "Alerts raised by processors.",
+                &["component", "type", "severity", "state"],
+            ),
             start_time,
             registry,
         }

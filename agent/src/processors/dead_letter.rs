@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::event::{format_timestamp, now_nanos, Points, Records};
+use crate::event::{Points, Records, format_timestamp, now_nanos};
 
 /// The dead-letter file of one processor.
 #[derive(Debug)]
@@ -20,7 +20,11 @@ pub struct DeadLetter {
 impl DeadLetter {
     /// The dead-letter file of `component` under `data_dir`.
     pub fn new(data_dir: &Path, component: &str) -> Self {
-        Self { path: data_dir.join("dead_letter").join(format!("{component}.ndjson")) }
+        Self {
+            path: data_dir
+                .join("dead_letter")
+                .join(format!("{component}.ndjson")),
+        }
     }
 
     /// Where it writes.
@@ -32,11 +36,21 @@ impl DeadLetter {
     ///
     /// # Errors
     /// When the file cannot be written.
-    pub fn write(&self, component: &str, call: &str, reason: &str, records: &Records, points: &Points) -> std::io::Result<usize> {
+    pub fn write(
+        &self,
+        component: &str,
+        call: &str,
+        reason: &str,
+        records: &Records,
+        points: &Points,
+    ) -> std::io::Result<usize> {
         if let Some(parent) = self.path.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        let file: File = OpenOptions::new().create(true).append(true).open(&self.path)?;
+        let file: File = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)?;
         let mut out = BufWriter::new(file);
         let failed_at = format_timestamp(now_nanos());
         for record in records.iter() {
@@ -47,8 +61,10 @@ impl DeadLetter {
             writeln!(out, "{line}")?;
         }
         for point in points.iter() {
-            let fields: serde_json::Map<String, serde_json::Value> =
-                point.fields().map(|(k, v)| (k.to_owned(), json!(v.to_string()))).collect();
+            let fields: serde_json::Map<String, serde_json::Value> = point
+                .fields()
+                .map(|(k, v)| (k.to_owned(), json!(v.to_string())))
+                .collect();
             let line = json!({
                 "failed_at": failed_at, "component": component, "call": call, "reason": reason,
                 "timestamp": format_timestamp(point.timestamp()), "series": point.series().to_string(), "fields": fields,

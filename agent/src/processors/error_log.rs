@@ -8,7 +8,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use crate::event::{format_timestamp, Points, Records};
+use crate::event::{Points, Records, format_timestamp};
 use crate::processors::wasm::RejectedItem;
 
 /// An append-only error log.
@@ -28,7 +28,10 @@ impl ErrorLog {
             std::fs::create_dir_all(parent)?;
         }
         let file = OpenOptions::new().create(true).append(true).open(path)?;
-        Ok(Self { path: path.to_owned(), out: BufWriter::new(file) })
+        Ok(Self {
+            path: path.to_owned(),
+            out: BufWriter::new(file),
+        })
     }
 
     /// Where it writes.
@@ -40,19 +43,42 @@ impl ErrorLog {
     ///
     /// # Errors
     /// When the file cannot be written.
-    pub fn write(&mut self, component: &str, records: &Records, points: &Points, rejected: &[RejectedItem]) -> std::io::Result<()> {
+    pub fn write(
+        &mut self,
+        component: &str,
+        records: &Records,
+        points: &Points,
+        rejected: &[RejectedItem],
+    ) -> std::io::Result<()> {
         for item in rejected {
             match item {
                 RejectedItem::Record { index, reason } => {
-                    let (ts, text) = records.get(*index).map_or((0, String::new()), |r| (r.timestamp, escape(&r.text())));
-                    writeln!(self.out, "{}\t{component}\t{}\t{text}", format_timestamp(ts), escape(reason))?;
+                    let (ts, text) = records
+                        .get(*index)
+                        .map_or((0, String::new()), |r| (r.timestamp, escape(&r.text())));
+                    writeln!(
+                        self.out,
+                        "{}\t{component}\t{}\t{text}",
+                        format_timestamp(ts),
+                        escape(reason)
+                    )?;
                 }
                 RejectedItem::Point { index, reason } => {
                     let (ts, text) = points.get(*index).map_or((0, String::new()), |p| {
-                        let fields: Vec<String> = p.fields().map(|(k, v)| format!("{k}={v}")).collect();
-                        (p.timestamp(), format!("{} {}", p.series(), fields.join(",")))
+                        let fields: Vec<String> =
+                            p.fields().map(|(k, v)| format!("{k}={v}")).collect();
+                        (
+                            p.timestamp(),
+                            format!("{} {}", p.series(), fields.join(",")),
+                        )
                     });
-                    writeln!(self.out, "{}\t{component}\t{}\t{}", format_timestamp(ts), escape(reason), escape(&text))?;
+                    writeln!(
+                        self.out,
+                        "{}\t{component}\t{}\t{}",
+                        format_timestamp(ts),
+                        escape(reason),
+                        escape(&text)
+                    )?;
                 }
             }
         }
@@ -62,5 +88,8 @@ impl ErrorLog {
 
 /// Keep one item per line: escape the characters that would break it.
 fn escape(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('\n', "\\n").replace('\r', "\\r").replace('\t', "\\t")
+    text.replace('\\', "\\\\")
+        .replace('\n', "\\n")
+        .replace('\r', "\\r")
+        .replace('\t', "\\t")
 }

@@ -16,11 +16,13 @@ use tokio::time::MissedTickBehavior;
 
 use super::dead_letter::DeadLetter;
 use super::error_log::ErrorLog;
-use super::wasm::{batch_from_wit, batch_to_wit, output_from_wit, CallError, PluginInstance, PluginOutput};
-use crate::event::{now_nanos, Batch, Points, Records, SharedBatch};
+use super::wasm::{
+    CallError, PluginInstance, PluginOutput, batch_from_wit, batch_to_wit, output_from_wit,
+};
+use crate::event::{Batch, Points, Records, SharedBatch, now_nanos};
 use crate::internal::events::{
-    AlertRaised, BatchProcessed, ComponentError, EventsReceived, ItemsRejected, PluginFailed, PluginRestarted,
-    SnapshotSaved,
+    AlertRaised, BatchProcessed, ComponentError, EventsReceived, ItemsRejected, PluginFailed,
+    PluginRestarted, SnapshotSaved,
 };
 use crate::state::StateStore;
 use crate::topology::Fanout;
@@ -79,7 +81,12 @@ impl ProcessorRunner {
 
     async fn on_batch(&mut self, batch: SharedBatch) {
         let started = Instant::now();
-        EventsReceived { component: &self.name, count: batch.len(), bytes: 0 }.emit();
+        EventsReceived {
+            component: &self.name,
+            count: batch.len(),
+            bytes: 0,
+        }
+        .emit();
         let alerts_in = batch.alerts.clone();
         let input = batch_to_wit(batch);
         let result = block_in_place(|| self.instance.process(&input));
@@ -97,7 +104,11 @@ impl ProcessorRunner {
                 self.on_failure("process", &error, &records, &points);
             }
         }
-        BatchProcessed { component: &self.name, duration: started.elapsed() }.emit();
+        BatchProcessed {
+            component: &self.name,
+            duration: started.elapsed(),
+        }
+        .emit();
     }
 
     async fn on_tick(&mut self) {
@@ -113,14 +124,26 @@ impl ProcessorRunner {
 
     fn log_rejected(&mut self, records: &Records, points: &Points, output: &PluginOutput) {
         let example = match &output.rejected[0] {
-            super::wasm::RejectedItem::Record { reason, .. } | super::wasm::RejectedItem::Point { reason, .. } => reason,
+            super::wasm::RejectedItem::Record { reason, .. }
+            | super::wasm::RejectedItem::Point { reason, .. } => reason,
         };
-        ItemsRejected { component: &self.name, reason: "plugin_rejected", count: output.rejected.len(), example }.emit();
-        if let Some(log) = &mut self.errors {
-            if let Err(error) = log.write(&self.name, records, points, &output.rejected) {
-                let error = format!("cannot write error log {}: {error}", log.path().display());
-                ComponentError { component: &self.name, reason: "error_log_failed", error: &error }.emit();
+        ItemsRejected {
+            component: &self.name,
+            reason: "plugin_rejected",
+            count: output.rejected.len(),
+            example,
+        }
+        .emit();
+        if let Some(log) = &mut self.errors
+            && let Err(error) = log.write(&self.name, records, points, &output.rejected)
+        {
+            let error = format!("cannot write error log {}: {error}", log.path().display());
+            ComponentError {
+                component: &self.name,
+                reason: "error_log_failed",
+                error: &error,
             }
+            .emit();
         }
     }
 
@@ -128,7 +151,11 @@ impl ProcessorRunner {
     /// plugin produced.
     async fn send(&mut self, output: PluginOutput, mut alerts: Vec<crate::event::Alert>) {
         if !output.points.is_empty() && !self.points_out.is_empty() {
-            let batch = Batch { component: Arc::clone(&self.name), points: output.points, ..Batch::default() };
+            let batch = Batch {
+                component: Arc::clone(&self.name),
+                points: output.points,
+                ..Batch::default()
+            };
             self.points_out.send(Arc::new(batch)).await;
         }
         for alert in &output.alerts {
@@ -136,7 +163,11 @@ impl ProcessorRunner {
         }
         alerts.extend(output.alerts);
         if !alerts.is_empty() && !self.alerts_out.is_empty() {
-            let batch = Batch { component: Arc::clone(&self.name), alerts, ..Batch::default() };
+            let batch = Batch {
+                component: Arc::clone(&self.name),
+                alerts,
+                ..Batch::default()
+            };
             self.alerts_out.send(Arc::new(batch)).await;
         }
     }
@@ -144,18 +175,42 @@ impl ProcessorRunner {
     fn on_failure(&mut self, call: &str, error: &CallError, records: &Records, points: &Points) {
         let CallError::Failed { kind, message, .. } = error else {
             let error = error.to_string();
-            ComponentError { component: &self.name, reason: "plugin_error", error: &error }.emit();
+            ComponentError {
+                component: &self.name,
+                reason: "plugin_error",
+                error: &error,
+            }
+            .emit();
             return;
         };
-        let dead_lettered = match self.dead_letter.write(&self.name, call, &error.to_string(), records, points) {
-            Ok(count) => count,
-            Err(io) => {
-                let error = format!("cannot write dead-letter file {}: {io}", self.dead_letter.path().display());
-                ComponentError { component: &self.name, reason: "dead_letter_failed", error: &error }.emit();
-                0
-            }
-        };
-        PluginFailed { component: &self.name, call, kind: *kind, error: message, dead_lettered }.emit();
+        let dead_lettered =
+            match self
+                .dead_letter
+                .write(&self.name, call, &error.to_string(), records, points)
+            {
+                Ok(count) => count,
+                Err(io) => {
+                    let error = format!(
+                        "cannot write dead-letter file {}: {io}",
+                        self.dead_letter.path().display()
+                    );
+                    ComponentError {
+                        component: &self.name,
+                        reason: "dead_letter_failed",
+                        error: &error,
+                    }
+                    .emit();
+                    0
+                }
+            };
+        PluginFailed {
+            component: &self.name,
+            call,
+            kind: *kind,
+            error: message,
+            dead_lettered,
+        }
+        .emit();
         self.recover();
     }
 
@@ -165,16 +220,35 @@ impl ProcessorRunner {
         let snapshot = self.last_snapshot.clone();
         let result = block_in_place(|| self.instance.reinstantiate(snapshot.as_deref()));
         match result {
-            Ok(()) => PluginRestarted { component: &self.name, restored: snapshot.is_some() }.emit(),
+            Ok(()) => PluginRestarted {
+                component: &self.name,
+                restored: snapshot.is_some(),
+            }
+            .emit(),
             Err(error) => {
-                let error = format!("cannot restart plugin: {error}; starting it without its snapshot");
-                ComponentError { component: &self.name, reason: "restart_failed", error: &error }.emit();
+                let error =
+                    format!("cannot restart plugin: {error}; starting it without its snapshot");
+                ComponentError {
+                    component: &self.name,
+                    reason: "restart_failed",
+                    error: &error,
+                }
+                .emit();
                 self.last_snapshot = None;
                 if let Err(error) = block_in_place(|| self.instance.reinstantiate(None)) {
                     let error = format!("cannot restart plugin: {error}");
-                    ComponentError { component: &self.name, reason: "restart_failed", error: &error }.emit();
+                    ComponentError {
+                        component: &self.name,
+                        reason: "restart_failed",
+                        error: &error,
+                    }
+                    .emit();
                 } else {
-                    PluginRestarted { component: &self.name, restored: false }.emit();
+                    PluginRestarted {
+                        component: &self.name,
+                        restored: false,
+                    }
+                    .emit();
                 }
             }
         }
@@ -187,15 +261,27 @@ impl ProcessorRunner {
                 if snapshot.is_empty() || self.last_snapshot.as_deref() == Some(&snapshot[..]) {
                     return;
                 }
-                if let Err(error) = block_in_place(|| self.state.save_snapshot(&self.name, &snapshot)) {
-                    ComponentError { component: &self.name, reason: "snapshot_failed", error: &error }.emit();
+                if let Err(error) =
+                    block_in_place(|| self.state.save_snapshot(&self.name, &snapshot))
+                {
+                    ComponentError {
+                        component: &self.name,
+                        reason: "snapshot_failed",
+                        error: &error,
+                    }
+                    .emit();
                     return;
                 }
-                SnapshotSaved { component: &self.name, bytes: snapshot.len() }.emit();
+                SnapshotSaved {
+                    component: &self.name,
+                    bytes: snapshot.len(),
+                }
+                .emit();
                 self.last_snapshot = Some(snapshot);
             }
-            Err(error) => self.on_failure("snapshot", &error, &Records::default(), &Points::default()),
+            Err(error) => {
+                self.on_failure("snapshot", &error, &Records::default(), &Points::default())
+            }
         }
     }
 }
-

@@ -3,7 +3,7 @@
 
 use tokio::sync::mpsc::Receiver;
 
-use super::{banner, SinkContext, SinkError};
+use super::{SinkContext, SinkError, banner};
 use crate::event::SharedBatch;
 use crate::internal::events::EventsReceived;
 
@@ -30,7 +30,12 @@ impl BlackholeSink {
     /// Never.
     pub async fn run(self, mut input: Receiver<SharedBatch>) -> Result<(), SinkError> {
         while let Some(batch) = input.recv().await {
-            EventsReceived { component: &self.ctx.name, count: batch.len(), bytes: 0 }.emit();
+            EventsReceived {
+                component: &self.ctx.name,
+                count: batch.len(),
+                bytes: 0,
+            }
+            .emit();
         }
         Ok(())
     }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc::Receiver;
 
 use super::{SinkContext, SinkError, banner, point_json, record_json};
-use crate::config::{ConsoleFormat, ConsoleConfig};
+use crate::config::{ConsoleConfig, ConsoleFormat};
 use crate::event::{AlertState, Batch, SharedBatch, format_timestamp};
 use crate::internal::events::{ComponentError, EventsReceived};
 

@@ -52,7 +52,9 @@ impl RecordBatcher {
     /// Whether the pending batch is due.
     pub fn is_due(&self) -> bool {
         self.records.len() >= self.max_records
-            || self.deadline().is_some_and(|deadline| deadline <= Instant::now())
+            || self
+                .deadline()
+                .is_some_and(|deadline| deadline <= Instant::now())
     }
 
     /// Records waiting in the pending batch.
@@ -67,9 +69,17 @@ impl RecordBatcher {
         self.first_at = None;
         let fresh = Records::with_capacity(self.max_records, self.records.byte_len());
         let records = std::mem::replace(&mut self.records, fresh);
-        EventsReceived { component: &self.component, count: records.len(), bytes: records.byte_len() }
-            .emit();
-        Some(Batch { component: Arc::clone(&self.component), records, ..Batch::default() })
+        EventsReceived {
+            component: &self.component,
+            count: records.len(),
+            bytes: records.byte_len(),
+        }
+        .emit();
+        Some(Batch {
+            component: Arc::clone(&self.component),
+            records,
+            ..Batch::default()
+        })
     }
 
     /// Send the pending batch, if any.

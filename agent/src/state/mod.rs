@@ -46,8 +46,10 @@ impl StateStore {
     /// When the directory cannot be created or the database cannot be opened,
     /// for instance because another agent holds it.
     pub fn open(data_dir: &Path) -> Result<Self, StateError> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|source| StateError::DataDir { path: data_dir.to_owned(), source })?;
+        std::fs::create_dir_all(data_dir).map_err(|source| StateError::DataDir {
+            path: data_dir.to_owned(),
+            source,
+        })?;
         let path = data_dir.join("state.redb");
         let db = Database::create(&path).map_err(|e| StateError::Database {
             path: path.clone(),
@@ -57,7 +59,10 @@ impl StateStore {
     }
 
     fn err(&self, e: impl Into<redb::Error>) -> StateError {
-        StateError::Database { path: self.path.clone(), source: Box::new(e.into()) }
+        StateError::Database {
+            path: self.path.clone(),
+            source: Box::new(e.into()),
+        }
     }
 
     /// The last snapshot saved for `component`.
@@ -103,7 +108,10 @@ mod tests {
             store.save_snapshot("detect", b"two").unwrap();
         }
         let store = StateStore::open(dir.path()).unwrap();
-        assert_eq!(store.load_snapshot("detect").unwrap().as_deref(), Some(&b"two"[..]));
+        assert_eq!(
+            store.load_snapshot("detect").unwrap().as_deref(),
+            Some(&b"two"[..])
+        );
         assert_eq!(store.load_snapshot("other").unwrap(), None);
     }
 }

@@ -9,7 +9,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::pipeline::{Pipeline, TaskResult};
-use super::{Fanout, CHANNEL_BATCHES};
+use super::{CHANNEL_BATCHES, Fanout};
 use crate::config::{Config, ConfigError, InputRef, Output, PluginRef, ProcessorConfig};
 use crate::event::SharedBatch;
 use crate::processors::dead_letter::DeadLetter;
@@ -45,7 +45,12 @@ struct Wiring {
 }
 
 impl Wiring {
-    fn connect(&mut self, config: &Config, inputs: &[InputRef], sender: &mpsc::Sender<SharedBatch>) {
+    fn connect(
+        &mut self,
+        config: &Config,
+        inputs: &[InputRef],
+        sender: &mpsc::Sender<SharedBatch>,
+    ) {
         for input in inputs {
             let port = if config.sources.contains_key(&input.component) {
                 Port::Records
@@ -54,12 +59,18 @@ impl Wiring {
             } else {
                 Port::Points
             };
-            self.outputs.entry((input.component.clone(), port)).or_default().push(sender.clone());
+            self.outputs
+                .entry((input.component.clone(), port))
+                .or_default()
+                .push(sender.clone());
         }
     }
 
     fn fanout(&mut self, name: &Arc<str>, port: Port) -> Fanout {
-        let senders = self.outputs.remove(&(name.to_string(), port)).unwrap_or_default();
+        let senders = self
+            .outputs
+            .remove(&(name.to_string(), port))
+            .unwrap_or_default();
         Fanout::new(Arc::clone(name), port.name(), senders)
     }
 }
@@ -78,9 +89,9 @@ fn plugin_label(plugin: &PluginRef) -> String {
 
 fn plugin_bytes(plugin: &PluginRef) -> Result<Vec<u8>, String> {
     match plugin {
-        PluginRef::Builtin(name) => {
-            wasm::builtin(name).map(<[u8]>::to_vec).ok_or_else(|| format!("unknown builtin plugin `{name}`"))
-        }
+        PluginRef::Builtin(name) => wasm::builtin(name)
+            .map(<[u8]>::to_vec)
+            .ok_or_else(|| format!("unknown builtin plugin `{name}`")),
         PluginRef::Path(path) => {
             std::fs::read(path).map_err(|e| format!("cannot read plugin {}: {e}", path.display()))
         }
@@ -88,7 +99,10 @@ fn plugin_bytes(plugin: &PluginRef) -> Result<Vec<u8>, String> {
 }
 
 /// Compile every distinct plugin once, in parallel.
-async fn load_plugins(config: &Config, engine: &PluginEngine) -> (HashMap<String, LoadedPlugin>, Vec<ConfigError>) {
+async fn load_plugins(
+    config: &Config,
+    engine: &PluginEngine,
+) -> (HashMap<String, LoadedPlugin>, Vec<ConfigError>) {
     let mut loading = JoinSet::new();
     let mut seen = std::collections::HashSet::new();
     for (name, processor) in &config.processors {
@@ -98,7 +112,8 @@ async fn load_plugins(config: &Config, engine: &PluginEngine) -> (HashMap<String
         }
         let (engine, plugin, name) = (engine.clone(), processor.plugin.clone(), name.clone());
         loading.spawn_blocking(move || {
-            let loaded = plugin_bytes(&plugin).and_then(|bytes| engine.load(&bytes).map_err(|e| e.to_string()));
+            let loaded = plugin_bytes(&plugin)
+                .and_then(|bytes| engine.load(&bytes).map_err(|e| e.to_string()));
             (name, label, loaded)
         });
     }
@@ -128,7 +143,7 @@ fn prepare_processor(
     config: &Config,
     name: &str,
     processor: &ProcessorConfig,
-    plugin: LoadedPlugin,
+    plugin: &LoadedPlugin,
     state: &StateStore,
 ) -> Result<PreparedProcessor, ConfigError> {
     let component: Arc<str> = Arc::from(name);
@@ -137,8 +152,13 @@ fn prepare_processor(
         time_per_call: processor.limits.time_per_batch,
     };
     let instantiate = || {
-        PluginInstance::new(plugin.clone(), Arc::clone(&component), processor.config.to_string(), limits)
-            .map_err(|e| located(config, &["processors", name, "config"], e.to_string()))
+        PluginInstance::new(
+            plugin.clone(),
+            Arc::clone(&component),
+            processor.config.to_string(),
+            limits,
+        )
+        .map_err(|e| located(config, &["processors", name, "config"], e.to_string()))
     };
     let mut instance = instantiate()?;
     let errors = processor
@@ -146,13 +166,23 @@ fn prepare_processor(
         .as_deref()
         .map(ErrorLog::open)
         .transpose()
-        .map_err(|e| located(config, &["processors", name, "errors"], format!("cannot open error log: {e}")))?;
+        .map_err(|e| {
+            located(
+                config,
+                &["processors", name, "errors"],
+                format!("cannot open error log: {e}"),
+            )
+        })?;
     let mut last_snapshot = state
         .load_snapshot(name)
         .map_err(|e| located(config, &["processors", name], e.to_string()))?;
     if let Some(snapshot) = &last_snapshot {
         match instance.restore(snapshot) {
-            Ok(()) => tracing::info!(component = name, bytes = snapshot.len(), "state restored from snapshot"),
+            Ok(()) => tracing::info!(
+                component = name,
+                bytes = snapshot.len(),
+                "state restored from snapshot"
+            ),
             Err(error) => {
                 tracing::warn!(component = name, "{error}; starting with fresh state");
                 last_snapshot = None;
@@ -173,7 +203,11 @@ fn prepare_processor(
 ///
 /// # Errors
 /// Every component that cannot be built, located in the config file.
-pub async fn build(config: &Config, engine: &PluginEngine, state: Arc<StateStore>) -> Result<Pipeline, Vec<ConfigError>> {
+pub async fn build(
+    config: &Config,
+    engine: &PluginEngine,
+    state: Arc<StateStore>,
+) -> Result<Pipeline, Vec<ConfigError>> {
     let mut wiring = Wiring::default();
     let mut errors = Vec::new();
 
@@ -193,7 +227,10 @@ pub async fn build(config: &Config, engine: &PluginEngine, state: Arc<StateStore
     // Sinks: bind listeners, open files.
     let mut sinks = Vec::new();
     for (name, rx) in sink_inputs {
-        let ctx = SinkContext { name: Arc::from(name.as_str()), data_dir: config.data_dir.clone() };
+        let ctx = SinkContext {
+            name: Arc::from(name.as_str()),
+            data_dir: config.data_dir.clone(),
+        };
         match Sink::build(&config.sinks[name].kind, ctx).await {
             Ok(sink) => sinks.push((Arc::<str>::from(name.as_str()), sink, rx)),
             Err(error) => errors.push(located(config, &["sinks", name], error.to_string())),
@@ -205,8 +242,10 @@ pub async fn build(config: &Config, engine: &PluginEngine, state: Arc<StateStore
     errors.extend(load_errors);
     let mut processors = Vec::new();
     for (name, processor) in &config.processors {
-        let Some(plugin) = plugins.get(&plugin_label(&processor.plugin)) else { continue };
-        match prepare_processor(config, name, processor, plugin.clone(), &state) {
+        let Some(plugin) = plugins.get(&plugin_label(&processor.plugin)) else {
+            continue;
+        };
+        match prepare_processor(config, name, processor, plugin, &state) {
             Ok(prepared) => processors.push(prepared),
             Err(error) => errors.push(error),
         }
@@ -219,7 +258,10 @@ pub async fn build(config: &Config, engine: &PluginEngine, state: Arc<StateStore
     let shutdown = CancellationToken::new();
     let mut tasks: JoinSet<TaskResult> = JoinSet::new();
     let mut banner = Vec::new();
-    banner.push(format!("data_dir  {}", absolute(&config.data_dir).display()));
+    banner.push(format!(
+        "data_dir  {}",
+        absolute(&config.data_dir).display()
+    ));
 
     for (name, sink, rx) in sinks {
         banner.push(sink.describe());
@@ -231,10 +273,16 @@ pub async fn build(config: &Config, engine: &PluginEngine, state: Arc<StateStore
     for prepared in processors {
         let config_entry = &config.processors[&*prepared.name];
         if let Some(log) = &prepared.errors {
-            banner.push(format!("errors    {} ({})", absolute(log.path()).display(), prepared.name));
+            banner.push(format!(
+                "errors    {} ({})",
+                absolute(log.path()).display(),
+                prepared.name
+            ));
         }
         let runner = ProcessorRunner {
-            input: processor_inputs.remove(&*prepared.name).expect("every processor has an input"),
+            input: processor_inputs
+                .remove(&*prepared.name)
+                .expect("every processor has an input"),
             points_out: wiring.fanout(&prepared.name, Port::Points),
             alerts_out: wiring.fanout(&prepared.name, Port::Alerts),
             dead_letter: DeadLetter::new(&config.data_dir, &prepared.name),
@@ -262,14 +310,21 @@ pub async fn build(config: &Config, engine: &PluginEngine, state: Arc<StateStore
             shutdown: shutdown.child_token(),
             batcher: RecordBatcher::new(Arc::clone(&name), batch.max_records, batch.linger, out),
         };
-        banner.push(format!("source    {name}: {}", sources::describe(&source.kind)));
+        banner.push(format!(
+            "source    {name}: {}",
+            sources::describe(&source.kind)
+        ));
         let kind = source.kind.clone();
         tasks.spawn(async move {
             let result = sources::run(kind, ctx).await.map_err(|e| e.to_string());
             (name, result)
         });
     }
-    Ok(Pipeline { shutdown, tasks, banner })
+    Ok(Pipeline {
+        shutdown,
+        tasks,
+        banner,
+    })
 }
 
 fn absolute(path: &std::path::Path) -> PathBuf {

@@ -19,8 +19,16 @@ pub struct Fanout {
 
 impl Fanout {
     /// A fan-out of `component`'s `output` to `senders`.
-    pub fn new(component: Arc<str>, output: &'static str, senders: Vec<mpsc::Sender<SharedBatch>>) -> Self {
-        Self { component, output, senders }
+    pub fn new(
+        component: Arc<str>,
+        output: &'static str,
+        senders: Vec<mpsc::Sender<SharedBatch>>,
+    ) -> Self {
+        Self {
+            component,
+            output,
+            senders,
+        }
     }
 
     /// Whether nobody reads this output.
@@ -40,6 +48,10 @@ impl Fanout {
     }
 
     /// [`Fanout::send`] for code running on a blocking thread.
+    #[allow(
+        clippy::needless_pass_by_value,
+        reason = "mirrors `send`: the batch is handed over"
+    )]
     pub fn blocking_send(&mut self, batch: SharedBatch) {
         let count = batch.len();
         let mut closed = false;
@@ -53,6 +65,11 @@ impl Fanout {
         if closed {
             self.senders.retain(|s| !s.is_closed());
         }
-        EventsSent { component: &self.component, output: self.output, count }.emit();
+        EventsSent {
+            component: &self.component,
+            output: self.output,
+            count,
+        }
+        .emit();
     }
 }

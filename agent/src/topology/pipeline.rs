@@ -46,9 +46,15 @@ impl Pipeline {
         match tokio::time::timeout(grace, self.wait()).await {
             Ok(failed) => failed,
             Err(_) => {
-                tracing::error!(?grace, "pipeline did not drain in time; aborting what is left");
+                tracing::error!(
+                    ?grace,
+                    "pipeline did not drain in time; aborting what is left"
+                );
                 self.tasks.abort_all();
-                vec![(Arc::from("pipeline"), format!("did not drain within {grace:?}"))]
+                vec![(
+                    Arc::from("pipeline"),
+                    format!("did not drain within {grace:?}"),
+                )]
             }
         }
     }

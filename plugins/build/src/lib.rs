@@ -51,7 +51,12 @@ pub fn build(packages: &[&str], sources: &[&Path]) -> Vec<PathBuf> {
         cmd.arg("-p").arg(package);
     }
     // Flags meant for the outer (native) build must not leak into this one.
-    for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS", "CARGO_TARGET_DIR"] {
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_TARGET_DIR",
+    ] {
         cmd.env_remove(var);
     }
     for (key, _) in env::vars() {
@@ -59,8 +64,13 @@ pub fn build(packages: &[&str], sources: &[&Path]) -> Vec<PathBuf> {
             cmd.env_remove(key);
         }
     }
-    let status = cmd.status().expect("failed to run cargo for the wasm plugins");
-    assert!(status.success(), "building the wasm plugins {packages:?} failed");
+    let status = cmd
+        .status()
+        .expect("failed to run cargo for the wasm plugins");
+    assert!(
+        status.success(),
+        "building the wasm plugins {packages:?} failed"
+    );
     packages
         .iter()
         .map(|package| {
@@ -68,7 +78,11 @@ pub fn build(packages: &[&str], sources: &[&Path]) -> Vec<PathBuf> {
                 .join(TARGET)
                 .join("release")
                 .join(format!("{}.wasm", package.replace('-', "_")));
-            assert!(path.exists(), "cargo built no component at {}", path.display());
+            assert!(
+                path.exists(),
+                "cargo built no component at {}",
+                path.display()
+            );
             path
         })
         .collect()
@@ -82,5 +96,8 @@ fn plugin_target_dir() -> PathBuf {
         .ancestors()
         .find(|dir| dir.file_name().is_some_and(|name| name == "build"))
         .and_then(|build| build.parent()?.parent())
-        .map_or_else(|| out_dir.join("wasm-plugins"), |target| target.join("wasm-plugins"))
+        .map_or_else(
+            || out_dir.join("wasm-plugins"),
+            |target| target.join("wasm-plugins"),
+        )
 }

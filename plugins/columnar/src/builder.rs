@@ -66,7 +66,10 @@ impl PointsBuilder {
         self.points.series_index.push(series_index);
         self.points.timestamps.push(timestamp);
         let index = self.points.timestamps.len() - 1;
-        PointBuilder { builder: self, index }
+        PointBuilder {
+            builder: self,
+            index,
+        }
     }
 
     /// Copy a point from another batch, with all its fields.
@@ -205,7 +208,11 @@ fn overwrite(data: &mut ColumnData, index: usize, value: Value<'_>) {
             // Text is append-only; rebuild the column with the new value.
             let mut rebuilt = TextColumn::default();
             for i in 0..v.len() {
-                rebuilt.push(if i == index { x } else { v.get(i).unwrap_or_default() });
+                rebuilt.push(if i == index {
+                    x
+                } else {
+                    v.get(i).unwrap_or_default()
+                });
             }
             *v = rebuilt;
         }
@@ -221,7 +228,10 @@ mod tests {
     fn builds_sparse_columns_with_presence_bits() {
         let dev = Series::new("dev").with_tag("port", "ttyUSB0");
         let mut b = PointsBuilder::new();
-        let _ = b.point(1, &dev).field("temperature", 25.0).field("status", "OK");
+        let _ = b
+            .point(1, &dev)
+            .field("temperature", 25.0)
+            .field("status", "OK");
         let _ = b.point(2, &dev).field("voltage", 5.0);
         let _ = b.point(3, &Series::new("other")).field("temperature", 30.0);
         let points = b.finish();
@@ -230,12 +240,19 @@ mod tests {
         assert_eq!(points.series.len(), 2, "series are interned");
         let rows: Vec<Vec<(String, String)>> = points
             .iter()
-            .map(|p| p.fields().map(|(k, v)| (k.to_owned(), v.to_string())).collect())
+            .map(|p| {
+                p.fields()
+                    .map(|(k, v)| (k.to_owned(), v.to_string()))
+                    .collect()
+            })
             .collect();
         assert_eq!(
             rows,
             vec![
-                vec![("temperature".into(), "25".into()), ("status".into(), "OK".into())],
+                vec![
+                    ("temperature".into(), "25".into()),
+                    ("status".into(), "OK".into())
+                ],
                 vec![("voltage".into(), "5".into())],
                 vec![("temperature".into(), "30".into())],
             ]

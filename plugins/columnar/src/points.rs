@@ -14,7 +14,10 @@ pub struct Series {
 impl Series {
     /// A series with no tags.
     pub fn new(name: impl Into<String>) -> Self {
-        Self { name: name.into(), tags: Vec::new() }
+        Self {
+            name: name.into(),
+            tags: Vec::new(),
+        }
     }
 
     /// Add or replace a tag, keeping tags sorted.
@@ -35,7 +38,10 @@ impl Series {
 
     /// The value of tag `key`.
     pub fn tag(&self, key: &str) -> Option<&str> {
-        self.tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.tags
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -69,14 +75,19 @@ impl TextColumn {
     /// The value at `index`.
     pub fn get(&self, index: usize) -> Option<&str> {
         let end = *self.ends.get(index)? as usize;
-        let start = if index == 0 { 0 } else { self.ends[index - 1] as usize };
+        let start = if index == 0 {
+            0
+        } else {
+            self.ends[index - 1] as usize
+        };
         std::str::from_utf8(self.data.get(start..end)?).ok()
     }
 
     /// Append a value.
     pub fn push(&mut self, value: &str) {
         self.data.extend_from_slice(value.as_bytes());
-        self.ends.push(u32::try_from(self.data.len()).expect("text column larger than 4 GiB"));
+        self.ends
+            .push(u32::try_from(self.data.len()).expect("text column larger than 4 GiB"));
     }
 
     /// Number of values.
@@ -145,12 +156,19 @@ impl Column {
     /// Whether point `index` has this field.
     pub fn is_present(&self, index: usize) -> bool {
         self.present.is_empty()
-            || self.present.get(index / 8).is_some_and(|byte| byte & (1 << (index % 8)) != 0)
+            || self
+                .present
+                .get(index / 8)
+                .is_some_and(|byte| byte & (1 << (index % 8)) != 0)
     }
 
     /// The value for point `index`, if it has one.
     pub fn get(&self, index: usize) -> Option<Value<'_>> {
-        if self.is_present(index) { self.data.value(index) } else { None }
+        if self.is_present(index) {
+            self.data.value(index)
+        } else {
+            None
+        }
     }
 }
 
@@ -226,12 +244,18 @@ impl Points {
 
     /// The point at `index`.
     pub fn get(&self, index: usize) -> Option<PointRef<'_>> {
-        (index < self.len()).then_some(PointRef { points: self, index })
+        (index < self.len()).then_some(PointRef {
+            points: self,
+            index,
+        })
     }
 
     /// Iterate over the points in order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = PointRef<'_>> + '_ {
-        (0..self.len()).map(move |index| PointRef { points: self, index })
+        (0..self.len()).map(move |index| PointRef {
+            points: self,
+            index,
+        })
     }
 
     /// The column named `name` (the first one, when a field has values of

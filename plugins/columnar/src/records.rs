@@ -69,7 +69,11 @@ impl Records {
     /// The record at `index`.
     pub fn get(&self, index: usize) -> Option<Record<'_>> {
         let end = *self.ends.get(index)? as usize;
-        let start = if index == 0 { 0 } else { self.ends[index - 1] as usize };
+        let start = if index == 0 {
+            0
+        } else {
+            self.ends[index - 1] as usize
+        };
         Some(Record {
             index,
             timestamp: self.timestamps.get(index).copied().unwrap_or_default(),
@@ -84,7 +88,11 @@ impl Records {
             let end = end as usize;
             let bytes = &self.data[start.min(end)..end];
             start = end;
-            Record { index, timestamp: self.timestamps[index], bytes }
+            Record {
+                index,
+                timestamp: self.timestamps[index],
+                bytes,
+            }
         })
     }
 
@@ -106,8 +114,14 @@ mod tests {
         records.push(1, b"T:1");
         records.push(2, b"");
         records.push(3, b"V:5.0");
-        let got: Vec<_> = records.iter().map(|r| (r.timestamp, r.bytes.to_vec())).collect();
-        assert_eq!(got, vec![(1, b"T:1".to_vec()), (2, vec![]), (3, b"V:5.0".to_vec())]);
+        let got: Vec<_> = records
+            .iter()
+            .map(|r| (r.timestamp, r.bytes.to_vec()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![(1, b"T:1".to_vec()), (2, vec![]), (3, b"V:5.0".to_vec())]
+        );
         assert_eq!(records.get(2).unwrap().bytes, b"V:5.0");
         assert_eq!(records.get(1).unwrap().bytes, b"");
         assert!(records.get(3).is_none());

@@ -4,14 +4,14 @@ use std::thread::LocalKey;
 
 pub use std::cell::RefCell;
 
+use crate::Processor;
 pub use crate::bindings::foghorn::plugin::types::{Batch, Output};
 use crate::convert::{batch_from_wit, output_to_wit};
-use crate::Processor;
 
 /// The generated world, as the export macro needs it.
 pub mod wit {
-    pub use crate::bindings::foghorn::plugin::types::{Batch, Output};
     pub use crate::bindings::Guest;
+    pub use crate::bindings::foghorn::plugin::types::{Batch, Output};
 }
 
 /// The slot holding a plugin's one instance.
@@ -20,7 +20,9 @@ pub type Slot<P> = LocalKey<RefCell<Option<P>>>;
 fn with<P: Processor, R>(slot: &'static Slot<P>, f: impl FnOnce(&mut P) -> R) -> R {
     slot.with(|cell| {
         let mut plugin = cell.borrow_mut();
-        f(plugin.as_mut().expect("the agent calls init before anything else"))
+        f(plugin
+            .as_mut()
+            .expect("the agent calls init before anything else"))
     })
 }
 

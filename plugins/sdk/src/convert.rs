@@ -32,9 +32,10 @@ fn points_from_wit(points: wit::Points) -> Points {
                     wit::ColumnData::Float(v) => ColumnData::Float(v),
                     wit::ColumnData::Int(v) => ColumnData::Int(v),
                     wit::ColumnData::Boolean(v) => ColumnData::Boolean(v),
-                    wit::ColumnData::Text(t) => {
-                        ColumnData::Text(TextColumn { data: t.data, ends: t.ends })
-                    }
+                    wit::ColumnData::Text(t) => ColumnData::Text(TextColumn {
+                        data: t.data,
+                        ends: t.ends,
+                    }),
                 },
             })
             .collect(),
@@ -42,11 +43,17 @@ fn points_from_wit(points: wit::Points) -> Points {
 }
 
 fn series_from_wit(series: wit::Series) -> Series {
-    Series { name: series.name, tags: series.tags }
+    Series {
+        name: series.name,
+        tags: series.tags,
+    }
 }
 
 fn series_to_wit(series: Series) -> wit::Series {
-    wit::Series { name: series.name, tags: series.tags }
+    wit::Series {
+        name: series.name,
+        tags: series.tags,
+    }
 }
 
 fn points_to_wit(points: Points) -> wit::Points {
@@ -64,9 +71,10 @@ fn points_to_wit(points: Points) -> wit::Points {
                     ColumnData::Float(v) => wit::ColumnData::Float(v),
                     ColumnData::Int(v) => wit::ColumnData::Int(v),
                     ColumnData::Boolean(v) => wit::ColumnData::Boolean(v),
-                    ColumnData::Text(t) => {
-                        wit::ColumnData::Text(wit::TextColumn { data: t.data, ends: t.ends })
-                    }
+                    ColumnData::Text(t) => wit::ColumnData::Text(wit::TextColumn {
+                        data: t.data,
+                        ends: t.ends,
+                    }),
                 },
             })
             .collect(),
@@ -101,12 +109,14 @@ pub(crate) fn output_to_wit(output: Output) -> wit::Output {
             .errors
             .into_iter()
             .map(|e| match e {
-                ItemError::Record { index, reason } => {
-                    wit::ItemError { item: wit::Item::Record(index), reason }
-                }
-                ItemError::Point { index, reason } => {
-                    wit::ItemError { item: wit::Item::Point(index), reason }
-                }
+                ItemError::Record { index, reason } => wit::ItemError {
+                    item: wit::Item::Record(index),
+                    reason,
+                },
+                ItemError::Point { index, reason } => wit::ItemError {
+                    item: wit::Item::Point(index),
+                    reason,
+                },
             })
             .collect(),
     }

@@ -138,8 +138,8 @@ pub trait Processor: Sized + 'static {
 pub mod prelude {
     pub use crate::host::{counter_add, gauge_set, log, now};
     pub use crate::{
-        export_processor, snapshot, Alert, AlertState, Batch, Output, PointRef, Points,
-        PointsBuilder, Processor, Record, Records, Series, Severity, Value,
+        Alert, AlertState, Batch, Output, PointRef, Points, PointsBuilder, Processor, Record,
+        Records, Series, Severity, Value, export_processor, snapshot,
     };
     pub use serde::{Deserialize, Serialize};
 }

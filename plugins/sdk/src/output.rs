@@ -50,12 +50,18 @@ impl Output {
     /// Reject record `index` of the batch; the agent writes it, with
     /// `reason`, to the processor's error log.
     pub fn reject_record(&mut self, index: usize, reason: impl Into<String>) {
-        self.errors.push(ItemError::Record { index: to_u32(index), reason: reason.into() });
+        self.errors.push(ItemError::Record {
+            index: to_u32(index),
+            reason: reason.into(),
+        });
     }
 
     /// Reject point `index` of the batch.
     pub fn reject_point(&mut self, index: usize, reason: impl Into<String>) {
-        self.errors.push(ItemError::Point { index: to_u32(index), reason: reason.into() });
+        self.errors.push(ItemError::Point {
+            index: to_u32(index),
+            reason: reason.into(),
+        });
     }
 
     /// Alerts raised so far.

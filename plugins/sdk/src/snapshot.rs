@@ -3,7 +3,7 @@
 //! Snapshots are JSON, so that a snapshot taken by one version of a plugin can
 //! be read, or at least inspected, by the next.
 
-use serde::{de::DeserializeOwned, Serialize};
+use serde::{Serialize, de::DeserializeOwned};
 
 /// Encode `state` as snapshot bytes.
 ///

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use super::bindings::types as wit;
 use crate::event::{
-    Alert, AlertState, Column, ColumnData, Points, Records, Series, Severity, SharedBatch, TextColumn,
+    Alert, AlertState, Column, ColumnData, Points, Records, Series, Severity, SharedBatch,
+    TextColumn,
 };
 
 /// What one plugin call produced, in pipeline types.
@@ -46,22 +47,43 @@ pub fn batch_to_wit(batch: SharedBatch) -> wit::Batch {
         Ok(batch) => (batch.records, batch.points),
         Err(shared) => (shared.records.clone(), shared.points.clone()),
     };
-    wit::Batch { records: records_to_wit(records), points: points_to_wit(points) }
+    wit::Batch {
+        records: records_to_wit(records),
+        points: points_to_wit(points),
+    }
 }
 
 /// Back from the WIT form, after a call, to look up rejected items.
 pub fn batch_from_wit(batch: wit::Batch) -> (Records, Points) {
     let r = batch.records;
-    (Records { data: r.data, ends: r.ends, timestamps: r.timestamps }, points_from_wit(batch.points))
+    (
+        Records {
+            data: r.data,
+            ends: r.ends,
+            timestamps: r.timestamps,
+        },
+        points_from_wit(batch.points),
+    )
 }
 
 fn records_to_wit(records: Records) -> wit::Records {
-    wit::Records { data: records.data, ends: records.ends, timestamps: records.timestamps }
+    wit::Records {
+        data: records.data,
+        ends: records.ends,
+        timestamps: records.timestamps,
+    }
 }
 
 fn points_to_wit(points: Points) -> wit::Points {
     wit::Points {
-        series: points.series.into_iter().map(|s| wit::Series { name: s.name, tags: s.tags }).collect(),
+        series: points
+            .series
+            .into_iter()
+            .map(|s| wit::Series {
+                name: s.name,
+                tags: s.tags,
+            })
+            .collect(),
         series_index: points.series_index,
         timestamps: points.timestamps,
         columns: points
@@ -74,7 +96,10 @@ fn points_to_wit(points: Points) -> wit::Points {
                     ColumnData::Float(v) => wit::ColumnData::Float(v),
                     ColumnData::Int(v) => wit::ColumnData::Int(v),
                     ColumnData::Boolean(v) => wit::ColumnData::Boolean(v),
-                    ColumnData::Text(t) => wit::ColumnData::Text(wit::TextColumn { data: t.data, ends: t.ends }),
+                    ColumnData::Text(t) => wit::ColumnData::Text(wit::TextColumn {
+                        data: t.data,
+                        ends: t.ends,
+                    }),
                 },
             })
             .collect(),
@@ -83,7 +108,14 @@ fn points_to_wit(points: Points) -> wit::Points {
 
 fn points_from_wit(points: wit::Points) -> Points {
     Points {
-        series: points.series.into_iter().map(|s| Series { name: s.name, tags: s.tags }).collect(),
+        series: points
+            .series
+            .into_iter()
+            .map(|s| Series {
+                name: s.name,
+                tags: s.tags,
+            })
+            .collect(),
         series_index: points.series_index,
         timestamps: points.timestamps,
         columns: points
@@ -96,9 +128,10 @@ fn points_from_wit(points: wit::Points) -> Points {
                     wit::ColumnData::Float(v) => ColumnData::Float(v),
                     wit::ColumnData::Int(v) => ColumnData::Int(v),
                     wit::ColumnData::Boolean(v) => ColumnData::Boolean(v),
-                    wit::ColumnData::Text(t) => {
-                        ColumnData::Text(TextColumn { data: t.data, ends: t.ends })
-                    }
+                    wit::ColumnData::Text(t) => ColumnData::Text(TextColumn {
+                        data: t.data,
+                        ends: t.ends,
+                    }),
                 },
             })
             .collect(),
@@ -107,7 +140,11 @@ fn points_from_wit(points: wit::Points) -> Points {
 
 /// The pipeline form of a plugin's output. Alerts are stamped with the
 /// processor and plugin that raised them.
-pub fn output_from_wit(output: wit::Output, component: &Arc<str>, plugin: &Arc<str>) -> PluginOutput {
+pub fn output_from_wit(
+    output: wit::Output,
+    component: &Arc<str>,
+    plugin: &Arc<str>,
+) -> PluginOutput {
     let alerts = output
         .alerts
         .into_iter()
@@ -123,7 +160,10 @@ pub fn output_from_wit(output: wit::Output, component: &Arc<str>, plugin: &Arc<s
                 wit::AlertState::Firing => AlertState::Firing,
                 wit::AlertState::Resolved => AlertState::Resolved,
             },
-            series: Series { name: a.series.name, tags: a.series.tags },
+            series: Series {
+                name: a.series.name,
+                tags: a.series.tags,
+            },
             value: a.value,
             score: a.score,
             description: a.description,
@@ -135,9 +175,19 @@ pub fn output_from_wit(output: wit::Output, component: &Arc<str>, plugin: &Arc<s
         .errors
         .into_iter()
         .map(|e| match e.item {
-            wit::Item::Record(index) => RejectedItem::Record { index: index as usize, reason: e.reason },
-            wit::Item::Point(index) => RejectedItem::Point { index: index as usize, reason: e.reason },
+            wit::Item::Record(index) => RejectedItem::Record {
+                index: index as usize,
+                reason: e.reason,
+            },
+            wit::Item::Point(index) => RejectedItem::Point {
+                index: index as usize,
+                reason: e.reason,
+            },
         })
         .collect();
-    PluginOutput { points: points_from_wit(output.points), alerts, rejected }
+    PluginOutput {
+        points: points_from_wit(output.points),
+        alerts,
+        rejected,
+    }
 }

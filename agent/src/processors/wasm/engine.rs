@@ -86,7 +86,10 @@ impl PluginEngine {
             })
             .map_err(|e| PluginError::Engine(e.into()))?;
 
-        Ok(Self { engine, linker: Arc::new(linker) })
+        Ok(Self {
+            engine,
+            linker: Arc::new(linker),
+        })
     }
 
     /// Compile (or fetch from the cache) and link a component.
@@ -95,8 +98,14 @@ impl PluginEngine {
     /// When the bytes are not a component or don't implement the world.
     pub fn load(&self, bytes: &[u8]) -> Result<LoadedPlugin, PluginError> {
         let component = Component::new(&self.engine, bytes).map_err(PluginError::Compile)?;
-        let instance_pre = self.linker.instantiate_pre(&component).map_err(PluginError::Link)?;
+        let instance_pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(PluginError::Link)?;
         let pre = ProcessorPre::new(instance_pre).map_err(PluginError::Link)?;
-        Ok(LoadedPlugin { engine: self.engine.clone(), pre })
+        Ok(LoadedPlugin {
+            engine: self.engine.clone(),
+            pre,
+        })
     }
 }

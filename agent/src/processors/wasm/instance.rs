@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use wasmtime::{Store, Trap};
 
-use super::bindings::{types, Processor};
-use super::engine::{LoadedPlugin, EPOCH_TICK};
+use super::bindings::{Processor, types};
+use super::engine::{EPOCH_TICK, LoadedPlugin};
 use super::store::StoreState;
 use crate::internal::events::PluginFailureKind;
 
@@ -54,7 +54,9 @@ pub struct PluginInstance {
 
 impl std::fmt::Debug for PluginInstance {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PluginInstance").field("component", &self.component).finish_non_exhaustive()
+        f.debug_struct("PluginInstance")
+            .field("component", &self.component)
+            .finish_non_exhaustive()
     }
 }
 
@@ -63,8 +65,15 @@ fn deadline_ticks(limit: Duration) -> u64 {
     u64::try_from(ticks).unwrap_or(u64::MAX).max(1) + 1
 }
 
-fn new_store(plugin: &LoadedPlugin, component: &Arc<str>, limits: PluginLimits) -> Store<StoreState> {
-    let mut store = Store::new(&plugin.engine, StoreState::new(Arc::clone(component), limits.memory));
+fn new_store(
+    plugin: &LoadedPlugin,
+    component: &Arc<str>,
+    limits: PluginLimits,
+) -> Store<StoreState> {
+    let mut store = Store::new(
+        &plugin.engine,
+        StoreState::new(Arc::clone(component), limits.memory),
+    );
     store.limiter(|state| &mut state.limiter);
     store.epoch_deadline_trap();
     store.set_epoch_deadline(deadline_ticks(limits.time_per_call));
@@ -77,20 +86,33 @@ impl PluginInstance {
     ///
     /// # Errors
     /// When instantiation fails or the plugin rejects its config.
-    pub fn new(plugin: LoadedPlugin, component: Arc<str>, config: String, limits: PluginLimits) -> Result<Self, CallError> {
+    pub fn new(
+        plugin: LoadedPlugin,
+        component: Arc<str>,
+        config: String,
+        limits: PluginLimits,
+    ) -> Result<Self, CallError> {
         let mut store = new_store(&plugin, &component, limits);
         let bindings = plugin
             .pre
             .instantiate(&mut store)
             .map_err(|e| classify("instantiate", &store, &e))?;
-        let mut instance = Self { plugin, component, config, limits, store, bindings };
+        let mut instance = Self {
+            plugin,
+            component,
+            config,
+            limits,
+            store,
+            bindings,
+        };
         instance.init()?;
         Ok(instance)
     }
 
     fn init(&mut self) -> Result<(), CallError> {
         let config = self.config.clone();
-        self.call("init", |b, s| b.call_init(s, &config))?.map_err(CallError::Config)
+        self.call("init", |b, s| b.call_init(s, &config))?
+            .map_err(CallError::Config)
     }
 
     /// Replace a failed instance with a fresh one, initialised and restored
@@ -141,7 +163,8 @@ impl PluginInstance {
     /// # Errors
     /// When the call fails or the plugin rejects the snapshot.
     pub fn restore(&mut self, snapshot: &[u8]) -> Result<(), CallError> {
-        self.call("restore", |b, s| b.call_restore(s, snapshot))?.map_err(CallError::Snapshot)
+        self.call("restore", |b, s| b.call_restore(s, snapshot))?
+            .map_err(CallError::Snapshot)
     }
 
     fn call<R>(
@@ -149,7 +172,8 @@ impl PluginInstance {
         call: &'static str,
         f: impl FnOnce(&Processor, &mut Store<StoreState>) -> wasmtime::Result<R>,
     ) -> Result<R, CallError> {
-        self.store.set_epoch_deadline(deadline_ticks(self.limits.time_per_call));
+        self.store
+            .set_epoch_deadline(deadline_ticks(self.limits.time_per_call));
         let result = f(&self.bindings, &mut self.store);
         result.map_err(|e| classify(call, &self.store, &e))
     }
@@ -174,5 +198,9 @@ fn classify(call: &'static str, store: &Store<StoreState>, error: &wasmtime::Err
         message.push_str(": ");
         message.push_str(&stderr);
     }
-    CallError::Failed { call, kind, message }
+    CallError::Failed {
+        call,
+        kind,
+        message,
+    }
 }

@@ -14,8 +14,8 @@ mod engine;
 mod instance;
 mod store;
 
-pub use convert::{batch_from_wit, batch_to_wit, output_from_wit, PluginOutput, RejectedItem};
 pub use bindings::types as wit;
+pub use convert::{PluginOutput, RejectedItem, batch_from_wit, batch_to_wit, output_from_wit};
 pub use engine::{LoadedPlugin, PluginEngine, PluginError};
 pub use instance::{CallError, PluginInstance, PluginLimits};
 
@@ -23,5 +23,8 @@ include!(concat!(env!("OUT_DIR"), "/builtin_plugins.rs"));
 
 /// The bytes of builtin plugin `name`.
 pub fn builtin(name: &str) -> Option<&'static [u8]> {
-    BUILTIN_PLUGINS.iter().find(|(n, _)| *n == name).map(|(_, bytes)| *bytes)
+    BUILTIN_PLUGINS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, bytes)| *bytes)
 }

@@ -38,20 +38,28 @@ impl StoreState {
             component,
             wasi,
             table: ResourceTable::new(),
-            limiter: MemoryLimiter { max_memory, exceeded: false },
+            limiter: MemoryLimiter {
+                max_memory,
+                exceeded: false,
+            },
             stderr,
         }
     }
 
     /// What the plugin wrote to stderr (a Rust panic message, typically).
     pub(crate) fn stderr_text(&self) -> String {
-        String::from_utf8_lossy(&self.stderr.contents()).trim().to_owned()
+        String::from_utf8_lossy(&self.stderr.contents())
+            .trim()
+            .to_owned()
     }
 }
 
 impl WasiView for StoreState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -63,7 +71,12 @@ pub(crate) struct MemoryLimiter {
 }
 
 impl ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > self.max_memory {
             self.exceeded = true;
             return Ok(false);
@@ -71,7 +84,12 @@ impl ResourceLimiter for MemoryLimiter {
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         Ok(desired <= 1_000_000)
     }
 }
@@ -91,11 +109,17 @@ impl Host for StoreState {
     }
 
     fn counter_add(&mut self, name: String, value: u64) {
-        metrics().plugin_counter.with_label_values(&[&*self.component, &name]).inc_by(value);
+        metrics()
+            .plugin_counter
+            .with_label_values(&[&*self.component, &name])
+            .inc_by(value);
     }
 
     fn gauge_set(&mut self, name: String, value: f64) {
-        metrics().plugin_gauge.with_label_values(&[&*self.component, &name]).set(value);
+        metrics()
+            .plugin_gauge
+            .with_label_values(&[&*self.component, &name])
+            .set(value);
     }
 
     fn now(&mut self) -> i64 {
