@@ -70,6 +70,9 @@ pub struct Alert {
     pub state: AlertState,
     /// The series it is about.
     pub series: Series,
+    /// What tells it apart from other alerts of the same kind on the same
+    /// series (`field=temperature`); part of its fingerprint.
+    pub labels: Vec<(String, String)>,
     /// The value that caused it.
     pub value: Option<f64>,
     /// An anomaly score, for detectors that have one.
@@ -83,14 +86,16 @@ pub struct Alert {
 }
 
 impl Alert {
-    /// A stable identity for deduplication: the same kind on the same series
-    /// from the same processor has the same fingerprint, firing or resolved.
+    /// A stable identity for deduplication: the same kind and labels on the
+    /// same series from the same processor have the same fingerprint, firing
+    /// or resolved.
     pub fn fingerprint(&self) -> u64 {
         // FNV-1a: stable across processes and releases, unlike `DefaultHasher`.
         let mut hasher = Fnv1a::default();
         self.component.hash(&mut hasher);
         self.kind.hash(&mut hasher);
         self.series.hash(&mut hasher);
+        self.labels.hash(&mut hasher);
         hasher.finish()
     }
 
@@ -107,6 +112,11 @@ impl Alert {
             "tags": self
                 .series
                 .tags
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str())))
+                .collect::<serde_json::Map<_, _>>(),
+            "labels": self
+                .labels
                 .iter()
                 .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str())))
                 .collect::<serde_json::Map<_, _>>(),
@@ -198,6 +208,7 @@ mod tests {
             severity: Severity::Critical,
             state,
             series: Series::new("dev").with_tag("port", "a"),
+            labels: vec![("field".into(), "temperature".into())],
             value: Some(95.5),
             score: None,
             description: "hot".into(),
@@ -214,6 +225,13 @@ mod tests {
         assert_ne!(
             firing.fingerprint(),
             alert("zscore", AlertState::Firing).fingerprint()
+        );
+        let mut voltage = alert("threshold", AlertState::Firing);
+        voltage.labels = vec![("field".into(), "voltage".into())];
+        assert_ne!(
+            firing.fingerprint(),
+            voltage.fingerprint(),
+            "labels tell rules apart"
         );
     }
 

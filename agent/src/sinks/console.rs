@@ -153,6 +153,7 @@ mod tests {
             severity: Severity::Critical,
             state,
             series: Series::new("bench").with_tag("device", "b1"),
+            labels: Vec::new(),
             value: None,
             score: None,
             description: "no data for 4s".into(),

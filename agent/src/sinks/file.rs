@@ -411,6 +411,7 @@ mod tests {
             severity: Severity::Critical,
             state: AlertState::Firing,
             series: Series::new("bench").with_tag("device", "b1"),
+            labels: Vec::new(),
             value: Some(95.5),
             score: None,
             description: "temperature 95.5, above 80".into(),

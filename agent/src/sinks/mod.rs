@@ -140,7 +140,7 @@ impl Sink {
 }
 
 /// The banner line: a label column, then what the sink writes to.
-fn banner(label: &str, target: impl std::fmt::Display) -> String {
+pub(crate) fn banner(label: &str, target: impl std::fmt::Display) -> String {
     format!("{label:<9}{target}")
 }
 

@@ -5,7 +5,7 @@
 //! the server down gracefully. `run` folds every batch into an in-memory
 //! state: the last value of every numeric point field as a gauge
 //! `<series>_<field>{<tags>}`, a counter `foghorn_alerts_total{type, severity,
-//! state}` and a gauge `foghorn_alert_firing{type, series, component}` (1 while
+//! state}` and a gauge `foghorn_alert_firing{type, series, component}` and the alert's own labels (1 while
 //! an alert fires, 0 once resolved). A custom [`Collector`] turns that state
 //! into metric families at scrape time, and the exposition merges them with the
 //! agent's own registry ([`crate::internal::metrics`]). The gauges are capped at
@@ -249,6 +249,8 @@ struct FiringAlert {
     kind: String,
     series: String,
     component: String,
+    /// The alert's own labels (`field=temperature`), names sanitized.
+    labels: Vec<(String, String)>,
     firing: bool,
     updated: Instant,
 }
@@ -335,6 +337,12 @@ impl ExportState {
                     kind: alert.kind.clone(),
                     series: alert.series.to_string(),
                     component: alert.component.to_string(),
+                    labels: alert
+                        .labels
+                        .iter()
+                        .filter(|(k, _)| !matches!(k.as_str(), "type" | "series" | "component"))
+                        .map(|(k, v)| (sanitize_label_name(k), v.clone()))
+                        .collect(),
                     firing,
                     updated: now,
                 };
@@ -384,11 +392,12 @@ impl ExportState {
             totals.collect(),
         ));
         let firing = self.firing.values().map(|alert| {
-            let labels = [
+            let mut labels = vec![
                 ("type", &*alert.kind),
                 ("series", &*alert.series),
                 ("component", &*alert.component),
             ];
+            labels.extend(alert.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
             gauge(metric(&labels), if alert.firing { 1.0 } else { 0.0 })
         });
         families.push(family(
@@ -506,6 +515,7 @@ mod tests {
             severity: Severity::Critical,
             state,
             series: Series::new("bench_device").with_tag("device", "bench-1"),
+            labels: Vec::new(),
             value: Some(95.5),
             score: None,
             description: "hot".into(),

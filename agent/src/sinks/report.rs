@@ -252,6 +252,7 @@ mod tests {
             severity: Severity::Warning,
             state,
             series: Series::new(series),
+            labels: Vec::new(),
             value: None,
             score: None,
             description: format!("{kind} on {series}"),

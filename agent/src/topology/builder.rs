@@ -112,8 +112,8 @@ async fn load_plugins(
         }
         let (engine, plugin, name) = (engine.clone(), processor.plugin.clone(), name.clone());
         loading.spawn_blocking(move || {
-            let loaded = plugin_bytes(&plugin)
-                .and_then(|bytes| engine.load(&bytes).map_err(|e| e.to_string()));
+            let loaded =
+                plugin_bytes(&plugin).and_then(|bytes| engine.load(&bytes).map_err(|e| chain(&e)));
             (name, label, loaded)
         });
     }
@@ -175,7 +175,7 @@ fn prepare_processor(
         })?;
     let mut last_snapshot = state
         .load_snapshot(name)
-        .map_err(|e| located(config, &["processors", name], e.to_string()))?;
+        .map_err(|e| located(config, &["processors", name], chain(&e)))?;
     if let Some(snapshot) = &last_snapshot {
         match instance.restore(snapshot) {
             Ok(()) => tracing::info!(
@@ -233,7 +233,7 @@ pub async fn build(
         };
         match Sink::build(&config.sinks[name].kind, ctx).await {
             Ok(sink) => sinks.push((Arc::<str>::from(name.as_str()), sink, rx)),
-            Err(error) => errors.push(located(config, &["sinks", name], error.to_string())),
+            Err(error) => errors.push(located(config, &["sinks", name], chain(&error))),
         }
     }
 
@@ -258,26 +258,23 @@ pub async fn build(
     let shutdown = CancellationToken::new();
     let mut tasks: JoinSet<TaskResult> = JoinSet::new();
     let mut banner = Vec::new();
-    banner.push(format!(
-        "data_dir  {}",
-        absolute(&config.data_dir).display()
+    banner.push(crate::sinks::banner(
+        "data_dir",
+        absolute(&config.data_dir).display(),
     ));
 
     for (name, sink, rx) in sinks {
         banner.push(sink.describe());
         tasks.spawn(async move {
-            let result = sink.run(rx).await.map_err(|e| e.to_string());
+            let result = sink.run(rx).await.map_err(|e| chain(&e));
             (name, result)
         });
     }
     for prepared in processors {
         let config_entry = &config.processors[&*prepared.name];
         if let Some(log) = &prepared.errors {
-            banner.push(format!(
-                "errors    {} ({})",
-                absolute(log.path()).display(),
-                prepared.name
-            ));
+            let target = format!("{} ({})", absolute(log.path()).display(), prepared.name);
+            banner.push(crate::sinks::banner("errors", target));
         }
         let runner = ProcessorRunner {
             input: processor_inputs
@@ -310,13 +307,11 @@ pub async fn build(
             shutdown: shutdown.child_token(),
             batcher: RecordBatcher::new(Arc::clone(&name), batch.max_records, batch.linger, out),
         };
-        banner.push(format!(
-            "source    {name}: {}",
-            sources::describe(&source.kind)
-        ));
+        let target = format!("{name}: {}", sources::describe(&source.kind));
+        banner.push(crate::sinks::banner("source", target));
         let kind = source.kind.clone();
         tasks.spawn(async move {
-            let result = sources::run(kind, ctx).await.map_err(|e| e.to_string());
+            let result = sources::run(kind, ctx).await.map_err(|e| chain(&e));
             (name, result)
         });
     }
@@ -329,4 +324,19 @@ pub async fn build(
 
 fn absolute(path: &std::path::Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
+}
+
+/// An error and its causes on one line: `cannot listen on …: address in use`.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let message = cause.to_string();
+        if !text.contains(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        source = cause.source();
+    }
+    text
 }

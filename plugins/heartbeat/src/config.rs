@@ -6,7 +6,7 @@ use foghorn_plugin::Severity;
 use serde::Deserialize;
 
 use crate::duration;
-use crate::template::Template;
+use foghorn_plugin::template::Template;
 
 /// `config:` of a heartbeat processor.
 #[derive(Debug, Clone, Deserialize)]

@@ -29,7 +29,6 @@
 
 mod config;
 mod duration;
-mod template;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -39,7 +38,7 @@ use foghorn_plugin::prelude::*;
 
 pub use config::Config;
 use config::{Placeholder, Settings};
-use template::Template;
+use foghorn_plugin::template::Template;
 
 /// What is known of one series.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

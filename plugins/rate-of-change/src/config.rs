@@ -4,7 +4,7 @@
 use foghorn_plugin::Severity;
 use serde::Deserialize;
 
-use crate::template::Template;
+use foghorn_plugin::template::Template;
 
 /// `config:` of a rate-of-change processor.
 #[derive(Debug, Clone, Deserialize)]

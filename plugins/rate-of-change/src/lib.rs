@@ -32,7 +32,6 @@
 //! `-69.5`); the other numbers print as Rust prints an `f64` (`95.5`, `26`).
 
 mod config;
-mod template;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -166,7 +165,7 @@ impl Processor for RateOfChange {
                         current.timestamp,
                         description,
                     );
-                    out.alert(alert.with_value(value));
+                    out.alert(alert.with_label("field", &rule.field).with_value(value));
                 }
             }
         }

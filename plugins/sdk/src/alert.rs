@@ -38,6 +38,10 @@ pub struct Alert {
     pub state: AlertState,
     /// The series it is about.
     pub series: Series,
+    /// What tells it apart from other alerts of the same kind on the same
+    /// series (`field=temperature`): part of its identity, so values must be
+    /// stable, never a measurement.
+    pub labels: Vec<(String, String)>,
     /// The value that caused it.
     pub value: Option<f64>,
     /// An anomaly score, for detectors that have one.
@@ -61,6 +65,7 @@ impl Alert {
             severity,
             state: AlertState::Firing,
             series: series.clone(),
+            labels: Vec::new(),
             value: None,
             score: None,
             description: description.into(),
@@ -78,6 +83,13 @@ impl Alert {
             state: AlertState::Resolved,
             ..Self::firing(kind, Severity::Info, series, timestamp, description)
         }
+    }
+
+    /// With an identifying label, e.g. `with_label("field", "temperature")`.
+    #[must_use]
+    pub fn with_label(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.labels.push((key.into(), value.into()));
+        self
     }
 
     /// With the value that caused it.

@@ -95,6 +95,7 @@ fn alert_to_wit(alert: Alert) -> wit::Alert {
             AlertState::Resolved => wit::AlertState::Resolved,
         },
         series: series_to_wit(alert.series),
+        labels: alert.labels,
         value: alert.value,
         score: alert.score,
         description: alert.description,

@@ -81,6 +81,7 @@ mod convert;
 pub mod host;
 mod output;
 pub mod snapshot;
+pub mod template;
 
 #[doc(hidden)]
 pub mod __private;

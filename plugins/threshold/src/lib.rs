@@ -31,7 +31,6 @@
 //! numbers print as Rust prints an `f64` (`95.5`, `80`).
 
 mod config;
-mod template;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -40,7 +39,7 @@ use foghorn_plugin::prelude::*;
 
 pub use config::{Config, RuleConfig};
 use config::{Placeholder, Rule};
-use template::Template;
+use foghorn_plugin::template::Template;
 
 /// Where a value stands against a rule's limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,7 +149,7 @@ impl Processor for Threshold {
                         Alert::firing(&rule.kind, rule.severity, series, ts, description)
                     }
                 };
-                out.alert(alert.with_value(value));
+                out.alert(alert.with_label("field", &rule.field).with_value(value));
             }
         }
     }

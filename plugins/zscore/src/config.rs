@@ -3,7 +3,7 @@
 use foghorn_plugin::Severity;
 use serde::Deserialize;
 
-use crate::template::Template;
+use foghorn_plugin::template::Template;
 
 /// `config:` of a zscore processor.
 #[derive(Debug, Clone, Deserialize)]

@@ -39,7 +39,6 @@
 //! decimals, `{value}` prints as Rust prints an `f64`.
 
 mod config;
-mod template;
 mod window;
 
 use std::collections::HashMap;
@@ -166,7 +165,13 @@ fn observe(
                 timestamp,
                 description,
             );
-            out.alert(alert.with_value(value).with_score(score));
+            let field = &state.fields[index].field;
+            out.alert(
+                alert
+                    .with_label("field", field)
+                    .with_value(value)
+                    .with_score(score),
+            );
         }
     }
     state.fields[index].window.push(value);

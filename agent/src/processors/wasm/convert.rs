@@ -164,6 +164,7 @@ pub fn output_from_wit(
                 name: a.series.name,
                 tags: a.series.tags,
             },
+            labels: a.labels,
             value: a.value,
             score: a.score,
             description: a.description,

@@ -1,10 +1,20 @@
 //! Alert description templates: text with `{placeholder}`s, checked once when
 //! the config is loaded and rendered without re-parsing for every alert.
 //! `{{` and `}}` stand for literal braces.
+//!
+//! ```
+//! use foghorn_plugin::template::Template;
+//!
+//! #[derive(Clone, Copy, PartialEq)]
+//! enum Slot { Field, Value }
+//! let template = Template::parse("{field} is {value}", &[("field", Slot::Field), ("value", Slot::Value)]).unwrap();
+//! let text = template.render(|slot, out| out.push_str(match slot { Slot::Field => "temperature", Slot::Value => "95.5" }));
+//! assert_eq!(text, "temperature is 95.5");
+//! ```
 
 /// A parsed template; `P` names the placeholders the plugin offers.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Template<P> {
+pub struct Template<P> {
     parts: Vec<Part<P>>,
 }
 
@@ -16,7 +26,11 @@ enum Part<P> {
 
 impl<P: Copy> Template<P> {
     /// Parse `text`, allowing only the `known` placeholders.
-    pub(crate) fn parse(text: &str, known: &[(&str, P)]) -> Result<Self, String> {
+    ///
+    /// # Errors
+    /// An unknown placeholder or an unbalanced brace, with the known ones
+    /// listed.
+    pub fn parse(text: &str, known: &[(&str, P)]) -> Result<Self, String> {
         let mut parts = Vec::new();
         let mut literal = String::new();
         let mut rest = text;
@@ -59,7 +73,7 @@ impl<P: Copy> Template<P> {
     }
 
     /// Whether the template uses `placeholder`.
-    pub(crate) fn uses(&self, placeholder: P) -> bool
+    pub fn uses(&self, placeholder: P) -> bool
     where
         P: PartialEq,
     {
@@ -67,7 +81,7 @@ impl<P: Copy> Template<P> {
     }
 
     /// The text, with `write` filling in each placeholder.
-    pub(crate) fn render(&self, mut write: impl FnMut(P, &mut String)) -> String {
+    pub fn render(&self, mut write: impl FnMut(P, &mut String)) -> String {
         let mut out = String::new();
         for part in &self.parts {
             match part {
