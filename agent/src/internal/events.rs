@@ -224,6 +224,27 @@ impl SnapshotSaved<'_> {
     }
 }
 
+/// A plugin call returned (or failed).
+#[derive(Debug)]
+pub struct PluginCalled<'a> {
+    /// Component name.
+    pub component: &'a str,
+    /// The call: `process`, `tick`, `snapshot`, ...
+    pub call: &'a str,
+    /// How long it ran.
+    pub duration: Duration,
+}
+
+impl PluginCalled<'_> {
+    /// Record it.
+    pub fn emit(self) {
+        metrics()
+            .plugin_call_duration
+            .with_label_values(&[self.component, self.call])
+            .observe(self.duration.as_secs_f64());
+    }
+}
+
 /// A batch went through a component.
 #[derive(Debug)]
 pub struct BatchProcessed<'a> {

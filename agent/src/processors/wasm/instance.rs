@@ -9,7 +9,7 @@ use wasmtime::{Store, Trap};
 use super::bindings::{Processor, types};
 use super::engine::{EPOCH_TICK, LoadedPlugin};
 use super::store::StoreState;
-use crate::internal::events::PluginFailureKind;
+use crate::internal::events::{PluginCalled, PluginFailureKind};
 
 /// Bounds on every instance of a plugin.
 #[derive(Debug, Clone, Copy)]
@@ -174,7 +174,14 @@ impl PluginInstance {
     ) -> Result<R, CallError> {
         self.store
             .set_epoch_deadline(deadline_ticks(self.limits.time_per_call));
+        let started = std::time::Instant::now();
         let result = f(&self.bindings, &mut self.store);
+        PluginCalled {
+            component: &self.component,
+            call,
+            duration: started.elapsed(),
+        }
+        .emit();
         result.map_err(|e| classify(call, &self.store, &e))
     }
 }

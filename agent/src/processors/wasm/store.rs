@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use wasmtime::ResourceLimiter;
+use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
 
@@ -38,10 +38,7 @@ impl StoreState {
             component,
             wasi,
             table: ResourceTable::new(),
-            limiter: MemoryLimiter {
-                max_memory,
-                exceeded: false,
-            },
+            limiter: MemoryLimiter::new(max_memory),
             stderr,
         }
     }
@@ -63,34 +60,59 @@ impl WasiView for StoreState {
     }
 }
 
-/// Denies memory growth past the configured limit and remembers that it did,
-/// so the host can tell a memory bomb from any other trap.
+/// wasmtime's `StoreLimits` (memory per linear memory, tables, instances),
+/// remembering when it denied memory growth, so the host can tell a memory
+/// bomb from any other trap.
 pub(crate) struct MemoryLimiter {
-    max_memory: usize,
+    limits: StoreLimits,
     pub(crate) exceeded: bool,
+}
+
+impl MemoryLimiter {
+    fn new(max_memory: usize) -> Self {
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(max_memory)
+            .table_elements(1_000_000)
+            .instances(64)
+            .build();
+        Self {
+            limits,
+            exceeded: false,
+        }
+    }
 }
 
 impl ResourceLimiter for MemoryLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
-        _maximum: Option<usize>,
+        maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.max_memory {
-            self.exceeded = true;
-            return Ok(false);
-        }
-        Ok(true)
+        let allowed = self.limits.memory_growing(current, desired, maximum)?;
+        self.exceeded |= !allowed;
+        Ok(allowed)
     }
 
     fn table_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
-        _maximum: Option<usize>,
+        maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Ok(desired <= 1_000_000)
+        self.limits.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
     }
 }
 
