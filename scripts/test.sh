@@ -41,7 +41,7 @@ log "Building the workspace once (agent, plugins, fixtures, tests)"
 cargo build --workspace --bins --locked
 cargo nextest run --workspace --locked --no-run
 
-log "Running the tests"
-cargo nextest run --workspace --locked --no-fail-fast --failure-output final
 log "Running the doctests"
 cargo test --workspace --locked --doc
+log "Running the tests"
+cargo nextest run --workspace --locked --no-fail-fast --failure-output final

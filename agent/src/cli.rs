@@ -64,7 +64,14 @@ pub enum Command {
     ///
     /// Without --config, runs the built-in demo (config/agent.yaml): a
     /// simulated bench device through the bundled parser and detectors to
-    /// Prometheus metrics, an anomaly report and the console.
+    /// Prometheus metrics, an anomaly report and the console. The demo reads
+    /// FOGHORN_DATA_DIR (default ./foghorn-data) and FOGHORN_METRICS_LISTEN
+    /// (default 127.0.0.1:9598).
+    ///
+    /// At start-up a banner says where metrics, reports, logs and data_dir
+    /// are. Compiled plugins are cached in <data_dir>/cache, or in
+    /// FOGHORN_CACHE_DIR when set, so later starts skip compilation. Plugin
+    /// state is snapshotted to <data_dir>/state.redb and restored on start.
     Run {
         /// Pipeline file (YAML). Default: the built-in demo pipeline.
         #[arg(short, long, env = "FOGHORN_CONFIG")]

@@ -6,4 +6,4 @@ wasmtime::component::bindgen!({
     world: "foghorn:plugin/processor",
 });
 
-pub use foghorn::plugin::types;
+pub use self::foghorn::plugin::types;
