@@ -22,12 +22,15 @@ impl Kind {
         }
     }
 
-    fn empty(self) -> ColumnData {
+    fn with_capacity(self, rows: usize) -> ColumnData {
         match self {
-            Kind::Float => ColumnData::Float(Vec::new()),
-            Kind::Int => ColumnData::Int(Vec::new()),
-            Kind::Boolean => ColumnData::Boolean(Vec::new()),
-            Kind::Text => ColumnData::Text(TextColumn::default()),
+            Kind::Float => ColumnData::Float(Vec::with_capacity(rows)),
+            Kind::Int => ColumnData::Int(Vec::with_capacity(rows)),
+            Kind::Boolean => ColumnData::Boolean(Vec::with_capacity(rows)),
+            Kind::Text => ColumnData::Text(TextColumn {
+                data: Vec::with_capacity(rows * 8),
+                ends: Vec::with_capacity(rows),
+            }),
         }
     }
 }
@@ -35,18 +38,38 @@ impl Kind {
 /// Builds a [`Points`] batch row by row: series are interned into the series
 /// table, fields go to one column per name and type, and absent fields are
 /// recorded in the presence bitmap.
+///
+/// Rows usually repeat the series and the field order of the row before, so
+/// both are tried first: the common row costs one comparison per field and no
+/// hashing or allocation.
 #[derive(Debug, Default)]
 pub struct PointsBuilder {
     points: Points,
     series_lookup: HashMap<Series, u32>,
-    column_lookup: HashMap<(String, Kind), usize>,
+    last_series: Option<u32>,
+    /// The kind of each column, parallel to `points.columns`.
+    kinds: Vec<Kind>,
     present_counts: Vec<usize>,
+    /// The column after the one set last: where the next field probably is.
+    next_column: usize,
+    /// Rows expected, for sizing new columns.
+    capacity: usize,
 }
 
 impl PointsBuilder {
     /// An empty builder.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty builder expecting about `rows` points, so columns are
+    /// allocated once instead of growing.
+    pub fn with_capacity(rows: usize) -> Self {
+        let mut builder = Self::default();
+        builder.points.series_index.reserve(rows);
+        builder.points.timestamps.reserve(rows);
+        builder.capacity = rows;
+        builder
     }
 
     /// Number of points so far.
@@ -63,6 +86,7 @@ impl PointsBuilder {
     /// add its fields with [`PointBuilder::field`].
     pub fn point(&mut self, timestamp: i64, series: &Series) -> PointBuilder<'_> {
         let series_index = self.intern(series);
+        self.next_column = 0;
         self.points.series_index.push(series_index);
         self.points.timestamps.push(timestamp);
         let index = self.points.timestamps.len() - 1;
@@ -81,31 +105,48 @@ impl PointsBuilder {
     }
 
     fn intern(&mut self, series: &Series) -> u32 {
+        if let Some(last) = self.last_series
+            && self.points.series[last as usize] == *series
+        {
+            return last;
+        }
         if let Some(&index) = self.series_lookup.get(series) {
+            self.last_series = Some(index);
             return index;
         }
         let index = u32::try_from(self.points.series.len()).expect("more than 4 billion series");
         self.points.series.push(series.clone());
         self.series_lookup.insert(series.clone(), index);
+        self.last_series = Some(index);
         index
     }
 
-    fn set(&mut self, index: usize, name: &str, value: Value<'_>) {
-        let kind = Kind::of(&value);
-        let column = match self.column_lookup.get(&(name.to_owned(), kind)) {
-            Some(&column) => column,
-            None => {
-                self.points.columns.push(Column {
-                    name: name.to_owned(),
-                    data: kind.empty(),
-                    present: Vec::new(),
-                });
-                self.present_counts.push(0);
-                let column = self.points.columns.len() - 1;
-                self.column_lookup.insert((name.to_owned(), kind), column);
-                column
-            }
+    /// The column for `name` values of `kind`: the expected next one, or a
+    /// scan (columns are few), or a new one.
+    fn column(&mut self, name: &str, kind: Kind) -> usize {
+        let matches = |b: &Self, i: usize| b.kinds[i] == kind && b.points.columns[i].name == name;
+        let hint = self.next_column;
+        let found = if hint < self.kinds.len() && matches(self, hint) {
+            Some(hint)
+        } else {
+            (0..self.kinds.len()).find(|&i| matches(self, i))
         };
+        let column = found.unwrap_or_else(|| {
+            self.points.columns.push(Column {
+                name: name.to_owned(),
+                data: kind.with_capacity(self.capacity),
+                present: Vec::new(),
+            });
+            self.kinds.push(kind);
+            self.present_counts.push(0);
+            self.kinds.len() - 1
+        });
+        self.next_column = column + 1;
+        column
+    }
+
+    fn set(&mut self, index: usize, name: &str, value: Value<'_>) {
+        let column = self.column(name, Kind::of(&value));
         let col = &mut self.points.columns[column];
         pad(&mut col.data, index);
         if col.data.len() > index {

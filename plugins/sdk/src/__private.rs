@@ -38,7 +38,7 @@ pub fn init<P: Processor>(slot: &'static Slot<P>, config: &str) -> Result<(), St
 /// `process`: run one batch.
 pub fn process<P: Processor>(slot: &'static Slot<P>, batch: Batch) -> Output {
     let batch = batch_from_wit(batch);
-    let mut out = crate::Output::default();
+    let mut out = crate::Output::with_capacity(batch.records.len() + batch.points.len());
     with(slot, |p| p.process(&batch, &mut out));
     output_to_wit(out)
 }

@@ -32,6 +32,14 @@ pub struct Output {
 }
 
 impl Output {
+    /// An empty output expecting about `points` points.
+    pub fn with_capacity(points: usize) -> Self {
+        Self {
+            points: PointsBuilder::with_capacity(points),
+            ..Self::default()
+        }
+    }
+
     /// Emit a point of `series` at `timestamp`; chain `.field(name, value)`.
     pub fn point(&mut self, timestamp: i64, series: &Series) -> PointBuilder<'_> {
         self.points.point(timestamp, series)
