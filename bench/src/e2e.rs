@@ -135,21 +135,16 @@ pub fn run(lines: u64, repeat: usize) -> anyhow::Result<String> {
     )?;
     writeln!(report, "| metric | median | min | max |")?;
     writeln!(report, "| --- | --- | --- | --- |")?;
-    for (name, values, unit) in [
-        ("throughput", &mut rates, "lines/s"),
-        ("per CPU-second", &mut per_core, "lines/CPU-s"),
-        ("CPU time", &mut cpus, "s"),
-        ("wall time", &mut walls, "s"),
+    for (name, values, scale, unit) in [
+        ("throughput", &mut rates, 1e6, "M lines/s"),
+        ("per CPU-second", &mut per_core, 1e6, "M lines/CPU-s"),
+        ("CPU time", &mut cpus, 1.0, "s"),
+        ("wall time", &mut walls, 1.0, "s"),
     ] {
-        let (lo, hi) = (
-            values.iter().copied().fold(f64::INFINITY, f64::min),
-            values.iter().copied().fold(0.0, f64::max),
-        );
-        writeln!(
-            report,
-            "| {name} | {:.3e} {unit} | {lo:.3e} | {hi:.3e} |",
-            median(values)
-        )?;
+        let lo = values.iter().copied().fold(f64::INFINITY, f64::min) / scale;
+        let hi = values.iter().copied().fold(0.0, f64::max) / scale;
+        let mid = median(values) / scale;
+        writeln!(report, "| {name} | {mid:.2} {unit} | {lo:.2} | {hi:.2} |")?;
     }
     writeln!(
         report,

@@ -49,7 +49,7 @@ pub fn record(report: &str) -> anyhow::Result<PathBuf> {
     let mut entry = String::new();
     writeln!(
         entry,
-        "\n## {} UTC, commit {}\n",
+        "\n## {}, commit {}\n",
         now.format(&time::format_description::well_known::Rfc3339)?,
         commit()
     )?;
