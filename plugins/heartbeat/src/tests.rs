@@ -1,17 +1,18 @@
+use foghorn_plugin::testing;
+
 use super::*;
 
 const SECOND: i64 = 1_000_000_000;
 const MS: i64 = 1_000_000;
 
 fn detector(config: &str) -> Heartbeat {
-    Heartbeat::new(serde_json::from_str(config).expect("valid JSON config")).expect("valid config")
+    testing::from_json(config).expect("valid config")
 }
 
 fn config_error(config: &str) -> String {
-    match serde_json::from_str::<Config>(config) {
-        Ok(config) => Heartbeat::new(config).expect_err("config must be rejected"),
-        Err(e) => e.to_string(),
-    }
+    testing::from_json::<Heartbeat>(config)
+        .err()
+        .expect("config must be rejected")
 }
 
 fn bench() -> Series {

@@ -1,5 +1,7 @@
 use foghorn_plugin::ItemError;
 
+use foghorn_plugin::testing;
+
 use super::*;
 
 const BENCH: &str = r#"{
@@ -11,14 +13,13 @@ const BENCH: &str = r#"{
 }"#;
 
 fn parser(config: &str) -> KvParser {
-    KvParser::new(serde_json::from_str(config).expect("valid JSON config")).expect("valid config")
+    testing::from_json(config).expect("valid config")
 }
 
 fn config_error(config: &str) -> String {
-    match serde_json::from_str::<Config>(config) {
-        Ok(config) => KvParser::new(config).expect_err("config must be rejected"),
-        Err(e) => e.to_string(),
-    }
+    testing::from_json::<KvParser>(config)
+        .err()
+        .expect("config must be rejected")
 }
 
 /// Parse `lines` (record `i` received at `100 + i`): the points, as

@@ -1,28 +1,21 @@
+use foghorn_plugin::testing;
+
 use super::*;
 
 const SECOND: i64 = 1_000_000_000;
 
 fn detector(config: &str) -> RateOfChange {
-    RateOfChange::new(serde_json::from_str(config).expect("valid JSON config"))
-        .expect("valid config")
+    testing::from_json(config).expect("valid config")
 }
 
 fn config_error(config: &str) -> String {
-    match serde_json::from_str::<Config>(config) {
-        Ok(config) => RateOfChange::new(config).expect_err("config must be rejected"),
-        Err(e) => e.to_string(),
-    }
+    testing::from_json::<RateOfChange>(config)
+        .err()
+        .expect("config must be rejected")
 }
 
 fn batch(points: &[(i64, &Series, &str, f64)]) -> Batch {
-    let mut builder = PointsBuilder::new();
-    for &(ts, series, field, value) in points {
-        let _ = builder.point(ts, series).field(field, value);
-    }
-    Batch {
-        points: builder.finish(),
-        ..Batch::default()
-    }
+    testing::points(points)
 }
 
 /// (timestamp, value, description) of each alert.

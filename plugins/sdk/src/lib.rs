@@ -82,6 +82,7 @@ pub mod host;
 mod output;
 pub mod snapshot;
 pub mod template;
+pub mod testing;
 
 #[doc(hidden)]
 pub mod __private;

@@ -1,27 +1,21 @@
 use foghorn_plugin::AlertState;
 
+use foghorn_plugin::testing;
+
 use super::*;
 
 fn detector(config: &str) -> Threshold {
-    Threshold::new(serde_json::from_str(config).expect("valid JSON config")).expect("valid config")
+    testing::from_json(config).expect("valid config")
 }
 
 fn config_error(config: &str) -> String {
-    match serde_json::from_str::<Config>(config) {
-        Ok(config) => Threshold::new(config).expect_err("config must be rejected"),
-        Err(e) => e.to_string(),
-    }
+    testing::from_json::<Threshold>(config)
+        .err()
+        .expect("config must be rejected")
 }
 
 fn batch(points: &[(i64, &Series, &str, f64)]) -> Batch {
-    let mut builder = PointsBuilder::new();
-    for &(ts, series, field, value) in points {
-        let _ = builder.point(ts, series).field(field, value);
-    }
-    Batch {
-        points: builder.finish(),
-        ..Batch::default()
-    }
+    testing::points(points)
 }
 
 /// (state, severity, timestamp, value, description) of each alert.

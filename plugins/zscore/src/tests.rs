@@ -1,16 +1,17 @@
 use foghorn_plugin::AlertState;
 
+use foghorn_plugin::testing;
+
 use super::*;
 
 fn detector(config: &str) -> Zscore {
-    Zscore::new(serde_json::from_str(config).expect("valid JSON config")).expect("valid config")
+    testing::from_json(config).expect("valid config")
 }
 
 fn config_error(config: &str) -> String {
-    match serde_json::from_str::<Config>(config) {
-        Ok(config) => Zscore::new(config).expect_err("config must be rejected"),
-        Err(e) => e.to_string(),
-    }
+    testing::from_json::<Zscore>(config)
+        .err()
+        .expect("config must be rejected")
 }
 
 /// Run one batch of `field` readings of `series`, one point each, at

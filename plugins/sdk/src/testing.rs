@@ -1,0 +1,67 @@
+//! Helpers for testing a plugin natively, without the agent: build it from
+//! the JSON its pipeline would give it, and make batches.
+//!
+//! ```
+//! use foghorn_plugin::prelude::*;
+//! use foghorn_plugin::testing;
+//!
+//! # #[derive(Deserialize)] struct Config { max: f64 }
+//! # struct Max { max: f64 }
+//! # impl Processor for Max {
+//! #     type Config = Config;
+//! #     fn new(c: Config) -> Result<Self, String> { if c.max > 0.0 { Ok(Self { max: c.max }) } else { Err("max must be positive".into()) } }
+//! #     fn process(&mut self, batch: &Batch, out: &mut Output) {
+//! #         for p in batch.points.iter() {
+//! #             if p.number("t").is_some_and(|v| v > self.max) {
+//! #                 out.alert(Alert::firing("max", Severity::Warning, p.series(), p.timestamp(), "over"));
+//! #             }
+//! #         }
+//! #     }
+//! # }
+//! let mut plugin: Max = testing::from_json(r#"{"max": 80}"#).unwrap();
+//! let device = Series::new("dev");
+//! let mut out = Output::default();
+//! plugin.process(&testing::points(&[(1, &device, "t", 90.0)]), &mut out);
+//! assert_eq!(out.alerts().len(), 1);
+//! assert_eq!(testing::from_json::<Max>(r#"{"max": -1}"#).err().unwrap(), "max must be positive");
+//! ```
+
+use foghorn_columnar::{PointsBuilder, Records, Series};
+
+use crate::{Batch, Processor};
+
+/// Build a plugin from its config as JSON text, as the agent does: a config
+/// that does not deserialize or that the plugin rejects is an `Err` with the
+/// message the user would see.
+///
+/// # Errors
+/// The deserialization error or the plugin's own.
+pub fn from_json<P: Processor>(config: &str) -> Result<P, String> {
+    let config: P::Config = serde_json::from_str(config).map_err(|e| e.to_string())?;
+    P::new(config)
+}
+
+/// A batch of points with one numeric field each: `(timestamp, series,
+/// field, value)`.
+pub fn points(points: &[(i64, &Series, &str, f64)]) -> Batch {
+    let mut builder = PointsBuilder::new();
+    for &(timestamp, series, field, value) in points {
+        let _ = builder.point(timestamp, series).field(field, value);
+    }
+    Batch {
+        points: builder.finish(),
+        ..Batch::default()
+    }
+}
+
+/// A batch of raw records: `(receive timestamp, line)`.
+pub fn records(lines: &[(i64, &str)]) -> Batch {
+    let mut records = Records::default();
+    for &(timestamp, line) in lines {
+        records.push(timestamp, line.as_bytes());
+    }
+    Batch {
+        records,
+        ..Batch::default()
+    }
+}
