@@ -17,9 +17,10 @@ fn parser(config: &str) -> KvParser {
 }
 
 fn config_error(config: &str) -> String {
-    testing::from_json::<KvParser>(config)
-        .err()
-        .expect("config must be rejected")
+    match testing::from_json::<KvParser>(config) {
+        Ok(_) => panic!("config must be rejected: {config}"),
+        Err(message) => message,
+    }
 }
 
 /// Parse `lines` (record `i` received at `100 + i`): the points, as

@@ -9,9 +9,10 @@ fn detector(config: &str) -> RateOfChange {
 }
 
 fn config_error(config: &str) -> String {
-    testing::from_json::<RateOfChange>(config)
-        .err()
-        .expect("config must be rejected")
+    match testing::from_json::<RateOfChange>(config) {
+        Ok(_) => panic!("config must be rejected: {config}"),
+        Err(message) => message,
+    }
 }
 
 fn batch(points: &[(i64, &Series, &str, f64)]) -> Batch {

@@ -9,9 +9,10 @@ fn detector(config: &str) -> Threshold {
 }
 
 fn config_error(config: &str) -> String {
-    testing::from_json::<Threshold>(config)
-        .err()
-        .expect("config must be rejected")
+    match testing::from_json::<Threshold>(config) {
+        Ok(_) => panic!("config must be rejected: {config}"),
+        Err(message) => message,
+    }
 }
 
 fn batch(points: &[(i64, &Series, &str, f64)]) -> Batch {

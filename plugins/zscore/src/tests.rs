@@ -9,9 +9,10 @@ fn detector(config: &str) -> Zscore {
 }
 
 fn config_error(config: &str) -> String {
-    testing::from_json::<Zscore>(config)
-        .err()
-        .expect("config must be rejected")
+    match testing::from_json::<Zscore>(config) {
+        Ok(_) => panic!("config must be rejected: {config}"),
+        Err(message) => message,
+    }
 }
 
 /// Run one batch of `field` readings of `series`, one point each, at
