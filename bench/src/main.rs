@@ -7,6 +7,7 @@
 //! and comparisons are made between figures of one run.
 //!
 //! ```sh
+//! cargo run --release -p foghorn-bench -- encoding --record
 //! cargo run --release -p foghorn-bench -- wasm --record
 //! cargo run --release -p foghorn-bench -- e2e --lines 10000000 --record
 //! cargo run --release -p foghorn-bench -- idle --record
@@ -14,6 +15,7 @@
 
 mod agent;
 mod e2e;
+mod encoding;
 mod idle;
 mod machine;
 mod measure;
@@ -39,6 +41,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Bench {
+    /// The plugin ABI's batch encoding: per-point records against columnar
+    /// against one buffer, through a pass-through guest.
+    Encoding,
     /// WASM call overhead per record: a pass-through plugin and kv-parser at
     /// batch sizes 1, 64 and 1024, against kv-parser compiled natively.
     Wasm,
@@ -58,6 +63,7 @@ enum Bench {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let report = match cli.bench {
+        Bench::Encoding => encoding::run(cli.repeat)?,
         Bench::Wasm => wasm::run(cli.repeat)?,
         Bench::E2e { lines } => e2e::run(lines, cli.repeat)?,
         Bench::Idle => idle::run(cli.repeat)?,
