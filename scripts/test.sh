@@ -23,12 +23,13 @@ fi
 missing=()
 command -v socat >/dev/null 2>&1 || missing+=(socat)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 if [ ${#missing[@]} -gt 0 ]; then
     log "Installing test peers: ${missing[*]}"
     as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-for tool in socat python3; do
+for tool in socat python3 prometheus; do
     command -v "$tool" >/dev/null 2>&1 || { echo "error: $tool is required by the tests and could not be installed" >&2; exit 1; }
 done
 

@@ -6,5 +6,6 @@
 
 pub mod agent;
 pub mod http;
+pub mod prometheus;
 pub mod pty;
 pub mod wait;
