@@ -3,16 +3,18 @@
 //! The file is read in large chunks from its beginning or its end and cut
 //! into lines by the shared [`LineFramer`]; lines go to the batcher straight
 //! from the read buffer, so the only per-line copy is the batcher's own. With
-//! `follow: false` the source is a finite replay: at end of file it returns
+//! `follow: false` the source is a finite replay (with a progress bar when
+//! standard error is a terminal): at end of file it returns
 //! the unterminated last line, flushes and ends. With `follow: true` it waits
 //! for the file to appear if it does not exist yet, then polls every
 //! `poll_interval` for appended data; a file that shrinks (truncated in
 //! place) is read again from its start. Globs, rotation and checkpoints are
 //! not handled here yet.
 
-use std::io::SeekFrom;
+use std::io::{IsTerminal, SeekFrom};
 use std::time::Duration;
 
+use indicatif::{ProgressBar, ProgressStyle};
 use tokio::fs::File;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::time::Instant;
@@ -65,6 +67,7 @@ async fn read(
         path: config.path.clone(),
         source,
     };
+    let progress = replay_progress(config, &file, position).await;
     let mut buf = vec![0; CHUNK_BYTES];
     loop {
         let read = tokio::select! {
@@ -74,6 +77,7 @@ async fn read(
         };
         if read > 0 {
             position += read as u64;
+            progress.set_position(position);
             push_lines(framer, &buf[..read], now_nanos(), &mut ctx.batcher).await;
             if ctx.batcher.is_due() {
                 ctx.batcher.flush().await;
@@ -81,6 +85,7 @@ async fn read(
             continue;
         }
         if !config.follow {
+            progress.finish();
             return Ok(());
         }
         if !idle_until(
@@ -98,6 +103,25 @@ async fn read(
             position = file.seek(SeekFrom::Start(0)).await.map_err(read_error)?;
         }
     }
+}
+
+/// A progress bar for a replay (`follow: false`) when standard error is a
+/// terminal; hidden otherwise, and while following.
+async fn replay_progress(config: &FileSourceConfig, file: &File, position: u64) -> ProgressBar {
+    let len = match file.metadata().await {
+        Ok(metadata) if !config.follow && std::io::stderr().is_terminal() => metadata.len(),
+        _ => return ProgressBar::hidden(),
+    };
+    let bar = ProgressBar::new(len)
+        .with_position(position)
+        .with_message(config.path.display().to_string());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{msg} {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
 }
 
 /// Open the file at its starting position, waiting for it to appear when
