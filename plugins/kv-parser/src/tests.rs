@@ -320,35 +320,3 @@ fn config_errors_are_clear_and_all_reported() {
     assert!(config_error(r#"{ "types": { "t": "double" } }"#).contains("unknown variant `double`"));
     assert!(config_error(r#"{ "separator": "," }"#).contains("unknown field `separator`"));
 }
-
-/// `cargo test --release -p kv-parser -- --ignored --nocapture`
-#[test]
-#[ignore = "a benchmark; run in release mode"]
-#[allow(clippy::cast_precision_loss)]
-fn throughput() {
-    let mut records = Records::default();
-    for i in 0..1024 {
-        records.push(
-            i,
-            format!("T:{}.5,V:5.0{},S:WARNING_TEMP\r", 20 + i % 60, i % 10).as_bytes(),
-        );
-    }
-    let batch = Batch {
-        records,
-        ..Batch::default()
-    };
-    let mut p = parser(BENCH);
-    let start = std::time::Instant::now();
-    let batches = 1000;
-    for _ in 0..batches {
-        let mut out = Output::default();
-        p.process(&batch, &mut out);
-        assert_eq!(out.point_count(), 1024);
-        std::hint::black_box(out.into_points());
-    }
-    let rate = (batches * 1024) as f64 / start.elapsed().as_secs_f64();
-    println!("kv-parser: {:.2} M lines/s", rate / 1e6);
-    if !cfg!(debug_assertions) {
-        assert!(rate > 1e6, "{rate} lines/s");
-    }
-}
