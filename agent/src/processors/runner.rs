@@ -134,8 +134,10 @@ impl ProcessorRunner {
             example,
         }
         .emit();
+        // File writes leave the async worker free (`block_in_place`).
         if let Some(log) = &mut self.errors
-            && let Err(error) = log.write(&self.name, records, points, &output.rejected)
+            && let Err(error) =
+                block_in_place(|| log.write(&self.name, records, points, &output.rejected))
         {
             let error = format!("cannot write error log {}: {error}", log.path().display());
             ComponentError {
@@ -183,26 +185,26 @@ impl ProcessorRunner {
             .emit();
             return;
         };
-        let dead_lettered =
-            match self
-                .dead_letter
-                .write(&self.name, call, &error.to_string(), records, points)
-            {
-                Ok(count) => count,
-                Err(io) => {
-                    let error = format!(
-                        "cannot write dead-letter file {}: {io}",
-                        self.dead_letter.path().display()
-                    );
-                    ComponentError {
-                        component: &self.name,
-                        reason: "dead_letter_failed",
-                        error: &error,
-                    }
-                    .emit();
-                    0
+        let reason = error.to_string();
+        let dead_lettered = match block_in_place(|| {
+            self.dead_letter
+                .write(&self.name, call, &reason, records, points)
+        }) {
+            Ok(count) => count,
+            Err(io) => {
+                let error = format!(
+                    "cannot write dead-letter file {}: {io}",
+                    self.dead_letter.path().display()
+                );
+                ComponentError {
+                    component: &self.name,
+                    reason: "dead_letter_failed",
+                    error: &error,
                 }
-            };
+                .emit();
+                0
+            }
+        };
         PluginFailed {
             component: &self.name,
             call,
