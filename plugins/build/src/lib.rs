@@ -29,6 +29,7 @@ pub fn build(packages: &[&str], sources: &[&Path]) -> Vec<PathBuf> {
     }
     let target_dir = plugin_target_dir();
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    ensure_target(&target_dir);
     let mut cmd = Command::new(cargo);
     cmd.arg("build")
         .arg("--release")
@@ -86,6 +87,60 @@ pub fn build(packages: &[&str], sources: &[&Path]) -> Vec<PathBuf> {
             path
         })
         .collect()
+}
+
+/// Make sure the toolchain has the standard library for [`TARGET`].
+///
+/// `rust-toolchain.toml` lists the target, but rustup installs the targets a
+/// toolchain file names only when it installs the toolchain itself: on a
+/// machine whose toolchain was already there (a CI image, a fresh developer
+/// box) the first build would stop with "can't find crate for `std`". So the
+/// build adds the target the toolchain file asks for, once, under a lock (the
+/// agent's, the tests' and the benchmark's build scripts run in parallel).
+fn ensure_target(target_dir: &Path) {
+    if target_installed() {
+        return;
+    }
+    std::fs::create_dir_all(target_dir).expect("cannot create the plugin target directory");
+    let lock = std::fs::File::create(target_dir.join(".rustup-target.lock"))
+        .expect("cannot create the rustup lock file");
+    lock.lock().expect("cannot lock the rustup lock file");
+    if target_installed() {
+        return;
+    }
+    println!(
+        "cargo:warning=installing the {TARGET} target for the bundled plugins (rustup target add {TARGET}), once"
+    );
+    let mut cmd = Command::new("rustup");
+    cmd.arg("target").arg("add").arg(TARGET);
+    if let Ok(toolchain) = env::var("RUSTUP_TOOLCHAIN") {
+        cmd.arg("--toolchain").arg(toolchain);
+    }
+    let status = cmd.status().unwrap_or_else(|error| {
+        panic!(
+            "the {TARGET} target is not installed and rustup could not be run ({error}); \
+             install it with `rustup target add {TARGET}`"
+        )
+    });
+    assert!(
+        status.success(),
+        "`rustup target add {TARGET}` failed; the bundled plugins need that target"
+    );
+}
+
+/// Whether the active toolchain's sysroot has the standard library for [`TARGET`].
+fn target_installed() -> bool {
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
+    let Ok(output) = Command::new(rustc).arg("--print").arg("sysroot").output() else {
+        return false;
+    };
+    let sysroot = String::from_utf8_lossy(&output.stdout);
+    Path::new(sysroot.trim())
+        .join("lib")
+        .join("rustlib")
+        .join(TARGET)
+        .join("lib")
+        .is_dir()
 }
 
 /// `<target>/wasm-plugins`, where `<target>` is the outer build's target
