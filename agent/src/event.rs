@@ -14,6 +14,8 @@ pub use foghorn_columnar::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::delivery::Delivery;
+
 /// How bad an alert is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -180,6 +182,9 @@ pub struct Batch {
     pub points: Points,
     /// Alerts (from processors).
     pub alerts: Vec<Alert>,
+    /// Tells the source that emitted what this batch derives from once every
+    /// sink has made it durable; see [`crate::delivery`].
+    pub delivery: Delivery,
 }
 
 impl Batch {

@@ -6,6 +6,8 @@
 //!   place that uses `anyhow`.
 //! - [`config`]: the YAML pipeline schema, `${VAR}` interpolation, and
 //!   validation that reports every error with file, line, column and key.
+//! - [`delivery`]: end-to-end acknowledgements (the handle every batch
+//!   carries, and a source's register of batches in flight).
 //! - [`event`]: records, points and alerts, and the batches that carry them.
 //! - [`topology`]: builds the pipeline graph, runs it, drains it on shutdown.
 //! - [`sources`]: serial, file, stdin and the generator.
@@ -16,6 +18,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod delivery;
 pub mod event;
 pub mod internal;
 pub mod processors;

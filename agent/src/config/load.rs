@@ -25,7 +25,7 @@ use super::interpolate::interpolate_tree;
 use super::plugin_config::to_json;
 use super::processors::{PluginRef, ProcessorConfig};
 use super::schema::{BatchConfig, BatchOverride, Config};
-use super::sinks::{SinkConfig, SinkKind};
+use super::sinks::{BufferConfig, SinkConfig, SinkKind};
 use super::source_map::{SourceMap, position};
 use super::sources::{SourceConfig, SourceKind};
 use super::validate::{self, Declared, Section};
@@ -240,13 +240,24 @@ impl Loader<'_> {
                 None
             }
         };
+        // `Err` when `buffer` is present but invalid (already reported).
+        let buffer = match rest.remove("buffer") {
+            Some(node) if !is_null(&node) => self
+                .deserialize::<BufferConfig>(&node, &format!("{key}.buffer"), &[])
+                .ok_or(()),
+            _ => Ok(BufferConfig::default()),
+        };
         let kind = type_name.and_then(|type_name| {
             let view = typed_view(&Node::Mapping(rest));
             let result = SinkKind::from_node(&type_name, &view)?;
-            self.accept(result, &key, &["type", "inputs"])
+            self.accept(result, &key, &["type", "inputs", "buffer"])
         });
         match (inputs, kind) {
-            (Some(inputs), Some(kind)) => Some(SinkConfig { inputs, kind }),
+            (Some(inputs), Some(kind)) => Some(SinkConfig {
+                inputs,
+                buffer: buffer.ok()?,
+                kind,
+            }),
             (Some(inputs), None) => {
                 self.salvage(name, Section::Sink, inputs);
                 None

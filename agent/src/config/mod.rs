@@ -50,6 +50,7 @@ pub use plugins::check_plugins;
 pub use processors::{Limits, PluginRef, ProcessorConfig};
 pub use schema::{BatchConfig, BatchOverride, Config};
 pub use sinks::{
+    BufferConfig, WhenFull,
     BlackholeConfig, ConsoleConfig, ConsoleFormat, FileEncoding, FileSinkConfig, PrometheusConfig,
     ReportConfig, SinkConfig, SinkKind,
 };

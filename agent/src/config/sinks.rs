@@ -20,8 +20,47 @@ pub struct SinkConfig {
     /// `inputs`: the sources and processors this sink reads (`name`,
     /// `name.points`, `name.alerts`). Required, not empty.
     pub inputs: Vec<InputRef>,
+    /// `buffer`: how many batches wait for this sink, and what happens when
+    /// that many are waiting. Default: 16 batches, block.
+    pub buffer: BufferConfig,
     /// `type` and the settings of that type.
     pub kind: SinkKind,
+}
+
+/// A sink's input buffer: batches wait here while the sink writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BufferConfig {
+    /// `max_batches`: batches that may wait for the sink (1 to 100000).
+    /// Memory is bounded by this times the batch size of its inputs.
+    /// Default: 16.
+    pub max_batches: usize,
+    /// `when_full`: `block` (default) makes the producers wait, which slows
+    /// every sink reading the same output down to this one; `drop_newest`
+    /// drops the batch for this sink only, counts it in
+    /// `foghorn_buffer_dropped_events_total{component}`, and acknowledges it
+    /// as dropped, so the source moves on.
+    pub when_full: WhenFull,
+}
+
+impl Default for BufferConfig {
+    fn default() -> Self {
+        Self {
+            max_batches: 16,
+            when_full: WhenFull::Block,
+        }
+    }
+}
+
+/// What a full sink buffer does with the next batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WhenFull {
+    /// Wait for room: backpressure up to the sources.
+    #[default]
+    Block,
+    /// Drop the batch for this sink, counted.
+    DropNewest,
 }
 
 /// Where a sink delivers, selected by its `type`.

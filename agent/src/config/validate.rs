@@ -191,6 +191,12 @@ pub(crate) fn check(config: &Config, declared: &[Declared]) -> Vec<ConfigError> 
     }
     for (name, sink) in &config.sinks {
         sink.kind.check(&format!("sinks.{name}"), &mut problems);
+        problems.range(
+            &format!("sinks.{name}.buffer.max_batches"),
+            sink.buffer.max_batches,
+            1,
+            100_000,
+        );
     }
     check_names(declared, &config.source_map, &mut problems);
     let consumers: Vec<Consumer<'_>> = config

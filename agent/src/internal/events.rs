@@ -344,3 +344,154 @@ impl AlertRaised<'_> {
         );
     }
 }
+
+/// A full `drop_newest` buffer dropped a batch for a sink.
+#[derive(Debug)]
+pub struct BufferDropped<'a> {
+    /// The sink whose buffer was full.
+    pub component: &'a str,
+    /// Events in the batch.
+    pub count: usize,
+}
+
+impl BufferDropped<'_> {
+    /// Count it (not logged: it happens per batch under load).
+    pub fn emit(self) {
+        metrics()
+            .buffer_dropped
+            .with_label_values(&[self.component])
+            .inc_by(self.count as u64);
+    }
+}
+
+/// A consumer's task has ended while its producer still runs: it failed.
+#[derive(Debug)]
+pub struct ConsumerGone<'a> {
+    /// The producer.
+    pub component: &'a str,
+    /// The consumer that is gone.
+    pub consumer: &'a str,
+    /// Events it did not receive.
+    pub count: usize,
+}
+
+impl ConsumerGone<'_> {
+    /// Count it against the consumer, and log.
+    pub fn emit(self) {
+        metrics()
+            .errors
+            .with_label_values(&[self.consumer, "consumer_gone"])
+            .inc();
+        tracing::debug!(
+            component = self.component,
+            consumer = self.consumer,
+            count = self.count,
+            "a consumer has stopped; its batches are marked failed"
+        );
+    }
+}
+
+/// A sink made events durable.
+#[derive(Debug)]
+pub struct EventsDelivered<'a> {
+    /// The sink.
+    pub component: &'a str,
+    /// How many.
+    pub count: usize,
+}
+
+impl EventsDelivered<'_> {
+    /// Count it.
+    pub fn emit(self) {
+        metrics()
+            .delivered
+            .with_label_values(&[self.component])
+            .inc_by(self.count as u64);
+    }
+}
+
+/// A sink write failed and will be retried.
+pub struct SinkRetrying<'a> {
+    /// The sink.
+    pub component: &'a str,
+    /// What failed.
+    pub error: &'a (dyn std::fmt::Display + 'a),
+    /// The wait before the next try.
+    pub backoff: std::time::Duration,
+}
+
+impl SinkRetrying<'_> {
+    /// Log and count it.
+    pub fn emit(self) {
+        let m = metrics();
+        m.sink_retries.with_label_values(&[self.component]).inc();
+        m.errors
+            .with_label_values(&[self.component, "write_failed"])
+            .inc();
+        tracing::warn!(
+            component = self.component,
+            backoff = ?self.backoff,
+            "{}; retrying",
+            self.error
+        );
+    }
+}
+
+/// A source that must not stall could not pass records on.
+#[derive(Debug)]
+pub struct SourceOverflow<'a> {
+    /// The source.
+    pub component: &'a str,
+    /// Records it could not pass on.
+    pub count: usize,
+}
+
+impl SourceOverflow<'_> {
+    /// Count it.
+    pub fn emit(self) {
+        metrics()
+            .source_overflow
+            .with_label_values(&[self.component])
+            .inc_by(self.count as u64);
+    }
+}
+
+/// A source learned the fate of batches it emitted.
+#[derive(Debug)]
+pub struct BatchesAcknowledged<'a> {
+    /// The source.
+    pub component: &'a str,
+    /// `delivered`, `dropped` or `failed`.
+    pub status: &'a str,
+    /// How many batches.
+    pub count: u64,
+}
+
+impl BatchesAcknowledged<'_> {
+    /// Count it.
+    pub fn emit(self) {
+        if self.count > 0 {
+            metrics()
+                .acknowledged
+                .with_label_values(&[self.component, self.status])
+                .inc_by(self.count);
+        }
+    }
+}
+
+/// A source committed a checkpoint.
+#[derive(Debug)]
+pub struct CheckpointCommitted<'a> {
+    /// The source.
+    pub component: &'a str,
+}
+
+impl CheckpointCommitted<'_> {
+    /// Count it.
+    pub fn emit(self) {
+        metrics()
+            .checkpoints
+            .with_label_values(&[self.component])
+            .inc();
+    }
+}

@@ -43,6 +43,20 @@ pub struct Metrics {
     pub reconnects: IntCounterVec,
     /// `foghorn_processor_alerts_total{component, type, severity, state}`: alerts raised.
     pub alerts: IntCounterVec,
+    /// `foghorn_buffer_dropped_events_total{component}`: dropped by a full
+    /// `drop_newest` sink buffer.
+    pub buffer_dropped: IntCounterVec,
+    /// `foghorn_sink_delivered_events_total{component}`: made durable by a sink.
+    pub delivered: IntCounterVec,
+    /// `foghorn_sink_retries_total{component}`: writes retried after a failure.
+    pub sink_retries: IntCounterVec,
+    /// `foghorn_source_overflow_total{component}`: records a source that must
+    /// not stall could not pass on (kept in its audit log).
+    pub source_overflow: IntCounterVec,
+    /// `foghorn_source_acknowledged_batches_total{component, status}`.
+    pub acknowledged: IntCounterVec,
+    /// `foghorn_source_checkpoints_total{component}`: checkpoints committed.
+    pub checkpoints: IntCounterVec,
     /// `foghorn_start_time_seconds`.
     pub start_time: IntGauge,
 }
@@ -169,6 +183,42 @@ impl Metrics {
                 "foghorn_processor_alerts_total",
                 "Alerts raised by processors.",
                 &["component", "type", "severity", "state"],
+            ),
+            buffer_dropped: counter(
+                &registry,
+                "foghorn_buffer_dropped_events_total",
+                "Events a full `drop_newest` sink buffer dropped.",
+                &["component"],
+            ),
+            delivered: counter(
+                &registry,
+                "foghorn_sink_delivered_events_total",
+                "Events a sink made durable (written and flushed, observed, accepted).",
+                &["component"],
+            ),
+            sink_retries: counter(
+                &registry,
+                "foghorn_sink_retries_total",
+                "Writes a sink retried after a failure.",
+                &["component"],
+            ),
+            source_overflow: counter(
+                &registry,
+                "foghorn_source_overflow_total",
+                "Records a source that must not stall could not pass on (kept in its audit log).",
+                &["component"],
+            ),
+            acknowledged: counter(
+                &registry,
+                "foghorn_source_acknowledged_batches_total",
+                "Batches a source learned the fate of, by status.",
+                &["component", "status"],
+            ),
+            checkpoints: counter(
+                &registry,
+                "foghorn_source_checkpoints_total",
+                "Checkpoints a source committed to the state store.",
+                &["component"],
             ),
             start_time,
             registry,

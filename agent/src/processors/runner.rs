@@ -19,6 +19,7 @@ use super::error_log::ErrorLog;
 use super::wasm::{
     CallError, PluginInstance, PluginOutput, batch_from_wit, batch_to_wit, output_from_wit,
 };
+use crate::delivery::Delivery;
 use crate::event::{Batch, Points, Records, SharedBatch, now_nanos};
 use crate::internal::events::{
     AlertRaised, BatchProcessed, ComponentError, EventsReceived, ItemsRejected, PluginFailed,
@@ -88,6 +89,9 @@ impl ProcessorRunner {
         }
         .emit();
         let alerts_in = batch.alerts.clone();
+        // Everything derived from this batch carries its delivery handle, so
+        // the source hears of it only once all of it is durable.
+        let delivery = batch.delivery.clone();
         let input = batch_to_wit(batch);
         let result = block_in_place(|| self.instance.process(&input));
         match result {
@@ -95,13 +99,18 @@ impl ProcessorRunner {
                 let output = output_from_wit(output, &self.name, &self.plugin);
                 if !output.rejected.is_empty() {
                     let (records, points) = batch_from_wit(input);
-                    self.log_rejected(&records, &points, &output);
+                    self.log_rejected(&records, &points, &output, &delivery);
                 }
-                self.send(output, alerts_in).await;
+                self.send(output, alerts_in, &delivery).await;
             }
             Err(error) => {
                 let (records, points) = batch_from_wit(input);
-                self.on_failure("process", &error, &records, &points);
+                self.on_failure("process", &error, &records, &points, &delivery);
+                // Alerts passing through are not lost with the plugin's output.
+                if !alerts_in.is_empty() {
+                    self.send(PluginOutput::default(), alerts_in, &delivery)
+                        .await;
+                }
             }
         }
         BatchProcessed {
@@ -116,13 +125,25 @@ impl ProcessorRunner {
         match result {
             Ok(output) => {
                 let output = output_from_wit(output, &self.name, &self.plugin);
-                self.send(output, Vec::new()).await;
+                self.send(output, Vec::new(), &Delivery::none()).await;
             }
-            Err(error) => self.on_failure("tick", &error, &Records::default(), &Points::default()),
+            Err(error) => self.on_failure(
+                "tick",
+                &error,
+                &Records::default(),
+                &Points::default(),
+                &Delivery::none(),
+            ),
         }
     }
 
-    fn log_rejected(&mut self, records: &Records, points: &Points, output: &PluginOutput) {
+    fn log_rejected(
+        &mut self,
+        records: &Records,
+        points: &Points,
+        output: &PluginOutput,
+        delivery: &Delivery,
+    ) {
         let example = match &output.rejected[0] {
             super::wasm::RejectedItem::Record { reason, .. }
             | super::wasm::RejectedItem::Point { reason, .. } => reason,
@@ -140,6 +161,8 @@ impl ProcessorRunner {
                 block_in_place(|| log.write(&self.name, records, points, &output.rejected))
         {
             let error = format!("cannot write error log {}: {error}", log.path().display());
+            // The rejected items are not kept: the source must read them again.
+            delivery.fail();
             ComponentError {
                 component: &self.name,
                 reason: "error_log_failed",
@@ -151,11 +174,17 @@ impl ProcessorRunner {
 
     /// Pass alerts that arrived in the input through, then send what the
     /// plugin produced.
-    async fn send(&mut self, output: PluginOutput, mut alerts: Vec<crate::event::Alert>) {
+    async fn send(
+        &mut self,
+        output: PluginOutput,
+        mut alerts: Vec<crate::event::Alert>,
+        delivery: &Delivery,
+    ) {
         if !output.points.is_empty() && !self.points_out.is_empty() {
             let batch = Batch {
                 component: Arc::clone(&self.name),
                 points: output.points,
+                delivery: delivery.clone(),
                 ..Batch::default()
             };
             self.points_out.send(Arc::new(batch)).await;
@@ -168,13 +197,21 @@ impl ProcessorRunner {
             let batch = Batch {
                 component: Arc::clone(&self.name),
                 alerts,
+                delivery: delivery.clone(),
                 ..Batch::default()
             };
             self.alerts_out.send(Arc::new(batch)).await;
         }
     }
 
-    fn on_failure(&mut self, call: &str, error: &CallError, records: &Records, points: &Points) {
+    fn on_failure(
+        &mut self,
+        call: &str,
+        error: &CallError,
+        records: &Records,
+        points: &Points,
+        delivery: &Delivery,
+    ) {
         let CallError::Failed { kind, message, .. } = error else {
             let error = error.to_string();
             ComponentError {
@@ -192,6 +229,8 @@ impl ProcessorRunner {
         }) {
             Ok(count) => count,
             Err(io) => {
+                // Not kept anywhere: the source must read the batch again.
+                delivery.fail();
                 let error = format!(
                     "cannot write dead-letter file {}: {io}",
                     self.dead_letter.path().display()
@@ -281,9 +320,13 @@ impl ProcessorRunner {
                 .emit();
                 self.last_snapshot = Some(snapshot);
             }
-            Err(error) => {
-                self.on_failure("snapshot", &error, &Records::default(), &Points::default())
-            }
+            Err(error) => self.on_failure(
+                "snapshot",
+                &error,
+                &Records::default(),
+                &Points::default(),
+                &Delivery::none(),
+            ),
         }
     }
 }

@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::delivery::{Acks, Mark};
 use crate::event::{Batch, Records};
-use crate::internal::events::EventsReceived;
+use crate::internal::events::{EventsReceived, SourceOverflow};
 use crate::topology::Fanout;
 
 /// Collects records until a batch holds `max_records` or its first record has
@@ -19,6 +20,11 @@ pub struct RecordBatcher {
     linger: Duration,
     first_at: Option<Instant>,
     out: Fanout,
+    /// For sources that can replay: every batch is registered here and
+    /// carries its delivery handle.
+    acks: Option<Acks>,
+    /// Where the records pushed so far end, for the next batch's entry.
+    mark: Mark,
 }
 
 impl RecordBatcher {
@@ -31,7 +37,32 @@ impl RecordBatcher {
             linger,
             first_at: None,
             out,
+            acks: None,
+            mark: Mark::default(),
         }
+    }
+
+    /// Register every batch from now on with an [`Acks`], so the source
+    /// learns when each is durable downstream (sources that can replay).
+    pub fn track_deliveries(&mut self) {
+        self.acks.get_or_insert_with(Acks::new);
+    }
+
+    /// The register of batches in flight, when deliveries are tracked.
+    pub fn acks(&mut self) -> Option<&mut Acks> {
+        self.acks.as_mut()
+    }
+
+    /// Where the records pushed so far end (a file offset); the next batch
+    /// is registered with the mark set last before it is sent.
+    pub fn set_mark(&mut self, mark: Mark) {
+        self.mark = mark;
+    }
+
+    /// Stop sending: drop the senders, so the components downstream see
+    /// their input close once everything sent is through.
+    pub fn close(&mut self) {
+        self.out.close();
     }
 
     /// Add one record received at `timestamp` (ns since the Unix epoch).
@@ -75,9 +106,15 @@ impl RecordBatcher {
             bytes: records.byte_len(),
         }
         .emit();
+        let delivery = self
+            .acks
+            .as_mut()
+            .map(|acks| acks.track(self.mark))
+            .unwrap_or_default();
         Some(Batch {
             component: Arc::clone(&self.component),
             records,
+            delivery,
             ..Batch::default()
         })
     }
@@ -86,6 +123,22 @@ impl RecordBatcher {
     pub async fn flush(&mut self) {
         if let Some(batch) = self.take() {
             self.out.send(Arc::new(batch)).await;
+        }
+    }
+
+    /// Send the pending batch if every consumer that blocks has room now;
+    /// otherwise drop it and count it as overflow. For sources that must
+    /// never stop reading (a serial device has no flow control to wait on).
+    pub fn flush_or_overflow(&mut self) {
+        if let Some(batch) = self.take() {
+            let batch = Arc::new(batch);
+            if !self.out.try_send(&batch) {
+                SourceOverflow {
+                    component: &self.component,
+                    count: batch.len(),
+                }
+                .emit();
+            }
         }
     }
 

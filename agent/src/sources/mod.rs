@@ -25,12 +25,15 @@ use tokio_util::sync::CancellationToken;
 pub use batcher::RecordBatcher;
 
 use crate::config::SourceKind;
+use crate::state::StateStore;
 
 /// What a running source is given by the topology.
 #[derive(Debug)]
 pub struct SourceContext {
     /// The component name, for internal events.
     pub name: Arc<str>,
+    /// Durable state, for checkpoints.
+    pub state: Arc<StateStore>,
     /// Cancelled when the source must stop.
     pub shutdown: CancellationToken,
     /// Where the source's records go.
@@ -177,7 +180,14 @@ mod testing {
 
     use super::{RecordBatcher, SourceContext};
     use crate::event::SharedBatch;
-    use crate::topology::Fanout;
+    use crate::state::StateStore;
+    use crate::topology::{Consumer, Fanout};
+
+    /// A state store in a directory that lives as long as the test process.
+    pub(super) fn state() -> std::sync::Arc<StateStore> {
+        let dir = tempfile::tempdir().unwrap().keep();
+        std::sync::Arc::new(StateStore::open(&dir).unwrap())
+    }
 
     /// A context named `test` whose batches arrive on the returned receiver.
     pub(super) fn context(
@@ -186,9 +196,14 @@ mod testing {
     ) -> (SourceContext, mpsc::Receiver<SharedBatch>) {
         let (tx, rx) = mpsc::channel(1024);
         let name: std::sync::Arc<str> = "test".into();
-        let out = Fanout::new(name.clone(), "records", vec![tx]);
+        let out = Fanout::new(
+            name.clone(),
+            "records",
+            vec![Consumer::blocking("sink".into(), tx)],
+        );
         let ctx = SourceContext {
             name: name.clone(),
+            state: state(),
             shutdown: tokio_util::sync::CancellationToken::new(),
             batcher: RecordBatcher::new(name, max_records, linger, out),
         };

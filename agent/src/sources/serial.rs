@@ -258,7 +258,10 @@ fn audit(audit: &mut Option<AuditLog>, component: &str, timestamp: i64, line: &[
     }
 }
 
-/// Send the pending batch, the audit log's lines first.
+/// Send the pending batch, the audit log's lines first. A device does not
+/// wait for a slow pipeline: when a consumer has no room the batch is counted
+/// as overflow (`foghorn_source_overflow_total`) and dropped, and its lines
+/// stay in the audit log; the reader goes back to the port at once.
 fn flush(audit: &mut Option<AuditLog>, ctx: &mut SourceContext) {
     if let Some(audit) = audit {
         match audit.flush() {
@@ -266,7 +269,7 @@ fn flush(audit: &mut Option<AuditLog>, ctx: &mut SourceContext) {
             Err(error) => audit.failed(&ctx.name, &error),
         }
     }
-    ctx.batcher.blocking_flush();
+    ctx.batcher.flush_or_overflow();
 }
 
 /// Every raw line, timestamped, appended to a file.

@@ -9,9 +9,8 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::pipeline::{Pipeline, TaskResult};
-use super::{CHANNEL_BATCHES, Fanout};
+use super::{CHANNEL_BATCHES, Consumer, Fanout};
 use crate::config::{Config, ConfigError, InputRef, Output, PluginRef, ProcessorConfig};
-use crate::event::SharedBatch;
 use crate::processors::dead_letter::DeadLetter;
 use crate::processors::error_log::ErrorLog;
 use crate::processors::runner::ProcessorRunner;
@@ -41,7 +40,7 @@ impl Port {
 /// Consumers of each component output.
 #[derive(Debug, Default)]
 struct Wiring {
-    outputs: HashMap<(String, Port), Vec<mpsc::Sender<SharedBatch>>>,
+    outputs: HashMap<(String, Port), Vec<Consumer>>,
 }
 
 impl Wiring {
@@ -49,7 +48,7 @@ impl Wiring {
         &mut self,
         config: &Config,
         inputs: &[InputRef],
-        sender: &mpsc::Sender<SharedBatch>,
+        consumer: &Consumer,
     ) {
         for input in inputs {
             let port = if config.sources.contains_key(&input.component) {
@@ -62,16 +61,16 @@ impl Wiring {
             self.outputs
                 .entry((input.component.clone(), port))
                 .or_default()
-                .push(sender.clone());
+                .push(consumer.clone());
         }
     }
 
     fn fanout(&mut self, name: &Arc<str>, port: Port) -> Fanout {
-        let senders = self
+        let consumers = self
             .outputs
             .remove(&(name.to_string(), port))
             .unwrap_or_default();
-        Fanout::new(Arc::clone(name), port.name(), senders)
+        Fanout::new(Arc::clone(name), port.name(), consumers)
     }
 }
 
@@ -213,14 +212,20 @@ pub async fn build(
 
     let mut sink_inputs = Vec::new();
     for (name, sink) in &config.sinks {
-        let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
-        wiring.connect(config, &sink.inputs, &tx);
+        let (tx, rx) = mpsc::channel(sink.buffer.max_batches);
+        let consumer = Consumer {
+            name: Arc::from(name.as_str()),
+            sender: tx,
+            when_full: sink.buffer.when_full,
+        };
+        wiring.connect(config, &sink.inputs, &consumer);
         sink_inputs.push((name, rx));
     }
     let mut processor_inputs = HashMap::new();
     for (name, processor) in &config.processors {
         let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
-        wiring.connect(config, &processor.inputs, &tx);
+        let consumer = Consumer::blocking(Arc::from(name.as_str()), tx);
+        wiring.connect(config, &processor.inputs, &consumer);
         processor_inputs.insert(name.clone(), rx);
     }
 
@@ -304,6 +309,7 @@ pub async fn build(
         let out = wiring.fanout(&name, Port::Records);
         let ctx = SourceContext {
             name: Arc::clone(&name),
+            state: Arc::clone(&state),
             shutdown: shutdown.child_token(),
             batcher: RecordBatcher::new(Arc::clone(&name), batch.max_records, batch.linger, out),
         };
