@@ -295,6 +295,9 @@ mod tests {
         let none = Delivery::none();
         assert!(!none.is_tracked());
         none.fail();
-        assert_eq!(std::mem::size_of::<Delivery>(), std::mem::size_of::<usize>());
+        assert_eq!(
+            std::mem::size_of::<Delivery>(),
+            std::mem::size_of::<usize>()
+        );
     }
 }

@@ -50,9 +50,8 @@ pub use plugins::check_plugins;
 pub use processors::{Limits, PluginRef, ProcessorConfig};
 pub use schema::{BatchConfig, BatchOverride, Config};
 pub use sinks::{
-    BufferConfig, WhenFull,
-    BlackholeConfig, ConsoleConfig, ConsoleFormat, FileEncoding, FileSinkConfig, PrometheusConfig,
-    ReportConfig, SinkConfig, SinkKind,
+    BlackholeConfig, BufferConfig, ConsoleConfig, ConsoleFormat, FileEncoding, FileSinkConfig,
+    PrometheusConfig, ReportConfig, SinkConfig, SinkKind, WhenFull,
 };
 pub use source_map::SourceMap;
 pub use sources::{

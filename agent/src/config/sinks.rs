@@ -113,6 +113,12 @@ impl SinkKind {
         if let Self::Report(report) = self {
             let (min, max) = (Duration::from_millis(100), Duration::from_hours(24));
             problems.duration_range(&format!("{key}.interval"), report.interval, min, max);
+            problems.range(
+                &format!("{key}.max_alerts"),
+                report.max_alerts,
+                1,
+                1_000_000,
+            );
         }
     }
 }
@@ -143,11 +149,21 @@ pub struct ReportConfig {
     /// `100ms` to `1d`.
     #[serde(default = "ReportConfig::default_interval", with = "units::duration")]
     pub interval: Duration,
+    /// `max_alerts`: the most entries the report holds; past it the oldest
+    /// go, except the latest entry of an alert that is still firing. Bounds
+    /// the sink's memory and the file to about this many alerts' JSON.
+    /// Default 10000, from 1 to 1000000.
+    #[serde(default = "ReportConfig::default_max_alerts")]
+    pub max_alerts: usize,
 }
 
 impl ReportConfig {
     const fn default_interval() -> Duration {
         Duration::from_secs(5)
+    }
+
+    const fn default_max_alerts() -> usize {
+        10_000
     }
 }
 

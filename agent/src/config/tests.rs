@@ -261,7 +261,8 @@ fn full_config_loads_into_typed_values() {
         config.sinks["report"].kind,
         SinkKind::Report(ReportConfig {
             path: "./reports/anomaly_report.json".into(),
-            interval: Duration::from_secs(10)
+            interval: Duration::from_secs(10),
+            max_alerts: 10_000,
         })
     );
     assert_eq!(config.sinks["report"].inputs[0].output, Output::Alerts);

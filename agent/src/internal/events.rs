@@ -495,3 +495,37 @@ impl CheckpointCommitted<'_> {
             .inc();
     }
 }
+
+/// The report sink evicted its oldest entries to stay within `max_alerts`.
+#[derive(Debug)]
+pub struct ReportEvicted<'a> {
+    /// The report sink.
+    pub component: &'a str,
+    /// Entries evicted.
+    pub count: usize,
+    /// Of which the latest word of a still-firing alert.
+    pub firing: usize,
+    /// The window size.
+    pub max: usize,
+}
+
+impl ReportEvicted<'_> {
+    /// Count it; warn when a firing alert had to go.
+    pub fn emit(self) {
+        let m = metrics();
+        m.report_evicted
+            .with_label_values(&[self.component])
+            .inc_by(self.count as u64);
+        if self.firing > 0 {
+            m.errors
+                .with_label_values(&[self.component, "report_evicted_firing"])
+                .inc_by(self.firing as u64);
+            tracing::warn!(
+                component = self.component,
+                count = self.firing,
+                max_alerts = self.max,
+                "firing alerts alone fill the report window; evicted the oldest"
+            );
+        }
+    }
+}

@@ -57,6 +57,8 @@ pub struct Metrics {
     pub acknowledged: IntCounterVec,
     /// `foghorn_source_checkpoints_total{component}`: checkpoints committed.
     pub checkpoints: IntCounterVec,
+    /// `foghorn_report_evicted_alerts_total{component}`.
+    pub report_evicted: IntCounterVec,
     /// `foghorn_start_time_seconds`.
     pub start_time: IntGauge,
 }
@@ -218,6 +220,12 @@ impl Metrics {
                 &registry,
                 "foghorn_source_checkpoints_total",
                 "Checkpoints a source committed to the state store.",
+                &["component"],
+            ),
+            report_evicted: counter(
+                &registry,
+                "foghorn_report_evicted_alerts_total",
+                "Report entries evicted to keep the report within max_alerts.",
                 &["component"],
             ),
             start_time,

@@ -176,6 +176,7 @@ mod tests {
             records,
             points: points.finish(),
             alerts: vec![alert(AlertState::Firing), alert(AlertState::Resolved)],
+            ..Batch::default()
         }
     }
 
@@ -236,6 +237,7 @@ mod tests {
         let ctx = SinkContext {
             name: "console-test".into(),
             data_dir: ".".into(),
+            shutdown: tokio_util::sync::CancellationToken::new(),
         };
         let sink = ConsoleSink::build(&config, ctx);
         assert_eq!(sink.describe(), "console  stdout (json)");

@@ -15,17 +15,23 @@
 //! loses at most the batch in flight, and syncs to disk when its input closes.
 
 use std::collections::{BTreeSet, HashSet};
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::mpsc::Receiver;
+use tokio_util::sync::CancellationToken;
 
-use super::{SinkContext, SinkError, absolute, banner, create_parent, point_json, record_json};
+use super::appender::Appender;
+use super::{
+    SinkContext, SinkError, absolute, banner, chain, create_parent, point_json, record_json,
+};
 use crate::config::{FileEncoding, FileSinkConfig};
 use crate::event::{Batch, Points, SharedBatch, format_timestamp};
-use crate::internal::events::{ComponentError, EventsReceived, ItemsRejected};
+use crate::internal::events::{
+    ComponentError, EventsDelivered, EventsReceived, ItemsRejected, SinkRetrying,
+};
 
 const RECORDS_HEADER: [&str; 2] = ["timestamp", "message"];
 const ALERTS_HEADER: [&str; 7] = [
@@ -43,13 +49,16 @@ const ALERTS_HEADER: [&str; 7] = [
 pub struct FileSink {
     name: Arc<str>,
     path: PathBuf,
-    output: Output,
+    file: Appender,
+    encoder: Encoder,
+    shutdown: CancellationToken,
 }
 
+/// Turns batches into the bytes of whole lines.
 #[derive(Debug)]
-enum Output {
-    Raw(BufWriter<File>),
-    Ndjson(BufWriter<File>),
+enum Encoder {
+    Raw,
+    Ndjson,
     Csv(Box<CsvTable>),
 }
 
@@ -67,7 +76,6 @@ enum CsvShape {
 
 #[derive(Debug)]
 struct CsvTable {
-    writer: csv::Writer<File>,
     /// `None` until the first batch (or the existing header) fixes it.
     shape: Option<CsvShape>,
     /// Whether the file has content, so its header must not be written again.
@@ -82,9 +90,15 @@ struct Dropped {
     other_kind: usize,
 }
 
+/// The first wait after a failed write; it doubles up to [`MAX_BACKOFF`].
+const INITIAL_BACKOFF: Duration = Duration::from_millis(100);
+/// The longest wait between tries of a failing write.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
 impl FileSink {
-    /// Create the parent directories and open the file for appending; for
-    /// CSV, read back the header of a file that already has content.
+    /// Create the parent directories and open the file for appending, cutting
+    /// back a torn last line; for CSV, read back the header of a file that
+    /// already has content.
     ///
     /// # Errors
     /// When the directory cannot be created or the file cannot be opened.
@@ -95,19 +109,29 @@ impl FileSink {
             path: path.clone(),
             source,
         };
-        let file = tokio::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .await
-            .map_err(open_error)?
-            .into_std()
-            .await;
-        let output = match &config.encoding {
-            FileEncoding::Raw => Output::Raw(BufWriter::new(file)),
-            FileEncoding::Ndjson => Output::Ndjson(BufWriter::new(file)),
+        let (file, cut) = tokio::task::spawn_blocking({
+            let path = path.clone();
+            move || Appender::open(&path)
+        })
+        .await?
+        .map_err(open_error)?;
+        if cut > 0 {
+            let error = format!(
+                "{}: cut {cut} bytes of a torn last line (its records were not acknowledged and are sent again)",
+                path.display()
+            );
+            ComponentError {
+                component: &ctx.name,
+                reason: "torn_record_repaired",
+                error: &error,
+            }
+            .emit();
+        }
+        let encoder = match &config.encoding {
+            FileEncoding::Raw => Encoder::Raw,
+            FileEncoding::Ndjson => Encoder::Ndjson,
             FileEncoding::Csv => {
-                let has_content = file.metadata().map_err(open_error)?.len() > 0;
+                let has_content = file.len() > 0;
                 let shape = if has_content {
                     let header = tokio::task::spawn_blocking({
                         let path = path.clone();
@@ -119,27 +143,24 @@ impl FileSink {
                 } else {
                     None
                 };
-                let writer = csv::WriterBuilder::new().flexible(true).from_writer(file);
-                Output::Csv(Box::new(CsvTable {
-                    writer,
-                    shape,
-                    has_content,
-                }))
+                Encoder::Csv(Box::new(CsvTable { shape, has_content }))
             }
         };
         Ok(Self {
             name: ctx.name,
             path,
-            output,
+            file,
+            encoder,
+            shutdown: ctx.shutdown,
         })
     }
 
     /// `file     /abs/path/out.csv (csv)`.
     pub fn describe(&self) -> String {
-        let encoding = match self.output {
-            Output::Raw(_) => "raw",
-            Output::Ndjson(_) => "ndjson",
-            Output::Csv(_) => "csv",
+        let encoding = match self.encoder {
+            Encoder::Raw => "raw",
+            Encoder::Ndjson => "ndjson",
+            Encoder::Csv(_) => "csv",
         };
         banner("file", format_args!("{} ({encoding})", self.path.display()))
     }
@@ -147,13 +168,14 @@ impl FileSink {
     /// Append every batch until `input` closes, then sync the file.
     ///
     /// # Errors
-    /// When the final flush or sync fails. A batch that fails to write is
-    /// reported and the sink carries on with the next.
+    /// When the final sync fails. A batch that fails to write is retried
+    /// with backoff, and stays unacknowledged until it is written.
     pub async fn run(self, input: Receiver<SharedBatch>) -> Result<(), SinkError> {
         tokio::task::spawn_blocking(move || self.run_blocking(input)).await?
     }
 
     fn run_blocking(mut self, mut input: Receiver<SharedBatch>) -> Result<(), SinkError> {
+        let mut bytes = Vec::with_capacity(64 * 1024);
         while let Some(batch) = input.blocking_recv() {
             EventsReceived {
                 component: &self.name,
@@ -162,25 +184,72 @@ impl FileSink {
             }
             .emit();
             let mut dropped = Dropped::default();
-            let written = self.output.write_batch(&batch, &mut dropped);
-            if let Err(source) = written {
+            bytes.clear();
+            if let Err(error) = self.encoder.encode(&batch, &mut dropped, &mut bytes) {
+                // Encoding into memory fails only on a csv bug; nothing was written.
+                batch.delivery.fail();
                 let error = SinkError::Write {
                     path: self.path.clone(),
-                    source,
+                    source: error,
                 };
+                ComponentError {
+                    component: &self.name,
+                    reason: "encode_failed",
+                    error: &error,
+                }
+                .emit();
+                continue;
+            }
+            if self.append(&bytes) {
+                EventsDelivered {
+                    component: &self.name,
+                    count: batch.len(),
+                }
+                .emit();
+            } else {
+                batch.delivery.fail();
+            }
+            self.report(&dropped);
+            // Dropping the batch here acknowledges it: it is in the file.
+        }
+        self.file.sync().map_err(|source| SinkError::Write {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    /// Write `bytes`, retrying with backoff while it fails; gives up only
+    /// once the pipeline is shutting down. Returns whether it was written.
+    fn append(&mut self, bytes: &[u8]) -> bool {
+        let mut backoff = INITIAL_BACKOFF;
+        loop {
+            let source = match self.file.append(bytes) {
+                Ok(()) => return true,
+                Err(source) => source,
+            };
+            let error = SinkError::Write {
+                path: self.path.clone(),
+                source,
+            };
+            if self.shutdown.is_cancelled() {
+                let error = format!("{}; giving up at shutdown", chain(&error));
                 ComponentError {
                     component: &self.name,
                     reason: "write_failed",
                     error: &error,
                 }
                 .emit();
+                return false;
             }
-            self.report(&dropped);
+            SinkRetrying {
+                component: &self.name,
+                error: &chain(&error),
+                backoff,
+            }
+            .emit();
+            std::thread::sleep(backoff);
+            backoff = (backoff * 2).min(MAX_BACKOFF);
         }
-        self.output.sync().map_err(|source| SinkError::Write {
-            path: self.path.clone(),
-            source,
-        })
     }
 
     fn report(&self, dropped: &Dropped) {
@@ -205,27 +274,33 @@ impl FileSink {
     }
 }
 
-impl Output {
-    fn write_batch(&mut self, batch: &Batch, dropped: &mut Dropped) -> std::io::Result<()> {
+impl Encoder {
+    /// Append the lines of `batch` to `out`.
+    fn encode(
+        &mut self,
+        batch: &Batch,
+        dropped: &mut Dropped,
+        out: &mut Vec<u8>,
+    ) -> std::io::Result<()> {
         match self {
-            Output::Raw(out) => {
+            Encoder::Raw => {
                 for record in batch.records.iter() {
-                    out.write_all(record.bytes)?;
-                    out.write_all(b"\n")?;
+                    out.extend_from_slice(record.bytes);
+                    out.push(b'\n');
                 }
                 for point in batch.points.iter() {
                     write!(out, "{}", point.series())?;
                     for (i, (name, value)) in point.fields().enumerate() {
                         write!(out, "{}{name}={value}", if i == 0 { ' ' } else { ',' })?;
                     }
-                    out.write_all(b"\n")?;
+                    out.push(b'\n');
                 }
                 for alert in &batch.alerts {
                     writeln!(out, "{}", alert.to_json())?;
                 }
-                out.flush()
+                Ok(())
             }
-            Output::Ndjson(out) => {
+            Encoder::Ndjson => {
                 for record in batch.records.iter() {
                     writeln!(out, "{}", record_json(&batch.component, &record))?;
                 }
@@ -235,24 +310,15 @@ impl Output {
                 for alert in &batch.alerts {
                     writeln!(out, "{}", alert.to_json())?;
                 }
-                out.flush()
+                Ok(())
             }
-            Output::Csv(table) => table.write_batch(batch, dropped),
+            Encoder::Csv(table) => {
+                let mut writer = csv::WriterBuilder::new()
+                    .flexible(true)
+                    .from_writer(&mut *out);
+                table.write_batch(&mut writer, batch, dropped)
+            }
         }
-    }
-
-    fn sync(&mut self) -> std::io::Result<()> {
-        let file = match self {
-            Output::Raw(out) | Output::Ndjson(out) => {
-                out.flush()?;
-                out.get_ref()
-            }
-            Output::Csv(table) => {
-                table.writer.flush()?;
-                table.writer.get_ref()
-            }
-        };
-        file.sync_all()
     }
 }
 
@@ -301,7 +367,12 @@ impl CsvShape {
 }
 
 impl CsvTable {
-    fn write_batch(&mut self, batch: &Batch, dropped: &mut Dropped) -> std::io::Result<()> {
+    fn write_batch(
+        &mut self,
+        writer: &mut csv::Writer<&mut Vec<u8>>,
+        batch: &Batch,
+        dropped: &mut Dropped,
+    ) -> std::io::Result<()> {
         if self.shape.is_none() || self.shape == Some(CsvShape::Unknown) {
             let shape = if !batch.records.is_empty() {
                 Some(CsvShape::Records)
@@ -314,7 +385,7 @@ impl CsvTable {
             };
             if let Some(shape) = shape {
                 if !self.has_content {
-                    self.writer.write_record(shape.header())?;
+                    writer.write_record(shape.header())?;
                     self.has_content = true;
                 }
                 self.shape = Some(shape);
@@ -323,7 +394,6 @@ impl CsvTable {
         let Some(shape) = &self.shape else {
             return Ok(());
         };
-        let writer = &mut self.writer;
         match shape {
             CsvShape::Records => {
                 for record in batch.records.iter() {
@@ -458,6 +528,7 @@ mod tests {
         let ctx = SinkContext {
             name: "file-test".into(),
             data_dir: path.to_path_buf(),
+            shutdown: tokio_util::sync::CancellationToken::new(),
         };
         let sink = FileSink::build(&config, ctx).await.unwrap();
         let (tx, rx) = mpsc::channel(16);
@@ -513,6 +584,7 @@ mod tests {
         let ctx = SinkContext {
             name: "file-live".into(),
             data_dir: dir.path().to_path_buf(),
+            shutdown: tokio_util::sync::CancellationToken::new(),
         };
         let sink = FileSink::build(&config, ctx).await.unwrap();
         assert!(path.exists(), "the file is created at build");

@@ -11,6 +11,7 @@
 //! flushes and returns. The JSON shapes shared by the NDJSON file encoding and
 //! the console's JSON format live here.
 
+mod appender;
 pub mod blackhole;
 pub mod console;
 pub mod file;
@@ -22,6 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tokio::sync::mpsc::Receiver;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::SinkKind;
 use crate::event::{PointRef, Record, SharedBatch, Value, format_timestamp};
@@ -33,6 +35,10 @@ pub struct SinkContext {
     pub name: Arc<str>,
     /// The agent's data directory.
     pub data_dir: PathBuf,
+    /// Cancelled when the pipeline starts shutting down: a sink whose writes
+    /// keep failing then gives up on the batch (unacknowledged, so its
+    /// source reads it again) instead of retrying for ever.
+    pub shutdown: CancellationToken,
 }
 
 /// Why a sink could not start or could not finish.
@@ -137,6 +143,21 @@ impl Sink {
             Sink::Blackhole(sink) => sink.run(input).await,
         }
     }
+}
+
+/// An error and its causes on one line: `cannot write …: No space left`.
+pub(crate) fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let message = cause.to_string();
+        if !text.contains(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// The banner line: a label column, then what the sink writes to.

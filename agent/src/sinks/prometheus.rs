@@ -561,6 +561,7 @@ mod tests {
         let ctx = SinkContext {
             name: "prom-test".into(),
             data_dir: std::env::temp_dir(),
+            shutdown: tokio_util::sync::CancellationToken::new(),
         };
         let config = PrometheusConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
@@ -657,6 +658,7 @@ mod tests {
         let ctx = SinkContext {
             name: "prom-taken".into(),
             data_dir: std::env::temp_dir(),
+            shutdown: tokio_util::sync::CancellationToken::new(),
         };
         let error = PrometheusSink::build(&config, ctx).await.unwrap_err();
         assert!(matches!(error, SinkError::Bind { .. }), "{error:?}");

@@ -3,13 +3,33 @@
 //! Every alert received becomes one [`Alert::to_json`](crate::event::Alert::to_json)
 //! object. The array is kept sorted by (timestamp, type, series, state), ties
 //! broken by the whole object, so alerts arriving from concurrent processors
-//! in any order give the same file. The file is replaced atomically (a temp
-//! file in the same directory, written, synced, renamed over the report) every
-//! `interval` when something changed, and at shutdown, so a reader never sees a
+//! in any order give the same file; an alert received twice (a replay after a
+//! crash) appears once. The file is replaced atomically (a temp file in the
+//! same directory, written, synced, renamed over the report) every `interval`
+//! when something changed, and at shutdown, so a reader never sees a
 //! half-written report. On build an existing report is loaded and continued,
 //! so a restart does not lose it; one that is not a JSON array of objects is
 //! moved aside to `<path>.corrupt-<unix seconds>` with a warning.
+//!
+//! # Bounds
+//!
+//! The report holds at most `max_alerts` entries (default 10,000): when a new
+//! one would exceed it, the oldest entry goes, except an entry that is the
+//! latest word of a still-firing alert, which stays until its alert resolves
+//! (if firing alerts alone fill the window, the oldest of them goes too, and
+//! `foghorn_component_errors_total{reason="report_evicted_firing"}` counts
+//! it). Memory and the file are therefore bounded by `max_alerts` times the
+//! size of one alert's JSON (a few hundred bytes: about 4 MiB at the
+//! default), whatever the alert rate. Entries are kept sorted as they arrive
+//! (a B-tree), so a write only concatenates them; nothing is sorted again.
+//! Evictions are counted in `foghorn_report_evicted_alerts_total`.
+//!
+//! # Acknowledgement
+//!
+//! A batch is acknowledged once the report holding its alerts is on disk
+//! (after the next periodic or final write), not when it arrives.
 
+use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,8 +39,9 @@ use tokio::sync::mpsc::Receiver;
 
 use super::{SinkContext, SinkError, absolute, banner, create_parent};
 use crate::config::ReportConfig;
+use crate::delivery::Delivery;
 use crate::event::SharedBatch;
-use crate::internal::events::{ComponentError, EventsReceived};
+use crate::internal::events::{ComponentError, EventsDelivered, EventsReceived, ReportEvicted};
 
 /// Collects alerts and writes the report.
 #[derive(Debug)]
@@ -28,7 +49,11 @@ pub struct ReportSink {
     name: Arc<str>,
     path: PathBuf,
     interval: Duration,
-    entries: Vec<Entry>,
+    window: Window,
+    /// Handles of the batches received since the last write, and how many
+    /// alerts they held: acknowledged once the report is written.
+    unwritten: Vec<Delivery>,
+    unwritten_alerts: usize,
 }
 
 /// One alert of the report: its sort key and its JSON text.
@@ -39,6 +64,18 @@ struct Entry {
     series: String,
     state: String,
     json: String,
+    /// The alert's fingerprint (also inside `json`, so it never decides order).
+    fingerprint: String,
+}
+
+/// The entries of the report, sorted, at most `max` of them.
+#[derive(Debug)]
+struct Window {
+    max: usize,
+    entries: BTreeSet<Arc<Entry>>,
+    /// For each alert (by fingerprint) whose latest entry says firing, that
+    /// entry: it is not evicted while the alert fires.
+    firing: HashMap<String, Arc<Entry>>,
 }
 
 impl Entry {
@@ -59,7 +96,66 @@ impl Entry {
             series: text("series"),
             state: text("state"),
             json: value.to_string(),
+            fingerprint: text("fingerprint"),
         })
+    }
+}
+
+impl Window {
+    fn new(max: usize) -> Self {
+        Self {
+            max: max.max(1),
+            entries: BTreeSet::new(),
+            firing: HashMap::new(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Add an entry; returns false when it was there already. Evicts down to
+    /// `max`; `evicted` counts what went, and firing entries among them.
+    fn insert(&mut self, entry: Entry, evicted: &mut (usize, usize)) -> bool {
+        let entry = Arc::new(entry);
+        if !self.entries.insert(Arc::clone(&entry)) {
+            return false;
+        }
+        if !entry.fingerprint.is_empty() {
+            if entry.state == "firing" {
+                self.firing
+                    .insert(entry.fingerprint.clone(), Arc::clone(&entry));
+            } else {
+                self.firing.remove(&entry.fingerprint);
+            }
+        }
+        while self.entries.len() > self.max {
+            let protected = |e: &Arc<Entry>| {
+                self.firing
+                    .get(&e.fingerprint)
+                    .is_some_and(|firing| Arc::ptr_eq(firing, e))
+            };
+            let victim = self
+                .entries
+                .iter()
+                .find(|e| !protected(e))
+                .or_else(|| self.entries.first())
+                .map(Arc::clone);
+            let Some(victim) = victim else { break };
+            if protected(&victim) {
+                evicted.1 += 1;
+            }
+            self.entries.remove(&victim);
+            if self
+                .firing
+                .get(&victim.fingerprint)
+                .is_some_and(|firing| Arc::ptr_eq(firing, &victim))
+            {
+                self.firing.remove(&victim.fingerprint);
+            }
+            evicted.0 += 1;
+        }
+        true
     }
 }
 
@@ -74,12 +170,18 @@ impl ReportSink {
     pub async fn build(config: &ReportConfig, ctx: SinkContext) -> Result<Self, SinkError> {
         let path = absolute(&config.path);
         create_parent(&path).await?;
-        let entries = load(&path).await?;
+        let mut window = Window::new(config.max_alerts);
+        let mut evicted = (0, 0);
+        for entry in load(&path).await? {
+            window.insert(entry, &mut evicted);
+        }
         let mut sink = Self {
             name: ctx.name,
             path,
             interval: config.interval,
-            entries,
+            window,
+            unwritten: Vec::new(),
+            unwritten_alerts: 0,
         };
         sink.write().await?;
         Ok(sink)
@@ -95,7 +197,7 @@ impl ReportSink {
     ///
     /// # Errors
     /// When the final write fails. A failed periodic write is reported and
-    /// retried at the next interval.
+    /// retried at the next interval; its batches stay unacknowledged.
     pub async fn run(mut self, mut input: Receiver<SharedBatch>) -> Result<(), SinkError> {
         let start = tokio::time::Instant::now() + self.interval;
         let mut ticker =
@@ -107,55 +209,88 @@ impl ReportSink {
                 batch = input.recv() => {
                     let Some(batch) = batch else { break };
                     EventsReceived { component: &self.name, count: batch.len(), bytes: 0 }.emit();
-                    for alert in &batch.alerts {
-                        if let Some(entry) = Entry::new(&alert.to_json()) {
-                            self.entries.push(entry);
-                            changed = true;
+                    changed |= self.add(&batch);
+                }
+                _ = ticker.tick(), if changed || !self.unwritten.is_empty() => {
+                    match self.write().await {
+                        Ok(()) => changed = false,
+                        Err(error) => {
+                            ComponentError { component: &self.name, reason: "write_failed", error: &error }.emit();
                         }
                     }
                 }
-                _ = ticker.tick(), if changed => match self.write().await {
-                    Ok(()) => changed = false,
-                    Err(error) => {
-                        ComponentError { component: &self.name, reason: "write_failed", error: &error }.emit();
-                    }
-                },
             }
         }
-        if changed {
-            self.write().await?;
+        if let Err(error) = self.write().await {
+            for delivery in self.unwritten.drain(..) {
+                delivery.fail();
+            }
+            return Err(error);
         }
         Ok(())
     }
 
-    /// Sort the entries and replace the report with them.
+    /// Take the alerts of `batch` into the window; whether it changed.
+    fn add(&mut self, batch: &SharedBatch) -> bool {
+        let mut changed = false;
+        let mut evicted = (0, 0);
+        for alert in &batch.alerts {
+            if let Some(entry) = Entry::new(&alert.to_json()) {
+                changed |= self.window.insert(entry, &mut evicted);
+            }
+        }
+        if evicted.0 > 0 {
+            ReportEvicted {
+                component: &self.name,
+                count: evicted.0,
+                firing: evicted.1,
+                max: self.window.max,
+            }
+            .emit();
+        }
+        if batch.delivery.is_tracked() {
+            self.unwritten.push(batch.delivery.clone());
+        }
+        self.unwritten_alerts += batch.alerts.len();
+        changed
+    }
+
+    /// Replace the report with the window's entries; then acknowledge what
+    /// it holds.
     async fn write(&mut self) -> Result<(), SinkError> {
-        // Entries arrive mostly in order; the stable sort is near linear then.
-        self.entries.sort();
-        let contents = render(&self.entries);
+        let contents = render(
+            self.window.entries.iter().map(|e| &e.json[..]),
+            self.window.len(),
+        );
         let path = self.path.clone();
         tokio::task::spawn_blocking(move || write_atomically(&path, contents.as_bytes()))
             .await?
             .map_err(|source| SinkError::Write {
                 path: self.path.clone(),
                 source,
-            })
+            })?;
+        EventsDelivered {
+            component: &self.name,
+            count: std::mem::take(&mut self.unwritten_alerts),
+        }
+        .emit();
+        self.unwritten.clear();
+        Ok(())
     }
 }
 
 /// The report text: one object per line, so a diff shows the alerts that
 /// changed.
-fn render(entries: &[Entry]) -> String {
-    if entries.is_empty() {
+fn render<'a>(entries: impl Iterator<Item = &'a str>, count: usize) -> String {
+    if count == 0 {
         return "[]\n".to_owned();
     }
-    let mut out =
-        String::with_capacity(entries.iter().map(|e| e.json.len() + 4).sum::<usize>() + 4);
+    let mut out = String::with_capacity(count * 256 + 4);
     out.push_str("[\n");
-    for (i, entry) in entries.iter().enumerate() {
+    for (i, json) in entries.enumerate() {
         out.push_str("  ");
-        out.push_str(&entry.json);
-        out.push_str(if i + 1 < entries.len() { ",\n" } else { "\n" });
+        out.push_str(json);
+        out.push_str(if i + 1 < count { ",\n" } else { "\n" });
     }
     out.push_str("]\n");
     out
@@ -273,21 +408,24 @@ mod tests {
         let config = ReportConfig {
             path: path.to_path_buf(),
             interval,
+            max_alerts: 10_000,
         };
         let ctx = SinkContext {
             name: "report-test".into(),
             data_dir: path.to_path_buf(),
+            shutdown: tokio_util::sync::CancellationToken::new(),
         };
         ReportSink::build(&config, ctx).await.unwrap()
     }
 
     async fn run(sink: ReportSink, batches: Vec<SharedBatch>) {
         let (tx, rx) = mpsc::channel(16);
+        let running = tokio::spawn(sink.run(rx));
         for batch in batches {
             tx.send(batch).await.unwrap();
         }
         drop(tx);
-        sink.run(rx).await.unwrap();
+        running.await.unwrap().unwrap();
     }
 
     fn read(path: &Path) -> Vec<serde_json::Value> {
@@ -452,5 +590,64 @@ mod tests {
             std::fs::read_to_string(&aside[0]).unwrap(),
             "{\"not\": \"an array\""
         );
+    }
+
+    #[tokio::test]
+    async fn the_window_keeps_the_newest_and_every_firing_alert() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("anomaly_report.json");
+        let mut sink = build(&path, Duration::from_secs(3600)).await;
+        sink.window = Window::new(3);
+        // `a` fires first and never resolves; a storm of `b` follows.
+        let mut batches = vec![alerts(vec![alert(1, "threshold", "a", AlertState::Firing)])];
+        for second in 2..1000 {
+            let state = if second % 2 == 0 {
+                AlertState::Firing
+            } else {
+                AlertState::Resolved
+            };
+            batches.push(alerts(vec![alert(second, "threshold", "b", state)]));
+        }
+        run(sink, batches).await;
+        assert_eq!(
+            summary(&read(&path)),
+            [
+                "1970-01-01T00:00:01.000Z threshold a firing",
+                "1970-01-01T00:16:38.000Z threshold b firing",
+                "1970-01-01T00:16:39.000Z threshold b resolved",
+            ],
+            "the firing `a` outlives 997 newer entries"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_batch_is_acknowledged_only_once_the_report_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("anomaly_report.json");
+        let sink = build(&path, Duration::from_secs(3600)).await;
+        let mut acks = crate::delivery::Acks::new();
+        let (tx, rx) = mpsc::channel(16);
+        let running = tokio::spawn(sink.run(rx));
+        let mut batch = Batch {
+            component: "detect".into(),
+            alerts: vec![alert(1, "threshold", "a", AlertState::Firing)],
+            ..Batch::default()
+        };
+        batch.delivery = acks.track(crate::delivery::Mark {
+            stream: 0,
+            offset: 7,
+        });
+        tx.send(Arc::new(batch)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(
+            acks.collect(),
+            None,
+            "received, not yet written (interval 1h)"
+        );
+        assert!(read(&path).is_empty());
+        drop(tx);
+        running.await.unwrap().unwrap();
+        assert_eq!(read(&path).len(), 1);
+        assert_eq!(acks.settle().await.map(|m| m.offset), Some(7));
     }
 }

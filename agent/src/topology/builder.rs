@@ -15,7 +15,7 @@ use crate::processors::dead_letter::DeadLetter;
 use crate::processors::error_log::ErrorLog;
 use crate::processors::runner::ProcessorRunner;
 use crate::processors::wasm::{self, LoadedPlugin, PluginEngine, PluginInstance, PluginLimits};
-use crate::sinks::{Sink, SinkContext};
+use crate::sinks::{Sink, SinkContext, chain};
 use crate::sources::{self, RecordBatcher, SourceContext};
 use crate::state::StateStore;
 
@@ -44,12 +44,7 @@ struct Wiring {
 }
 
 impl Wiring {
-    fn connect(
-        &mut self,
-        config: &Config,
-        inputs: &[InputRef],
-        consumer: &Consumer,
-    ) {
+    fn connect(&mut self, config: &Config, inputs: &[InputRef], consumer: &Consumer) {
         for input in inputs {
             let port = if config.sources.contains_key(&input.component) {
                 Port::Records
@@ -209,6 +204,7 @@ pub async fn build(
 ) -> Result<Pipeline, Vec<ConfigError>> {
     let mut wiring = Wiring::default();
     let mut errors = Vec::new();
+    let shutdown = CancellationToken::new();
 
     let mut sink_inputs = Vec::new();
     for (name, sink) in &config.sinks {
@@ -235,6 +231,7 @@ pub async fn build(
         let ctx = SinkContext {
             name: Arc::from(name.as_str()),
             data_dir: config.data_dir.clone(),
+            shutdown: shutdown.clone(),
         };
         match Sink::build(&config.sinks[name].kind, ctx).await {
             Ok(sink) => sinks.push((Arc::<str>::from(name.as_str()), sink, rx)),
@@ -260,7 +257,6 @@ pub async fn build(
         return Err(errors);
     }
 
-    let shutdown = CancellationToken::new();
     let mut tasks: JoinSet<TaskResult> = JoinSet::new();
     let mut banner = Vec::new();
     banner.push(crate::sinks::banner(
@@ -330,19 +326,4 @@ pub async fn build(
 
 fn absolute(path: &std::path::Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
-}
-
-/// An error and its causes on one line: `cannot listen on …: address in use`.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let message = cause.to_string();
-        if !text.contains(&message) {
-            text.push_str(": ");
-            text.push_str(&message);
-        }
-        source = cause.source();
-    }
-    text
 }
