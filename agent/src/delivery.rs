@@ -119,6 +119,8 @@ pub struct Acks {
     /// A batch failed: nothing after it may be committed in this run.
     stalled: bool,
     failed: u64,
+    /// Batches acknowledged since [`Acks::take_counts`], by status.
+    counts: [u64; 3],
 }
 
 impl Default for Acks {
@@ -139,6 +141,7 @@ impl Acks {
             outstanding: 0,
             stalled: false,
             failed: 0,
+            counts: [0; 3],
         }
     }
 
@@ -163,6 +166,11 @@ impl Acks {
     /// Batches that failed so far.
     pub fn failed(&self) -> u64 {
         self.failed
+    }
+
+    /// Batches acknowledged since the last call: delivered, dropped, failed.
+    pub fn take_counts(&mut self) -> [u64; 3] {
+        std::mem::take(&mut self.counts)
     }
 
     /// Take the acknowledgements that have arrived, without waiting; returns
@@ -211,6 +219,7 @@ impl Acks {
             self.outstanding -= 1;
         }
         entry.2 = Some(status);
+        self.counts[status as usize] += 1;
         if !status.is_final() {
             self.failed += 1;
         }

@@ -233,8 +233,11 @@ impl ReconnectConfig {
 pub struct FileSourceConfig {
     /// `path`: the file to read, relative to the working directory. Required.
     pub path: PathBuf,
-    /// `read_from`: `beginning` or `end` of the file on first start (a
-    /// checkpoint wins after that). Default `beginning`.
+    /// `read_from`: `checkpoint` resumes after the last line that was
+    /// acknowledged (durable in every sink) on an earlier run, and reads a
+    /// file it has no checkpoint for from its beginning; `beginning` always
+    /// reads the whole file (a replay); `end` reads only what is appended
+    /// after the agent starts. Default `checkpoint`.
     #[serde(default)]
     pub read_from: ReadFrom,
     /// `follow`: keep reading as the file grows and reopen it when rotated.
@@ -270,8 +273,11 @@ impl FileSourceConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReadFrom {
-    /// From the first byte.
+    /// After the last acknowledged line of an earlier run; from the first
+    /// byte for a file without a checkpoint.
     #[default]
+    Checkpoint,
+    /// From the first byte, whatever was read before.
     Beginning,
     /// Only lines appended after the agent starts.
     End,

@@ -50,6 +50,7 @@ impl LineFramer {
         self.reuse();
         Lines {
             framer: self,
+            len: chunk.len(),
             rest: chunk,
         }
     }
@@ -82,10 +83,17 @@ impl LineFramer {
 #[derive(Debug)]
 pub struct Lines<'a> {
     framer: &'a mut LineFramer,
+    len: usize,
     rest: &'a [u8],
 }
 
 impl Lines<'_> {
+    /// Bytes of the chunk used so far: after a line is returned, the offset
+    /// in the chunk just past its newline (where a reader may resume).
+    pub fn consumed(&self) -> usize {
+        self.len - self.rest.len()
+    }
+
     /// The next complete line, or `None` when the chunk is used up (its
     /// unterminated tail is kept for the next chunk).
     pub fn next_line(&mut self) -> Option<&[u8]> {

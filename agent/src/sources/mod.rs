@@ -142,7 +142,7 @@ mod tests {
         };
         assert_eq!(
             describe(&SourceKind::File(file)),
-            "file /var/log/bench.log from the end, following every 250ms"
+            "file /var/log/bench.log from the end, following (events, polling every 250ms)"
         );
         assert_eq!(
             describe(&SourceKind::Stdin(StdinConfig {

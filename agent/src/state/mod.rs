@@ -1,8 +1,9 @@
 //! Durable state: one redb database, `<data_dir>/state.redb`.
 //!
-//! Today it holds plugin snapshots, so that a restart (or a `kill -9`) does
-//! not reset detector windows; checkpoints, alert state and the outbox will
-//! live here too. redb gives crash-safe transactions, so a snapshot is either
+//! It holds plugin snapshots, so that a restart (or a `kill -9`) does not
+//! reset detector windows, and source checkpoints, committed only for data
+//! that is durable downstream; alert state and the outbox will live here
+//! too. redb gives crash-safe transactions, so a snapshot is either
 //! the old one or the new one, never half of each.
 
 use std::path::{Path, PathBuf};
@@ -10,6 +11,7 @@ use std::path::{Path, PathBuf};
 use redb::{Database, ReadableDatabase, TableDefinition};
 
 const SNAPSHOTS: TableDefinition<&str, &[u8]> = TableDefinition::new("plugin_snapshots");
+const CHECKPOINTS: TableDefinition<&str, &[u8]> = TableDefinition::new("source_checkpoints");
 
 /// Errors of the state store.
 #[derive(Debug, thiserror::Error)]
@@ -65,19 +67,58 @@ impl StateStore {
         }
     }
 
+    /// The checkpoint saved under `key` (a source's own encoding).
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub fn load_checkpoint(&self, key: &str) -> Result<Option<Vec<u8>>, StateError> {
+        self.get(CHECKPOINTS, key)
+    }
+
+    /// Save the checkpoint under `key`, durably: it is committed only for
+    /// data that is durable downstream.
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub fn save_checkpoint(&self, key: &str, checkpoint: &[u8]) -> Result<(), StateError> {
+        self.put(CHECKPOINTS, key, checkpoint)
+    }
+
+    fn get(
+        &self,
+        table: TableDefinition<&str, &[u8]>,
+        key: &str,
+    ) -> Result<Option<Vec<u8>>, StateError> {
+        let txn = self.db.begin_read().map_err(|e| self.err(e))?;
+        let table = match txn.open_table(table) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(self.err(e)),
+        };
+        let value = table.get(key).map_err(|e| self.err(e))?;
+        Ok(value.map(|v| v.value().to_vec()))
+    }
+
+    fn put(
+        &self,
+        table: TableDefinition<&str, &[u8]>,
+        key: &str,
+        value: &[u8],
+    ) -> Result<(), StateError> {
+        let txn = self.db.begin_write().map_err(|e| self.err(e))?;
+        {
+            let mut table = txn.open_table(table).map_err(|e| self.err(e))?;
+            table.insert(key, value).map_err(|e| self.err(e))?;
+        }
+        txn.commit().map_err(|e| self.err(e))
+    }
+
     /// The last snapshot saved for `component`.
     ///
     /// # Errors
     /// When the database cannot be read.
     pub fn load_snapshot(&self, component: &str) -> Result<Option<Vec<u8>>, StateError> {
-        let txn = self.db.begin_read().map_err(|e| self.err(e))?;
-        let table = match txn.open_table(SNAPSHOTS) {
-            Ok(table) => table,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-            Err(e) => return Err(self.err(e)),
-        };
-        let value = table.get(component).map_err(|e| self.err(e))?;
-        Ok(value.map(|v| v.value().to_vec()))
+        self.get(SNAPSHOTS, component)
     }
 
     /// Save the snapshot of `component`, durably.
@@ -85,12 +126,7 @@ impl StateStore {
     /// # Errors
     /// When the database cannot be written.
     pub fn save_snapshot(&self, component: &str, snapshot: &[u8]) -> Result<(), StateError> {
-        let txn = self.db.begin_write().map_err(|e| self.err(e))?;
-        {
-            let mut table = txn.open_table(SNAPSHOTS).map_err(|e| self.err(e))?;
-            table.insert(component, snapshot).map_err(|e| self.err(e))?;
-        }
-        txn.commit().map_err(|e| self.err(e))
+        self.put(SNAPSHOTS, component, snapshot)
     }
 }
 
