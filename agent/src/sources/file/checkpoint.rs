@@ -10,6 +10,7 @@
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -58,8 +59,8 @@ impl Checkpoint {
 }
 
 /// Rotated siblings of `path` in its directory (`app.log.1`, `app.log-2026…`,
-/// not compressed ones), newest first by modification time.
-pub(super) fn siblings(path: &Path) -> Vec<PathBuf> {
+/// not compressed ones) with their modification times, newest first.
+pub(super) fn siblings(path: &Path) -> Vec<(SystemTime, PathBuf)> {
     let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
         return Vec::new();
     };
@@ -72,7 +73,7 @@ pub(super) fn siblings(path: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
-    let mut found: Vec<(std::time::SystemTime, PathBuf)> = entries
+    let mut found: Vec<(SystemTime, PathBuf)> = entries
         .filter_map(Result::ok)
         .filter(|entry| {
             let other = entry.file_name();
@@ -89,19 +90,37 @@ pub(super) fn siblings(path: &Path) -> Vec<PathBuf> {
         })
         .collect();
     found.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
-    found.into_iter().map(|(_, path)| path).collect()
+    found
 }
+
+/// A rotated file to read: its path, the open file, when it was last written.
+pub(super) type Rotated = (PathBuf, File, SystemTime);
 
 /// The sibling of `path` that holds the checkpointed file with more than
 /// `checkpoint.offset` bytes, if any: the rest of a file rotated away
 /// (renamed, or copied before a truncation) before it was read to the end.
-pub(super) fn find_rotated(path: &Path, checkpoint: &Checkpoint) -> Option<(PathBuf, File)> {
-    siblings(path).into_iter().find_map(|sibling| {
+pub(super) fn find_rotated(path: &Path, checkpoint: &Checkpoint) -> Option<Rotated> {
+    siblings(path).into_iter().find_map(|(modified, sibling)| {
         let file = File::open(&sibling).ok()?;
         let len = file.metadata().ok()?.len();
         let head = read_head(&file).ok()?;
-        (len > checkpoint.offset && checkpoint.matches(&head)).then_some((sibling, file))
+        (len > checkpoint.offset && checkpoint.matches(&head)).then_some((sibling, file, modified))
     })
+}
+
+/// Siblings of `path` last written after `since`, oldest first, but `except`:
+/// files rotated after the checkpointed one, so never read (a checkpoint
+/// moves in order, so what came after it was not acknowledged).
+pub(super) fn rotated_since(path: &Path, since: SystemTime, except: &Path) -> Vec<Rotated> {
+    let mut newer: Vec<Rotated> = siblings(path)
+        .into_iter()
+        .filter(|(modified, sibling)| *modified > since && sibling != except)
+        .filter_map(|(modified, sibling)| {
+            Some((sibling.clone(), File::open(&sibling).ok()?, modified))
+        })
+        .collect();
+    newer.reverse();
+    newer
 }
 
 #[cfg(test)]
@@ -142,7 +161,7 @@ mod tests {
             fingerprint_len: 4,
             offset: 4,
         };
-        let (found, _) = find_rotated(&path, &checkpoint).unwrap();
+        let (found, _, _) = find_rotated(&path, &checkpoint).unwrap();
         assert_eq!(found, dir.path().join("app.log.1"));
         let read_to_end = Checkpoint {
             offset: 8,

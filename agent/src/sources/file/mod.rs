@@ -44,7 +44,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::time::Instant;
 
-use self::checkpoint::{Checkpoint, FINGERPRINT_BYTES, find_rotated, fingerprint, read_head};
+use self::checkpoint::{
+    Checkpoint, FINGERPRINT_BYTES, find_rotated, fingerprint, read_head, rotated_since,
+};
 use self::watch::Watch;
 use super::lines::{LineFramer, push_last_line};
 use super::{SourceContext, SourceError};
@@ -223,13 +225,25 @@ impl<'a> Tail<'a> {
                 }
             }
             (ReadFrom::Checkpoint, Some(checkpoint)) => {
-                if let Some((sibling, rotated)) = find_rotated(&self.config.path, checkpoint) {
+                if let Some((sibling, rotated, modified)) =
+                    find_rotated(&self.config.path, checkpoint)
+                {
                     tracing::info!(component = &*ctx.name, rotated = %sibling.display(), offset = checkpoint.offset, "reading the rest of a file rotated while stopped");
+                    // Files rotated after it were never read at all.
+                    let newer = rotated_since(&self.config.path, modified, &sibling);
                     let stream = self
                         .open_stream(sibling, rotated, checkpoint.offset, true)
                         .await
                         .map_err(|e| self.open_error(e))?;
                     streams.push_back(stream);
+                    for (later, file, _) in newer {
+                        tracing::info!(component = &*ctx.name, rotated = %later.display(), "reading a file rotated while stopped");
+                        let stream = self
+                            .open_stream(later, file, 0, true)
+                            .await
+                            .map_err(|e| self.open_error(e))?;
+                        streams.push_back(stream);
+                    }
                 }
                 0
             }
@@ -367,7 +381,7 @@ impl<'a> Tail<'a> {
         let rotated = self.rotated_copy(id, position);
         streams.clear();
         match rotated {
-            Some((sibling, file)) => {
+            Some((sibling, file, _)) => {
                 tracing::info!(component = &*ctx.name, copy = %sibling.display(), "file truncated (copytruncate); reading the rest from its copy");
                 let copy = self
                     .open_stream(sibling, file, position, true)
@@ -462,7 +476,7 @@ impl<'a> Tail<'a> {
 
     /// The copy of stream `id` made before a truncation, with more than
     /// `position` bytes.
-    fn rotated_copy(&self, id: u64, position: u64) -> Option<(PathBuf, std::fs::File)> {
+    fn rotated_copy(&self, id: u64, position: u64) -> Option<checkpoint::Rotated> {
         let head = self.heads.get(&id)?;
         let len = head
             .len()
@@ -907,5 +921,31 @@ mod tests {
                 "copytruncate: {copytruncate}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn every_generation_rotated_while_stopped_is_read_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        let store = state();
+        append(&path, &numbered(0..100));
+        let mut first = Running::start(config(&path, ReadFrom::Checkpoint, true), &store);
+        first.until(100).await;
+        first.stop().await;
+        append(&path, &numbered(100..200));
+        std::fs::rename(&path, dir.path().join("app.log.1")).unwrap();
+        // An older, long-rotated file is not read again.
+        let older = dir.path().join("app.log.9");
+        append(&older, &numbered(900..901));
+        let long_ago = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1);
+        let file = std::fs::File::options().write(true).open(&older).unwrap();
+        file.set_modified(long_ago).unwrap();
+        append(&path, &numbered(200..300));
+        std::fs::copy(&path, dir.path().join("app.log.2")).unwrap();
+        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        file.set_len(0).unwrap();
+        append(&path, &numbered(300..400));
+        let second = Running::start(config(&path, ReadFrom::Checkpoint, false), &store);
+        assert_eq!(second.end().await, expect(100..400));
     }
 }
