@@ -11,6 +11,7 @@
 //! cargo run --release -p foghorn-bench -- wasm --record
 //! cargo run --release -p foghorn-bench -- e2e --lines 10000000 --record
 //! cargo run --release -p foghorn-bench -- idle --record
+//! cargo run --release -p foghorn-bench -- storm --lines 5000000 --record
 //! ```
 
 mod agent;
@@ -19,6 +20,7 @@ mod encoding;
 mod idle;
 mod machine;
 mod measure;
+mod storm;
 mod wasm;
 
 use clap::{Parser, Subcommand};
@@ -58,6 +60,13 @@ enum Bench {
     /// Start-up time (to a serving /health) and idle RSS, with a warm plugin
     /// cache.
     Idle,
+    /// An alert storm (a threshold crossed on a third of readings) through
+    /// kv-parser and threshold to the report: throughput and peak RSS.
+    Storm {
+        /// Lines in the input file.
+        #[arg(long, default_value_t = 5_000_000)]
+        lines: u64,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -67,6 +76,7 @@ fn main() -> anyhow::Result<()> {
         Bench::Wasm => wasm::run(cli.repeat)?,
         Bench::E2e { lines } => e2e::run(lines, cli.repeat)?,
         Bench::Idle => idle::run(cli.repeat)?,
+        Bench::Storm { lines } => storm::run(lines, cli.repeat)?,
     };
     println!("{report}");
     if cli.record {

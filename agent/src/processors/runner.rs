@@ -33,6 +33,8 @@ use crate::topology::Fanout;
 pub struct ProcessorRunner {
     /// Component name.
     pub name: Arc<str>,
+    /// Where its snapshots are saved ([`StateStore::snapshot_key`]).
+    pub snapshot_key: String,
     /// The plugin reference, for alerts (`builtin:threshold`, a path).
     pub plugin: Arc<str>,
     /// The live plugin.
@@ -299,11 +301,12 @@ impl ProcessorRunner {
         let result = block_in_place(|| self.instance.snapshot());
         match result {
             Ok(snapshot) => {
-                if snapshot.is_empty() || self.last_snapshot.as_deref() == Some(&snapshot[..]) {
+                // An empty state is saved too: it replaces an older one.
+                if self.last_snapshot.as_deref() == Some(&snapshot[..]) {
                     return;
                 }
                 if let Err(error) =
-                    block_in_place(|| self.state.save_snapshot(&self.name, &snapshot))
+                    block_in_place(|| self.state.save_snapshot(&self.snapshot_key, &snapshot))
                 {
                     ComponentError {
                         component: &self.name,

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use redb::{Database, ReadableDatabase, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
 const SNAPSHOTS: TableDefinition<&str, &[u8]> = TableDefinition::new("plugin_snapshots");
 const CHECKPOINTS: TableDefinition<&str, &[u8]> = TableDefinition::new("source_checkpoints");
@@ -53,10 +53,31 @@ impl StateStore {
             source,
         })?;
         let path = data_dir.join("state.redb");
-        let db = Database::create(&path).map_err(|e| StateError::Database {
-            path: path.clone(),
-            source: Box::new(e.into()),
-        })?;
+        let db = match Database::create(&path) {
+            Ok(db) => db,
+            Err(error) if is_corrupt(&error) => {
+                let aside = move_aside(&path).map_err(|source| StateError::DataDir {
+                    path: path.clone(),
+                    source,
+                })?;
+                tracing::error!(
+                    state = %path.display(),
+                    moved_to = %aside.display(),
+                    "the state store is unreadable ({error}); moved it aside and starting \
+                     with empty state (checkpoints and plugin snapshots are lost)"
+                );
+                Database::create(&path).map_err(|e| StateError::Database {
+                    path: path.clone(),
+                    source: Box::new(e.into()),
+                })?
+            }
+            Err(error) => {
+                return Err(StateError::Database {
+                    path,
+                    source: Box::new(error.into()),
+                });
+            }
+        };
         Ok(Self { path, db })
     }
 
@@ -113,21 +134,85 @@ impl StateStore {
         txn.commit().map_err(|e| self.err(e))
     }
 
-    /// The last snapshot saved for `component`.
-    ///
-    /// # Errors
-    /// When the database cannot be read.
-    pub fn load_snapshot(&self, component: &str) -> Result<Option<Vec<u8>>, StateError> {
-        self.get(SNAPSHOTS, component)
+    /// The key of a processor's snapshots: its name, the digest of its
+    /// plugin and of its plugin config, so a changed plugin or config never
+    /// receives state that another one saved.
+    pub fn snapshot_key(component: &str, plugin_digest: &str, config: &str) -> String {
+        use sha2::Digest as _;
+        let config_digest = hex::encode(&sha2::Sha256::digest(config.as_bytes())[..8]);
+        let plugin = plugin_digest.get(..16).unwrap_or(plugin_digest);
+        format!("{component}@{plugin}:{config_digest}")
     }
 
-    /// Save the snapshot of `component`, durably.
+    /// Forget the snapshots of `component` saved under any key but `keep`
+    /// (an earlier plugin or config), so they do not pile up.
     ///
     /// # Errors
     /// When the database cannot be written.
-    pub fn save_snapshot(&self, component: &str, snapshot: &[u8]) -> Result<(), StateError> {
-        self.put(SNAPSHOTS, component, snapshot)
+    pub fn prune_snapshots(&self, component: &str, keep: &str) -> Result<usize, StateError> {
+        let prefix = format!("{component}@");
+        let txn = self.db.begin_write().map_err(|e| self.err(e))?;
+        let removed = {
+            let mut table = txn.open_table(SNAPSHOTS).map_err(|e| self.err(e))?;
+            let stale: Vec<String> = table
+                .iter()
+                .map_err(|e| self.err(e))?
+                .filter_map(Result::ok)
+                .map(|(key, _)| key.value().to_owned())
+                .filter(|key| (key.starts_with(&prefix) || key == component) && key != keep)
+                .collect();
+            for key in &stale {
+                table.remove(key.as_str()).map_err(|e| self.err(e))?;
+            }
+            stale.len()
+        };
+        txn.commit().map_err(|e| self.err(e))?;
+        Ok(removed)
     }
+
+    /// The last snapshot saved under `key` (see [`StateStore::snapshot_key`]).
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub fn load_snapshot(&self, key: &str) -> Result<Option<Vec<u8>>, StateError> {
+        self.get(SNAPSHOTS, key)
+    }
+
+    /// Save a snapshot under `key`, durably.
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub fn save_snapshot(&self, key: &str, snapshot: &[u8]) -> Result<(), StateError> {
+        self.put(SNAPSHOTS, key, snapshot)
+    }
+}
+
+/// Whether opening failed because the file is damaged, rather than because
+/// another agent holds it or it cannot be reached at all.
+fn is_corrupt(error: &redb::DatabaseError) -> bool {
+    match error {
+        redb::DatabaseError::DatabaseAlreadyOpen => false,
+        redb::DatabaseError::Storage(redb::StorageError::Io(io)) => !matches!(
+            io.kind(),
+            std::io::ErrorKind::PermissionDenied
+                | std::io::ErrorKind::WouldBlock
+                | std::io::ErrorKind::StorageFull
+        ),
+        _ => true,
+    }
+}
+
+/// Rename `path` to `<path>.corrupt-<unix seconds>`.
+fn move_aside(path: &Path) -> std::io::Result<PathBuf> {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let mut aside = path.as_os_str().to_owned();
+    aside.push(format!(".corrupt-{seconds}"));
+    let aside = PathBuf::from(aside);
+    std::fs::rename(path, &aside)?;
+    Ok(aside)
 }
 
 #[cfg(test)]
@@ -149,5 +234,45 @@ mod tests {
             Some(&b"two"[..])
         );
         assert_eq!(store.load_snapshot("other").unwrap(), None);
+    }
+
+    #[test]
+    fn a_corrupt_store_is_moved_aside_and_a_new_one_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        let garbage = vec![0xa5_u8; 8192];
+        std::fs::write(dir.path().join("state.redb"), &garbage).unwrap();
+        let store = StateStore::open(dir.path()).unwrap();
+        store.save_snapshot("detect", b"fresh").unwrap();
+        let aside: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with("state.redb.corrupt-"))
+            .collect();
+        assert_eq!(aside.len(), 1, "{aside:?}");
+        assert_eq!(std::fs::read(dir.path().join(&aside[0])).unwrap(), garbage);
+    }
+
+    #[test]
+    fn snapshot_keys_tell_plugins_and_configs_apart_and_old_ones_are_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = StateStore::open(dir.path()).unwrap();
+        let old = StateStore::snapshot_key("detect", "aaaa", "{\"window\":10}");
+        let new_plugin = StateStore::snapshot_key("detect", "bbbb", "{\"window\":10}");
+        let new_config = StateStore::snapshot_key("detect", "aaaa", "{\"window\":20}");
+        assert_ne!(old, new_plugin);
+        assert_ne!(old, new_config);
+        store.save_snapshot(&old, b"old").unwrap();
+        store
+            .save_snapshot("detect-other@aaaa:00", b"keep")
+            .unwrap();
+        assert_eq!(store.load_snapshot(&new_plugin).unwrap(), None);
+        assert_eq!(store.prune_snapshots("detect", &new_plugin).unwrap(), 1);
+        assert_eq!(store.load_snapshot(&old).unwrap(), None);
+        assert!(
+            store
+                .load_snapshot("detect-other@aaaa:00")
+                .unwrap()
+                .is_some()
+        );
     }
 }

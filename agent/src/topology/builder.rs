@@ -127,6 +127,7 @@ async fn load_plugins(
 
 struct PreparedProcessor {
     name: Arc<str>,
+    snapshot_key: String,
     plugin: Arc<str>,
     instance: PluginInstance,
     errors: Option<ErrorLog>,
@@ -167,9 +168,14 @@ fn prepare_processor(
                 format!("cannot open error log: {e}"),
             )
         })?;
+    let snapshot_key =
+        StateStore::snapshot_key(name, &plugin.digest, &processor.config.to_string());
     let mut last_snapshot = state
-        .load_snapshot(name)
+        .load_snapshot(&snapshot_key)
         .map_err(|e| located(config, &["processors", name], chain(&e)))?;
+    if let Err(error) = state.prune_snapshots(name, &snapshot_key) {
+        tracing::warn!(component = name, "cannot prune old snapshots: {error}");
+    }
     if let Some(snapshot) = &last_snapshot {
         match instance.restore(snapshot) {
             Ok(()) => tracing::info!(
@@ -185,6 +191,7 @@ fn prepare_processor(
         }
     }
     Ok(PreparedProcessor {
+        snapshot_key,
         name: component,
         plugin: Arc::from(plugin_label(&processor.plugin)),
         instance,
@@ -288,6 +295,7 @@ pub async fn build(
             tick_interval: config_entry.tick_interval,
             snapshot_interval: config_entry.snapshot_interval,
             name: prepared.name,
+            snapshot_key: prepared.snapshot_key,
             plugin: prepared.plugin,
             instance: prepared.instance,
             errors: prepared.errors,

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use sha2::Digest as _;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Cache, CacheConfig, Config, Engine};
 
@@ -46,6 +47,9 @@ impl std::fmt::Debug for PluginEngine {
 pub struct LoadedPlugin {
     pub(crate) engine: Engine,
     pub(crate) pre: ProcessorPre<StoreState>,
+    /// Hex SHA-256 of the component's bytes: what tells two plugins apart
+    /// (snapshots are keyed by it, so one plugin never gets another's state).
+    pub digest: Arc<str>,
 }
 
 impl std::fmt::Debug for LoadedPlugin {
@@ -106,6 +110,7 @@ impl PluginEngine {
         Ok(LoadedPlugin {
             engine: self.engine.clone(),
             pre,
+            digest: hex::encode(sha2::Sha256::digest(bytes)).into(),
         })
     }
 }
