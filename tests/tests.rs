@@ -4,6 +4,7 @@
 //! One test binary (ripgrep's layout); one module per area.
 
 mod config_errors;
+mod health;
 mod kill_storm;
 mod metrics;
 mod plugin_faults;

@@ -12,8 +12,10 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use sha2::{Digest, Sha256};
+use tokio_util::sync::CancellationToken;
 
 use crate::config::{self, Config, ConfigError};
+use crate::internal::api::Api;
 use crate::processors::wasm::{BUILTIN_PLUGINS, PluginEngine};
 use crate::state::StateStore;
 
@@ -204,6 +206,27 @@ fn run(path: Option<&Path>) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     let result = runtime.block_on(async move {
+        // The agent's own API comes up first, so `/health` and `/ready` tell
+        // the truth while the pipeline is built.
+        let api = match config.api {
+            Some(api) => match Api::bind(api.listen).await {
+                Ok(bound) => Some(bound),
+                Err(error) => {
+                    let message = format!("cannot listen on {}: {error}", api.listen);
+                    print_errors(&[config.source_map.error(&["api", "listen"], message)]);
+                    return Ok(ExitCode::FAILURE);
+                }
+            },
+            None => None,
+        };
+        let api_stop = CancellationToken::new();
+        let api_line = api.as_ref().map(|api| {
+            crate::sinks::banner(
+                "api",
+                format!("http://{}/health (/ready, /metrics)", api.addr()),
+            )
+        });
+        let api_task = api.map(|api| api.spawn(api_stop.clone()));
         let state = Arc::new(StateStore::open(&config.data_dir)?);
         let cache_dir = std::env::var_os("FOGHORN_CACHE_DIR")
             .map_or_else(|| config.data_dir.join("cache"), PathBuf::from);
@@ -222,7 +245,9 @@ fn run(path: Option<&Path>) -> anyhow::Result<ExitCode> {
             || DEFAULT_CONFIG_NAME.to_owned(),
             |p| p.display().to_string(),
         );
-        print_banner(&source, &pipeline.banner, started.elapsed());
+        let mut banner = pipeline.banner.clone();
+        banner.extend(api_line);
+        print_banner(&source, &banner, started.elapsed());
 
         let failed = tokio::select! {
             failed = pipeline.wait() => {
@@ -234,6 +259,10 @@ fn run(path: Option<&Path>) -> anyhow::Result<ExitCode> {
                 pipeline.shutdown(SHUTDOWN_GRACE).await
             }
         };
+        api_stop.cancel();
+        if let Some(task) = api_task {
+            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+        }
         if failed.is_empty() {
             tracing::info!("stopped cleanly");
             Ok(ExitCode::SUCCESS)

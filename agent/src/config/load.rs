@@ -24,14 +24,22 @@ use super::inputs::InputRef;
 use super::interpolate::interpolate_tree;
 use super::plugin_config::to_json;
 use super::processors::{PluginRef, ProcessorConfig};
-use super::schema::{BatchConfig, BatchOverride, Config};
+use super::schema::{BatchConfig, BatchOverride, Config, LogFilesConfig};
 use super::sinks::{BufferConfig, SinkConfig, SinkKind};
 use super::source_map::{SourceMap, position};
 use super::sources::{SourceConfig, SourceKind};
 use super::validate::{self, Declared, Section};
 
 /// The top-level keys, in the order they are listed in errors.
-const TOP_LEVEL_KEYS: &[&str] = &["data_dir", "batch", "sources", "processors", "sinks"];
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "data_dir",
+    "batch",
+    "api",
+    "log_files",
+    "sources",
+    "processors",
+    "sinks",
+];
 
 pub(crate) fn load_str(
     file: &Path,
@@ -87,6 +95,8 @@ impl Loader<'_> {
         let mut config = Config {
             data_dir: PathBuf::from(Config::DEFAULT_DATA_DIR),
             batch: BatchConfig::default(),
+            api: None,
+            log_files: LogFilesConfig::default(),
             sources: BTreeMap::new(),
             processors: BTreeMap::new(),
             sinks: BTreeMap::new(),
@@ -103,6 +113,16 @@ impl Loader<'_> {
                 "data_dir" => {
                     if let Some(data_dir) = self.deserialize(value, key, &[]) {
                         config.data_dir = data_dir;
+                    }
+                }
+                "api" => {
+                    if let Some(api) = self.deserialize(value, key, &[]) {
+                        config.api = Some(api);
+                    }
+                }
+                "log_files" => {
+                    if let Some(log_files) = self.deserialize(value, key, &[]) {
+                        config.log_files = log_files;
                     }
                 }
                 "batch" => {

@@ -48,7 +48,7 @@ pub use error::ConfigError;
 pub use inputs::{InputRef, Output};
 pub use plugins::check_plugins;
 pub use processors::{Limits, PluginRef, ProcessorConfig};
-pub use schema::{BatchConfig, BatchOverride, Config};
+pub use schema::{ApiConfig, BatchConfig, BatchOverride, Config, LogFilesConfig};
 pub use sinks::{
     BlackholeConfig, BufferConfig, ConsoleConfig, ConsoleFormat, FileEncoding, FileSinkConfig,
     PrometheusConfig, ReportConfig, SinkConfig, SinkKind, WhenFull,

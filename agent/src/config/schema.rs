@@ -28,6 +28,14 @@ pub struct Config {
     /// `batch`: the batching every source and processor uses unless it sets its
     /// own `batch`. Defaults: `max_records: 1024`, `linger: 50ms`.
     pub batch: BatchConfig,
+    /// `api`: the agent's own HTTP API (`/health`, `/ready`, `/metrics`),
+    /// independent of any sink. Off when absent; `api: {}` serves on
+    /// `127.0.0.1:9599`.
+    pub api: Option<ApiConfig>,
+    /// `log_files`: size rotation of the files the agent appends to on its
+    /// own (audit logs, error logs, dead letters). Default: rotate at
+    /// `100MiB`, keep 5 rotated files.
+    pub log_files: LogFilesConfig,
     /// `sources`: components that read lines from the outside world, by name.
     pub sources: BTreeMap<String, SourceConfig>,
     /// `processors`: WebAssembly plugins that turn records into points and
@@ -37,6 +45,46 @@ pub struct Config {
     pub sinks: BTreeMap<String, SinkConfig>,
     /// Where every key of the file was, for errors reported after loading.
     pub source_map: SourceMap,
+}
+
+/// `api`: where the agent's own API listens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiConfig {
+    /// `listen`: address and port. Default `127.0.0.1:9599` (loopback: the
+    /// API says what the agent is doing; expose it on purpose, not by
+    /// default).
+    pub listen: std::net::SocketAddr,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            listen: std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 9599)),
+        }
+    }
+}
+
+/// `log_files`: how the agent's own append-only files are bounded on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogFilesConfig {
+    /// `max_size`: a file past this size is renamed to `<file>.1` (older
+    /// ones shift to `.2`, `.3`, ...) and a new one is started. Default
+    /// `100MiB`, from `4KiB` up.
+    pub max_size: units::ByteSize,
+    /// `keep`: rotated files kept; the oldest beyond it is deleted. Default 5,
+    /// from 0 to 1000. Disk use per file is at most `(keep + 1) * max_size`.
+    pub keep: usize,
+}
+
+impl Default for LogFilesConfig {
+    fn default() -> Self {
+        Self {
+            max_size: units::ByteSize(100 * 1024 * 1024),
+            keep: 5,
+        }
+    }
 }
 
 impl Config {

@@ -179,6 +179,13 @@ fn declared_in(config: &Config) -> Vec<Declared> {
 pub(crate) fn check(config: &Config, declared: &[Declared]) -> Vec<ConfigError> {
     let mut problems = Problems::new(&config.source_map);
     config.batch.check("batch", &mut problems);
+    problems.range(
+        "log_files.max_size",
+        config.log_files.max_size.0,
+        4096,
+        u64::MAX,
+    );
+    problems.range("log_files.keep", config.log_files.keep, 0, 1000);
     for (name, source) in &config.sources {
         let key = format!("sources.{name}");
         if let Some(batch) = &source.batch {

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use super::health::{ComponentStatus, health};
 use super::metrics::metrics;
 use crate::event::Alert;
 
@@ -277,8 +278,9 @@ pub struct SourceReconnecting<'a> {
 }
 
 impl SourceReconnecting<'_> {
-    /// Log and count it.
+    /// Log and count it; the source is not ready until it connects again.
     pub fn emit(self) {
+        health().set(self.component, ComponentStatus::Starting);
         metrics()
             .reconnects
             .with_label_values(&[self.component])
@@ -303,8 +305,9 @@ pub struct SourceConnected<'a> {
 }
 
 impl SourceConnected<'_> {
-    /// Log it.
+    /// Log it; the source is ready.
     pub fn emit(self) {
+        health().set(self.component, ComponentStatus::Running);
         tracing::info!(
             component = self.component,
             target = self.target,
@@ -401,8 +404,9 @@ pub struct EventsDelivered<'a> {
 }
 
 impl EventsDelivered<'_> {
-    /// Count it.
+    /// Count it; a sink that was failing has recovered.
     pub fn emit(self) {
+        health().recovered(self.component);
         metrics()
             .delivered
             .with_label_values(&[self.component])
@@ -421,8 +425,12 @@ pub struct SinkRetrying<'a> {
 }
 
 impl SinkRetrying<'_> {
-    /// Log and count it.
+    /// Log and count it; the sink is degraded until a write succeeds.
     pub fn emit(self) {
+        health().set(
+            self.component,
+            ComponentStatus::Degraded(format!("{}; retrying", self.error)),
+        );
         let m = metrics();
         m.sink_retries.with_label_values(&[self.component]).inc();
         m.errors
@@ -527,5 +535,36 @@ impl ReportEvicted<'_> {
                 "firing alerts alone fill the report window; evicted the oldest"
             );
         }
+    }
+}
+
+/// A component's task ended with an error or panicked.
+#[derive(Debug)]
+pub struct ComponentFailed<'a> {
+    /// The component.
+    pub component: &'a str,
+    /// Why.
+    pub error: &'a str,
+    /// Whether it panicked.
+    pub panicked: bool,
+}
+
+impl ComponentFailed<'_> {
+    /// Log, count, and mark the component failed in health.
+    pub fn emit(self) {
+        health().set(
+            self.component,
+            ComponentStatus::Failed(self.error.to_owned()),
+        );
+        let reason = if self.panicked { "panicked" } else { "failed" };
+        metrics()
+            .errors
+            .with_label_values(&[self.component, reason])
+            .inc();
+        tracing::error!(
+            component = self.component,
+            "component {reason}: {}",
+            self.error
+        );
     }
 }

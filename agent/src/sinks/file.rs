@@ -176,6 +176,7 @@ impl FileSink {
 
     fn run_blocking(mut self, mut input: Receiver<SharedBatch>) -> Result<(), SinkError> {
         let mut bytes = Vec::with_capacity(64 * 1024);
+        let mut undelivered = 0;
         while let Some(batch) = input.blocking_recv() {
             EventsReceived {
                 component: &self.name,
@@ -208,9 +209,16 @@ impl FileSink {
                 .emit();
             } else {
                 batch.delivery.fail();
+                undelivered += batch.len();
             }
             self.report(&dropped);
             // Dropping the batch here acknowledges it: it is in the file.
+        }
+        if undelivered > 0 {
+            return Err(SinkError::Undelivered {
+                path: self.path.clone(),
+                count: undelivered,
+            });
         }
         self.file.sync().map_err(|source| SinkError::Write {
             path: self.path.clone(),

@@ -71,6 +71,15 @@ pub enum SinkError {
         #[source]
         source: std::io::Error,
     },
+    /// Writes kept failing until shutdown: these events were not written
+    /// (nor acknowledged, so a source that can replay sends them again).
+    #[error("{count} events could not be written to {} before shutdown", path.display())]
+    Undelivered {
+        /// The file.
+        path: PathBuf,
+        /// How many events.
+        count: usize,
+    },
     /// The metrics HTTP server stopped with an error.
     #[error("the metrics server failed")]
     Serve(#[source] std::io::Error),

@@ -10,7 +10,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::pipeline::{Pipeline, TaskResult};
 use super::{CHANNEL_BATCHES, Consumer, Fanout};
-use crate::config::{Config, ConfigError, InputRef, Output, PluginRef, ProcessorConfig};
+use crate::config::{
+    Config, ConfigError, InputRef, Output, PluginRef, ProcessorConfig, SourceKind,
+};
+use crate::internal::health::{ComponentStatus, health};
 use crate::processors::dead_letter::DeadLetter;
 use crate::processors::error_log::ErrorLog;
 use crate::processors::runner::ProcessorRunner;
@@ -271,12 +274,16 @@ pub async fn build(
         absolute(&config.data_dir).display(),
     ));
 
+    let mut names = HashMap::new();
     for (name, sink, rx) in sinks {
         banner.push(sink.describe());
-        tasks.spawn(async move {
+        health().set(&name, ComponentStatus::Running);
+        let task_name = Arc::clone(&name);
+        let task = tasks.spawn(async move {
             let result = sink.run(rx).await.map_err(|e| chain(&e));
             (name, result)
         });
+        names.insert(task.id(), task_name);
     }
     for prepared in processors {
         let config_entry = &config.processors[&*prepared.name];
@@ -302,10 +309,13 @@ pub async fn build(
             last_snapshot: prepared.last_snapshot,
         };
         let name = Arc::clone(&runner.name);
-        tasks.spawn(async move {
+        let runner_name = Arc::clone(&name);
+        health().set(&name, ComponentStatus::Running);
+        let task = tasks.spawn(async move {
             runner.run().await;
             (name, Ok(()))
         });
+        names.insert(task.id(), runner_name);
     }
     for (name, source) in &config.sources {
         let name: Arc<str> = Arc::from(name.as_str());
@@ -319,13 +329,22 @@ pub async fn build(
         };
         let target = format!("{name}: {}", sources::describe(&source.kind));
         banner.push(crate::sinks::banner("source", target));
+        // Sources with an input to open are ready once they have opened it.
+        let status = match source.kind {
+            SourceKind::Serial(_) | SourceKind::File(_) => ComponentStatus::Starting,
+            _ => ComponentStatus::Running,
+        };
+        health().set(&name, status);
         let kind = source.kind.clone();
-        tasks.spawn(async move {
+        let task_name = Arc::clone(&name);
+        let task = tasks.spawn(async move {
             let result = sources::run(kind, ctx).await.map_err(|e| chain(&e));
             (name, result)
         });
+        names.insert(task.id(), task_name);
     }
     Ok(Pipeline {
+        names,
         shutdown,
         tasks,
         banner,
