@@ -14,6 +14,7 @@
 //! - [`processors`]: the WebAssembly plugin host and the processor runner.
 //! - [`sinks`]: Prometheus, report, file and console.
 //! - [`state`]: durable state (plugin snapshots) in one redb database.
+//! - [`log_file`]: the agent's own append-only files, rotated by size.
 //! - [`internal`]: the agent's own metrics and internal events.
 
 pub mod cli;
@@ -21,6 +22,7 @@ pub mod config;
 pub mod delivery;
 pub mod event;
 pub mod internal;
+pub mod log_file;
 pub mod processors;
 pub mod sinks;
 pub mod sources;

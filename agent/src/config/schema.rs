@@ -176,6 +176,8 @@ mod tests {
         let config = Config {
             data_dir: PathBuf::from(Config::DEFAULT_DATA_DIR),
             batch: BatchConfig::default(),
+            api: None,
+            log_files: LogFilesConfig::default(),
             sources: BTreeMap::new(),
             processors: BTreeMap::new(),
             sinks: BTreeMap::new(),

@@ -3,27 +3,33 @@
 //! `<data_dir>/dead_letter/<component>.ndjson`. Nothing a broken plugin
 //! touched is lost; it can be replayed once the plugin is fixed.
 
-use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
+use crate::config::LogFilesConfig;
 use crate::event::{Points, Records, format_timestamp, now_nanos};
+use crate::log_file::LogFile;
 
 /// The dead-letter file of one processor.
 #[derive(Debug)]
 pub struct DeadLetter {
     path: PathBuf,
+    limits: LogFilesConfig,
+    /// Opened on the first failure.
+    out: Option<LogFile>,
 }
 
 impl DeadLetter {
-    /// The dead-letter file of `component` under `data_dir`.
-    pub fn new(data_dir: &Path, component: &str) -> Self {
+    /// The dead-letter file of `component` under `data_dir`, rotated by
+    /// size as `limits` says.
+    pub fn new(data_dir: &Path, component: &str, limits: LogFilesConfig) -> Self {
         Self {
             path: data_dir
                 .join("dead_letter")
                 .join(format!("{component}.ndjson")),
+            limits,
+            out: None,
         }
     }
 
@@ -37,28 +43,24 @@ impl DeadLetter {
     /// # Errors
     /// When the file cannot be written.
     pub fn write(
-        &self,
+        &mut self,
         component: &str,
         call: &str,
         reason: &str,
         records: &Records,
         points: &Points,
     ) -> std::io::Result<usize> {
-        if let Some(parent) = self.path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        let file: File = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)?;
-        let mut out = BufWriter::new(file);
+        let out = match &mut self.out {
+            Some(out) => out,
+            None => self.out.insert(LogFile::open(&self.path, self.limits)?),
+        };
         let failed_at = format_timestamp(now_nanos());
         for record in records.iter() {
             let line = json!({
                 "failed_at": failed_at, "component": component, "call": call, "reason": reason,
                 "received_at": format_timestamp(record.timestamp), "record": record.text(),
             });
-            writeln!(out, "{line}")?;
+            out.write_record(&[line.to_string().as_bytes(), b"\n"])?;
         }
         for point in points.iter() {
             let fields: serde_json::Map<String, serde_json::Value> = point
@@ -69,10 +71,9 @@ impl DeadLetter {
                 "failed_at": failed_at, "component": component, "call": call, "reason": reason,
                 "timestamp": format_timestamp(point.timestamp()), "series": point.series().to_string(), "fields": fields,
             });
-            writeln!(out, "{line}")?;
+            out.write_record(&[line.to_string().as_bytes(), b"\n"])?;
         }
-        out.flush()?;
-        out.get_ref().sync_data()?;
+        out.sync()?;
         Ok(records.len() + points.len())
     }
 }

@@ -4,39 +4,34 @@
 //! reason, and the raw record (or the point, rendered). Written through to the
 //! OS after every batch, so nothing rejected is lost silently.
 
-use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use crate::config::LogFilesConfig;
 use crate::event::{Points, Records, format_timestamp};
+use crate::log_file::LogFile;
 use crate::processors::wasm::RejectedItem;
 
 /// An append-only error log.
 #[derive(Debug)]
 pub struct ErrorLog {
-    path: PathBuf,
-    out: BufWriter<File>,
+    out: LogFile,
 }
 
 impl ErrorLog {
-    /// Open `path` for appending, creating parent directories.
+    /// Open `path` for appending, creating parent directories; it rotates
+    /// by size as `limits` says.
     ///
     /// # Errors
     /// When the file cannot be created.
-    pub fn open(path: &Path) -> std::io::Result<Self> {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)?;
-        }
-        let file = OpenOptions::new().create(true).append(true).open(path)?;
+    pub fn open(path: &Path, limits: LogFilesConfig) -> std::io::Result<Self> {
         Ok(Self {
-            path: path.to_owned(),
-            out: BufWriter::new(file),
+            out: LogFile::open(path, limits)?,
         })
     }
 
     /// Where it writes.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.out.path()
     }
 
     /// Append the rejected items of one batch.
@@ -56,12 +51,12 @@ impl ErrorLog {
                     let (ts, text) = records
                         .get(*index)
                         .map_or((0, String::new()), |r| (r.timestamp, escape(&r.text())));
-                    writeln!(
-                        self.out,
-                        "{}\t{component}\t{}\t{text}",
+                    let line = format!(
+                        "{}\t{component}\t{}\t{text}\n",
                         format_timestamp(ts),
                         escape(reason)
-                    )?;
+                    );
+                    self.out.write_record(&[line.as_bytes()])?;
                 }
                 RejectedItem::Point { index, reason } => {
                     let (ts, text) = points.get(*index).map_or((0, String::new()), |p| {
@@ -72,13 +67,13 @@ impl ErrorLog {
                             format!("{} {}", p.series(), fields.join(",")),
                         )
                     });
-                    writeln!(
-                        self.out,
-                        "{}\t{component}\t{}\t{}",
+                    let line = format!(
+                        "{}\t{component}\t{}\t{}\n",
                         format_timestamp(ts),
                         escape(reason),
                         escape(&text)
-                    )?;
+                    );
+                    self.out.write_record(&[line.as_bytes()])?;
                 }
             }
         }

@@ -34,6 +34,8 @@ pub struct SourceContext {
     pub name: Arc<str>,
     /// Durable state, for checkpoints.
     pub state: Arc<StateStore>,
+    /// Size rotation of the files a source keeps (audit logs).
+    pub log_files: crate::config::LogFilesConfig,
     /// Cancelled when the source must stop.
     pub shutdown: CancellationToken,
     /// Where the source's records go.
@@ -204,6 +206,7 @@ mod testing {
         let ctx = SourceContext {
             name: name.clone(),
             state: state(),
+            log_files: crate::config::LogFilesConfig::default(),
             shutdown: tokio_util::sync::CancellationToken::new(),
             batcher: RecordBatcher::new(name, max_records, linger, out),
         };

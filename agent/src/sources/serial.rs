@@ -13,8 +13,7 @@
 //! resets the backoff.
 
 use std::fmt::Write as _;
-use std::fs::File;
-use std::io::{BufWriter, ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -22,9 +21,10 @@ use serialport::SerialPort;
 
 use super::lines::LineFramer;
 use super::{SourceContext, SourceError};
-use crate::config::{FlowControl, Parity, SerialConfig};
+use crate::config::{FlowControl, LogFilesConfig, Parity, SerialConfig};
 use crate::event::now_nanos;
 use crate::internal::events::{ComponentError, SourceConnected, SourceReconnecting};
+use crate::log_file::LogFile;
 
 /// How long one read waits for data before the loop looks around.
 const READ_TIMEOUT: Duration = Duration::from_millis(50);
@@ -78,12 +78,12 @@ struct SerialReader {
 impl SerialReader {
     fn new(config: SerialConfig, ctx: SourceContext) -> Result<Self, SourceError> {
         let audit = match &config.audit_log {
-            Some(path) => Some(
-                AuditLog::open(path).map_err(|source| SourceError::AuditLog {
+            Some(path) => Some(AuditLog::open(path, ctx.log_files).map_err(|source| {
+                SourceError::AuditLog {
                     path: path.clone(),
                     source,
-                })?,
-            ),
+                }
+            })?),
             None => None,
         };
         let framer = LineFramer::new(ctx.name.clone(), config.max_line_length);
@@ -275,7 +275,7 @@ fn flush(audit: &mut Option<AuditLog>, ctx: &mut SourceContext) {
 /// Every raw line, timestamped, appended to a file.
 struct AuditLog {
     path: PathBuf,
-    writer: BufWriter<File>,
+    writer: LogFile,
     /// The formatted receive time of the last line written, and its time.
     stamp: Vec<u8>,
     stamped: Option<i64>,
@@ -284,20 +284,10 @@ struct AuditLog {
 }
 
 impl AuditLog {
-    fn open(path: &Path) -> std::io::Result<Self> {
-        if let Some(parent) = path
-            .parent()
-            .filter(|parent| !parent.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(parent)?;
-        }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)?;
+    fn open(path: &Path, limits: LogFilesConfig) -> std::io::Result<Self> {
         Ok(Self {
             path: path.to_owned(),
-            writer: BufWriter::with_capacity(64 * 1024, file),
+            writer: LogFile::open(path, limits)?,
             stamp: Vec::with_capacity(32),
             stamped: None,
             failing: false,
@@ -316,10 +306,7 @@ impl AuditLog {
                 .map_err(std::io::Error::other)?;
             self.stamped = Some(timestamp);
         }
-        self.writer.write_all(&self.stamp)?;
-        self.writer.write_all(b"\t")?;
-        self.writer.write_all(line)?;
-        self.writer.write_all(b"\n")
+        self.writer.write_record(&[&self.stamp, b"\t", line, b"\n"])
     }
 
     /// Hand the written lines to the OS.
@@ -329,8 +316,7 @@ impl AuditLog {
 
     /// Flush and wait until the lines are on disk.
     fn sync(&mut self) -> std::io::Result<()> {
-        self.writer.flush()?;
-        self.writer.get_ref().sync_all()
+        self.writer.sync()
     }
 
     /// Report a failed write once per run of failures.

@@ -162,7 +162,7 @@ fn prepare_processor(
     let errors = processor
         .errors
         .as_deref()
-        .map(ErrorLog::open)
+        .map(|path| ErrorLog::open(path, config.log_files))
         .transpose()
         .map_err(|e| {
             located(
@@ -297,7 +297,7 @@ pub async fn build(
                 .expect("every processor has an input"),
             points_out: wiring.fanout(&prepared.name, Port::Points),
             alerts_out: wiring.fanout(&prepared.name, Port::Alerts),
-            dead_letter: DeadLetter::new(&config.data_dir, &prepared.name),
+            dead_letter: DeadLetter::new(&config.data_dir, &prepared.name, config.log_files),
             state: Arc::clone(&state),
             tick_interval: config_entry.tick_interval,
             snapshot_interval: config_entry.snapshot_interval,
@@ -324,6 +324,7 @@ pub async fn build(
         let ctx = SourceContext {
             name: Arc::clone(&name),
             state: Arc::clone(&state),
+            log_files: config.log_files,
             shutdown: shutdown.child_token(),
             batcher: RecordBatcher::new(Arc::clone(&name), batch.max_records, batch.linger, out),
         };
