@@ -255,7 +255,12 @@ fn full_config_loads_into_typed_values() {
     let listen: SocketAddr = "0.0.0.0:9100".parse().unwrap();
     assert_eq!(
         metrics.kind,
-        SinkKind::Prometheus(PrometheusConfig { listen })
+        SinkKind::Prometheus(PrometheusConfig {
+            listen,
+            max_series: 10_000,
+            max_alert_series: 1_000,
+            firing_max_age: Duration::from_hours(24),
+        })
     );
     assert_eq!(
         config.sinks["report"].kind,
@@ -323,6 +328,7 @@ fn minimal_config_gets_every_default() {
     let SinkKind::Prometheus(prometheus) = config.sinks["p"].kind else {
         panic!()
     };
+    assert_eq!(prometheus, PrometheusConfig::default());
     assert_eq!(prometheus.listen.to_string(), "127.0.0.1:9598");
     assert!(load_ok("").sources.is_empty());
 }
@@ -493,6 +499,63 @@ sinks:
             "{message:?} should start with {want_message:?}"
         );
     }
+}
+
+#[test]
+fn prometheus_budgets_load_and_are_range_checked() {
+    let config = load_ok(
+        "sources:\n  s: { type: stdin }\nsinks:\n  p: { type: prometheus, inputs: [s], max_series: 50, max_alert_series: 5, firing_max_age: 2h }\n",
+    );
+    let SinkKind::Prometheus(prometheus) = config.sinks["p"].kind else {
+        panic!()
+    };
+    assert_eq!(
+        (
+            prometheus.max_series,
+            prometheus.max_alert_series,
+            prometheus.firing_max_age
+        ),
+        (50, 5, Duration::from_hours(2))
+    );
+
+    let text = "\
+sources:
+  s: { type: stdin }
+sinks:
+  p:
+    type: prometheus
+    inputs: [s]
+    max_series: 0
+    max_alert_series: 100001
+    firing_max_age: 30s
+";
+    let errors = load_err(text);
+    let found: Vec<(usize, &str, &str)> = errors
+        .iter()
+        .map(|e| (e.line, e.key.as_str(), e.message.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                7,
+                "sinks.p.max_series",
+                "must be between 1 and 1000000, got 0"
+            ),
+            (
+                8,
+                "sinks.p.max_alert_series",
+                "must be between 1 and 100000, got 100001"
+            ),
+            (
+                9,
+                "sinks.p.firing_max_age",
+                "must be between 1m and 30days, got 30s"
+            ),
+        ],
+        "{}",
+        render(&errors)
+    );
 }
 
 #[test]

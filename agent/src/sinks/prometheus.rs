@@ -5,12 +5,38 @@
 //! the server down gracefully. `run` folds every batch into an in-memory
 //! state: the last value of every numeric point field as a gauge
 //! `<series>_<field>{<tags>}`, a counter `foghorn_alerts_total{type, severity,
-//! state}` and a gauge `foghorn_alert_firing{type, series, component}` and the alert's own labels (1 while
-//! an alert fires, 0 once resolved). A custom [`Collector`] turns that state
-//! into metric families at scrape time, and the exposition merges them with the
-//! agent's own registry ([`crate::internal::metrics`]). The gauges are capped at
-//! [`MAX_SERIES`]; a gauge not updated for [`STALENESS`] is dropped, except the
-//! firing gauge of an alert that still fires.
+//! state}` and a gauge `foghorn_alert_firing{type, series, component}` plus
+//! the alert's own labels (1 while an alert fires, 0 once resolved). A custom
+//! [`Collector`] turns that state into metric families at scrape time, and the
+//! exposition merges them with the agent's own registry
+//! ([`crate::internal::metrics`]).
+//!
+//! # Memory bound
+//!
+//! Data and alerts have separate budgets from [`PrometheusConfig`], so noisy
+//! data can neither evict nor block an alert series:
+//!
+//! - at most `max_series` data gauges (default 10000);
+//! - at most `max_alert_series` firing gauges (default 1000), and as many
+//!   `foghorn_alerts_total` counters (a few per alert type in practice).
+//!
+//! So the state holds at most `max_series + 2 * max_alert_series` entries.
+//! Measured with short labels, a data gauge with two tags takes about 300
+//! bytes, a firing gauge about 600 bytes and a counter about 100 bytes; long
+//! label values add their length. The defaults come to about 3.6 MB. A new
+//! series past its budget is dropped and counted as [`ItemsRejected`] in
+//! `foghorn_component_errors_total{reason}`: `cardinality_limit` for data,
+//! `alert_cardinality_limit` for alerts. Series already held keep updating.
+//!
+//! # Expiry
+//!
+//! Every 30 seconds and at each scrape, a data gauge or the firing
+//! gauge of a resolved alert not updated for [`STALENESS`] is dropped. The
+//! firing gauge of an alert that still fires stays while the alert keeps
+//! arriving, and is dropped once it has not been received for
+//! `firing_max_age` (default 24h), counted as [`ItemsRejected`] with
+//! `reason="alert_expired"`, so an alert that is never resolved does not hold
+//! its slot forever. Counters never expire.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
@@ -31,15 +57,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::{SinkContext, SinkError, banner};
 use crate::config::PrometheusConfig;
-use crate::event::{Batch, SharedBatch};
+use crate::event::{Alert, AlertState, Batch, Points, SharedBatch};
 use crate::internal::events::{ComponentError, EventsReceived, ItemsRejected};
 use crate::internal::metrics::metrics;
 
-/// The most gauge series one sink exports; new series beyond it are dropped
-/// and counted (`reason="cardinality_limit"`).
-pub const MAX_SERIES: usize = 10_000;
-
-/// A gauge not updated for this long is no longer exported.
+/// A data gauge or resolved alert not updated for this long is no longer
+/// exported.
 pub const STALENESS: Duration = Duration::from_secs(10 * 60);
 
 /// How often stale gauges are swept when nobody scrapes.
@@ -50,6 +73,13 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 const ALERTS_TOTAL: &str = "foghorn_alerts_total";
 const ALERT_FIRING: &str = "foghorn_alert_firing";
+
+/// `reason` of a new data gauge dropped past `max_series`.
+const DATA_LIMIT: &str = "cardinality_limit";
+/// `reason` of a new alert series dropped past `max_alert_series`.
+const ALERT_LIMIT: &str = "alert_cardinality_limit";
+/// `reason` of a firing gauge dropped after `firing_max_age`.
+const ALERT_EXPIRED: &str = "alert_expired";
 
 /// A bound `/metrics` endpoint and the state it exports.
 #[derive(Debug)]
@@ -74,10 +104,13 @@ impl PrometheusSink {
         let local_addr = listener
             .local_addr()
             .map_err(|source| SinkError::Bind { addr, source })?;
-        let state = Arc::new(Mutex::new(ExportState::default()));
+        let state = Arc::new(Mutex::new(ExportState::new(config)));
         let registry = Registry::new();
         registry
-            .register(Box::new(SinkCollector::new(state.clone())))
+            .register(Box::new(SinkCollector::new(
+                ctx.name.clone(),
+                state.clone(),
+            )))
             .expect("a fresh registry accepts the sink collector");
         Ok(Self {
             name: ctx.name,
@@ -123,18 +156,14 @@ impl PrometheusSink {
                 batch = input.recv() => {
                     let Some(batch) = batch else { break };
                     EventsReceived { component: &self.name, count: batch.len(), bytes: 0 }.emit();
-                    let rejected = lock(&self.state).observe(&batch, Instant::now());
-                    if let Some(example) = rejected.example {
-                        ItemsRejected {
-                            component: &self.name,
-                            reason: "cardinality_limit",
-                            count: rejected.count,
-                            example: &example,
-                        }
-                        .emit();
-                    }
+                    let dropped = lock(&self.state).observe(&batch, Instant::now());
+                    dropped.data.emit(&self.name, DATA_LIMIT);
+                    dropped.alerts.emit(&self.name, ALERT_LIMIT);
                 }
-                _ = sweep.tick() => lock(&self.state).expire(Instant::now()),
+                _ = sweep.tick() => {
+                    let expired = lock(&self.state).expire(Instant::now());
+                    expired.emit(&self.name, ALERT_EXPIRED);
+                }
             }
         }
 
@@ -255,7 +284,34 @@ struct FiringAlert {
     updated: Instant,
 }
 
-/// New series dropped by [`ExportState::observe`] for the cardinality limit.
+impl FiringAlert {
+    fn new(alert: &Alert, now: Instant) -> Self {
+        Self {
+            kind: alert.kind.clone(),
+            series: alert.series.to_string(),
+            component: alert.component.to_string(),
+            labels: alert
+                .labels
+                .iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "type" | "series" | "component"))
+                .map(|(k, v)| (sanitize_label_name(k), v.clone()))
+                .collect(),
+            firing: alert.state == AlertState::Firing,
+            updated: now,
+        }
+    }
+
+    /// `foghorn_alert_firing{type=threshold,series=...,component=detect}`,
+    /// for logs.
+    fn describe(&self) -> String {
+        format!(
+            "{ALERT_FIRING}{{type={},series={},component={}}}",
+            self.kind, self.series, self.component
+        )
+    }
+}
+
+/// New series dropped for a budget, or firing gauges dropped for their age.
 #[derive(Debug, Default)]
 struct Rejected {
     count: usize,
@@ -269,25 +325,81 @@ impl Rejected {
             self.example = Some(what());
         }
     }
+
+    /// Count and log them as [`ItemsRejected`], if there are any.
+    fn emit(&self, component: &str, reason: &str) {
+        if let Some(example) = &self.example {
+            ItemsRejected {
+                component,
+                reason,
+                count: self.count,
+                example,
+            }
+            .emit();
+        }
+    }
+}
+
+/// What [`ExportState::observe`] dropped, by budget.
+#[derive(Debug, Default)]
+struct Dropped {
+    /// New data gauges past `max_series`.
+    data: Rejected,
+    /// New firing gauges and alert counters past `max_alert_series`.
+    alerts: Rejected,
+}
+
+/// The bounds [`ExportState`] keeps, from [`PrometheusConfig`].
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    max_series: usize,
+    max_alert_series: usize,
+    firing_max_age: Duration,
 }
 
 /// What the sink exports, updated by `run` and read at scrape time.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct ExportState {
+    limits: Limits,
     /// Gauge family name → label set → last value.
     gauges: HashMap<String, HashMap<Labels, Sample>>,
-    /// (type, severity, state) → alerts received.
+    /// Data gauges held: every label set in `gauges`, at most `max_series`.
+    data_series: usize,
+    /// (type, severity, state) → alerts received; at most `max_alert_series`
+    /// keys.
     alerts_total: BTreeMap<(String, &'static str, &'static str), u64>,
-    /// Alert fingerprint → its firing gauge.
+    /// Alert fingerprint → its firing gauge; at most `max_alert_series`.
     firing: HashMap<u64, FiringAlert>,
-    /// Gauge series held: every label set in `gauges` plus every `firing`.
-    series: usize,
 }
 
 impl ExportState {
-    fn observe(&mut self, batch: &Batch, now: Instant) -> Rejected {
-        let mut rejected = Rejected::default();
-        let points = &batch.points;
+    fn new(config: &PrometheusConfig) -> Self {
+        Self {
+            limits: Limits {
+                max_series: config.max_series,
+                max_alert_series: config.max_alert_series,
+                firing_max_age: config.firing_max_age,
+            },
+            gauges: HashMap::new(),
+            data_series: 0,
+            alerts_total: BTreeMap::new(),
+            firing: HashMap::new(),
+        }
+    }
+
+    /// Fold a batch in; new series past their budget are dropped and
+    /// returned, data and alerts apart.
+    fn observe(&mut self, batch: &Batch, now: Instant) -> Dropped {
+        let mut dropped = Dropped::default();
+        self.observe_points(&batch.points, now, &mut dropped.data);
+        for alert in &batch.alerts {
+            self.count_alert(alert, &mut dropped.alerts);
+            self.observe_alert(alert, now, &mut dropped.alerts);
+        }
+        dropped
+    }
+
+    fn observe_points(&mut self, points: &Points, now: Instant, rejected: &mut Rejected) {
         let mut labels_by_series: Vec<Option<Labels>> = vec![None; points.series.len()];
         for point in points.iter() {
             let series = point.series();
@@ -308,63 +420,85 @@ impl ExportState {
                     .and_then(|family| family.get_mut(labels.as_slice()))
                 {
                     *existing = sample;
-                } else if self.series < MAX_SERIES {
+                } else if self.data_series < self.limits.max_series {
                     self.gauges
                         .entry(name)
                         .or_default()
                         .insert(labels.clone(), sample);
-                    self.series += 1;
+                    self.data_series += 1;
                 } else {
                     rejected.add(|| name);
                 }
             }
         }
-        for alert in &batch.alerts {
-            *self
-                .alerts_total
-                .entry((
-                    alert.kind.clone(),
-                    alert.severity.as_str(),
-                    alert.state.as_str(),
-                ))
-                .or_default() += 1;
-            let firing = alert.state == crate::event::AlertState::Firing;
-            if let Some(existing) = self.firing.get_mut(&alert.fingerprint()) {
-                existing.firing = firing;
-                existing.updated = now;
-            } else if self.series < MAX_SERIES {
-                let gauge = FiringAlert {
-                    kind: alert.kind.clone(),
-                    series: alert.series.to_string(),
-                    component: alert.component.to_string(),
-                    labels: alert
-                        .labels
-                        .iter()
-                        .filter(|(k, _)| !matches!(k.as_str(), "type" | "series" | "component"))
-                        .map(|(k, v)| (sanitize_label_name(k), v.clone()))
-                        .collect(),
-                    firing,
-                    updated: now,
-                };
-                self.firing.insert(alert.fingerprint(), gauge);
-                self.series += 1;
-            } else {
-                rejected.add(|| format!("{ALERT_FIRING}{{type={}}}", alert.kind));
-            }
-        }
-        rejected
     }
 
-    /// Drop gauges not updated for [`STALENESS`]; a firing alert stays.
-    fn expire(&mut self, now: Instant) {
-        let fresh = |updated: Instant| now.saturating_duration_since(updated) < STALENESS;
+    /// Count the alert in `foghorn_alerts_total`.
+    fn count_alert(&mut self, alert: &Alert, rejected: &mut Rejected) {
+        let key = (
+            alert.kind.clone(),
+            alert.severity.as_str(),
+            alert.state.as_str(),
+        );
+        if let Some(count) = self.alerts_total.get_mut(&key) {
+            *count += 1;
+        } else if self.alerts_total.len() < self.limits.max_alert_series {
+            self.alerts_total.insert(key, 1);
+        } else {
+            rejected.add(|| {
+                format!(
+                    "{ALERTS_TOTAL}{{type={},severity={},state={}}}",
+                    key.0, key.1, key.2
+                )
+            });
+        }
+    }
+
+    /// Set the alert's firing gauge, 1 while it fires and 0 once resolved.
+    fn observe_alert(&mut self, alert: &Alert, now: Instant, rejected: &mut Rejected) {
+        let fingerprint = alert.fingerprint();
+        if let Some(existing) = self.firing.get_mut(&fingerprint) {
+            existing.firing = alert.state == AlertState::Firing;
+            existing.updated = now;
+        } else if self.firing.len() < self.limits.max_alert_series {
+            self.firing
+                .insert(fingerprint, FiringAlert::new(alert, now));
+        } else {
+            rejected.add(|| FiringAlert::new(alert, now).describe());
+        }
+    }
+
+    /// Drop data gauges and resolved alerts not updated for [`STALENESS`],
+    /// and the firing gauges of alerts not received for `firing_max_age`;
+    /// returns the firing gauges dropped.
+    fn expire(&mut self, now: Instant) -> Rejected {
+        self.expire_data(now);
+        self.expire_alerts(now)
+    }
+
+    fn expire_data(&mut self, now: Instant) {
         for family in self.gauges.values_mut() {
-            family.retain(|_, sample| fresh(sample.updated));
+            family.retain(|_, sample| now.saturating_duration_since(sample.updated) < STALENESS);
         }
         self.gauges.retain(|_, family| !family.is_empty());
-        self.firing
-            .retain(|_, alert| alert.firing || fresh(alert.updated));
-        self.series = self.gauges.values().map(HashMap::len).sum::<usize>() + self.firing.len();
+        self.data_series = self.gauges.values().map(HashMap::len).sum();
+    }
+
+    fn expire_alerts(&mut self, now: Instant) -> Rejected {
+        let mut expired = Rejected::default();
+        let firing_max_age = self.limits.firing_max_age;
+        self.firing.retain(|_, alert| {
+            let age = now.saturating_duration_since(alert.updated);
+            if !alert.firing {
+                return age < STALENESS;
+            }
+            let keep = age < firing_max_age;
+            if !keep {
+                expired.add(|| alert.describe());
+            }
+            keep
+        });
+        expired
     }
 
     fn families(&self, alerts_help: &str, firing_help: &str) -> Vec<MetricFamily> {
@@ -457,13 +591,15 @@ fn gauge(mut metric: Metric, value: f64) -> Metric {
 
 /// Turns the sink's [`ExportState`] into metric families at scrape time.
 struct SinkCollector {
+    /// The sink's name, for the firing gauges expired at scrape time.
+    name: Arc<str>,
     state: Arc<Mutex<ExportState>>,
     /// The fixed families; gauge families come and go with the points.
     descs: [Desc; 2],
 }
 
 impl SinkCollector {
-    fn new(state: Arc<Mutex<ExportState>>) -> Self {
+    fn new(name: Arc<str>, state: Arc<Mutex<ExportState>>) -> Self {
         let desc = |name: &str, help: &str, labels: &[&str]| {
             let labels = labels.iter().map(|l| (*l).to_owned()).collect();
             Desc::new(name.to_owned(), help.to_owned(), labels, HashMap::new())
@@ -481,7 +617,7 @@ impl SinkCollector {
                 &["type", "series", "component"],
             ),
         ];
-        Self { state, descs }
+        Self { name, state, descs }
     }
 }
 
@@ -492,8 +628,11 @@ impl Collector for SinkCollector {
 
     fn collect(&self) -> Vec<MetricFamily> {
         let mut state = lock(&self.state);
-        state.expire(Instant::now());
-        state.families(&self.descs[0].help, &self.descs[1].help)
+        let expired = state.expire(Instant::now());
+        let families = state.families(&self.descs[0].help, &self.descs[1].help);
+        drop(state);
+        expired.emit(&self.name, ALERT_EXPIRED);
+        families
     }
 }
 
@@ -565,6 +704,7 @@ mod tests {
         };
         let config = PrometheusConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
+            ..PrometheusConfig::default()
         };
         let sink = super::super::Sink::build(&crate::config::SinkKind::Prometheus(config), ctx)
             .await
@@ -654,6 +794,7 @@ mod tests {
         let taken = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let config = PrometheusConfig {
             listen: taken.local_addr().unwrap(),
+            ..PrometheusConfig::default()
         };
         let ctx = SinkContext {
             name: "prom-taken".into(),
@@ -678,7 +819,7 @@ mod tests {
 
     #[test]
     fn last_value_wins_and_alerts_follow_firing_and_resolved() {
-        let mut state = ExportState::default();
+        let mut state = ExportState::new(&PrometheusConfig::default());
         let now = Instant::now();
         state.observe(&batch(), now);
         let samples = &state.gauges["bench_device_temperature"];
@@ -695,29 +836,25 @@ mod tests {
 
     #[test]
     fn new_series_beyond_the_limit_are_rejected() {
-        let mut state = ExportState::default();
-        let mut points = PointsBuilder::new();
-        for i in 0..=MAX_SERIES {
-            let _ = points
-                .point(1, &Series::new("s").with_tag("i", i.to_string()))
-                .field("v", 1.0);
-        }
-        let batch = Batch {
-            points: points.finish(),
-            ..Batch::default()
-        };
-        let rejected = state.observe(&batch, Instant::now());
-        assert_eq!(rejected.count, 1);
-        assert_eq!(rejected.example.as_deref(), Some("s_v"));
-        assert_eq!(state.series, MAX_SERIES);
+        let config = PrometheusConfig::default();
+        let mut state = ExportState::new(&config);
+        let batch = flood(config.max_series + 1);
+        let dropped = state.observe(&batch, Instant::now());
+        assert_eq!(dropped.data.count, 1);
+        assert_eq!(dropped.data.example.as_deref(), Some("s_v"));
+        assert_eq!(dropped.alerts.count, 0);
+        assert_eq!(state.data_series, config.max_series);
         // Known series still update at the limit.
-        let rejected = state.observe(&batch, Instant::now());
-        assert_eq!((rejected.count, state.series), (1, MAX_SERIES));
+        let dropped = state.observe(&batch, Instant::now());
+        assert_eq!(
+            (dropped.data.count, state.data_series),
+            (1, config.max_series)
+        );
     }
 
     #[test]
     fn stale_series_expire_but_firing_alerts_stay() {
-        let mut state = ExportState::default();
+        let mut state = ExportState::new(&PrometheusConfig::default());
         let then = Instant::now();
         state.observe(&batch(), then);
         let resolved = Batch {
@@ -728,21 +865,210 @@ mod tests {
             ..Batch::default()
         };
         state.observe(&resolved, then);
-        assert_eq!(state.series, 3 + 2);
+        assert_eq!(held(&state), (3, 2));
         state.expire(then + STALENESS / 2);
-        assert_eq!(state.series, 5);
-        state.expire(then + STALENESS + Duration::from_secs(1));
+        assert_eq!(held(&state), (3, 2));
+        let expired = state.expire(then + STALENESS + Duration::from_secs(1));
         assert!(state.gauges.is_empty());
         assert_eq!(
-            state.firing.len(),
-            1,
+            held(&state),
+            (0, 1),
             "the firing threshold alert stays, the resolved one goes"
         );
-        assert_eq!(state.series, 1);
+        assert_eq!(expired.count, 0, "a resolved alert is not counted");
         assert_eq!(
             state.alerts_total.values().sum::<u64>(),
             3,
             "counters never expire"
         );
+    }
+
+    /// A config with these budgets and the default `firing_max_age`.
+    fn budgets(max_series: usize, max_alert_series: usize) -> PrometheusConfig {
+        PrometheusConfig {
+            max_series,
+            max_alert_series,
+            ..PrometheusConfig::default()
+        }
+    }
+
+    /// `n` distinct data series `s_v{i="0"}` … `s_v{i="n-1"}`.
+    fn flood(n: usize) -> Batch {
+        let mut points = PointsBuilder::new();
+        for i in 0..n {
+            let _ = points
+                .point(1, &Series::new("s").with_tag("i", i.to_string()))
+                .field("v", 1.0);
+        }
+        Batch {
+            points: points.finish(),
+            ..Batch::default()
+        }
+    }
+
+    /// A firing `threshold` alert on `field`: same kind, distinct alerts.
+    fn firing_on(field: &str) -> Alert {
+        let mut alert = alert("threshold", AlertState::Firing);
+        alert.labels = vec![("field".into(), field.into())];
+        alert
+    }
+
+    fn alerts(alerts: Vec<Alert>) -> Batch {
+        Batch {
+            alerts,
+            ..Batch::default()
+        }
+    }
+
+    /// (data gauges, firing gauges) held.
+    fn held(state: &ExportState) -> (usize, usize) {
+        (state.data_series, state.firing.len())
+    }
+
+    /// The exported `foghorn_alert_firing` values, by `field` label.
+    fn firing_values(state: &ExportState) -> BTreeMap<String, f64> {
+        let families = state.families("alerts", "firing");
+        let family = families
+            .iter()
+            .find(|family| family.name() == ALERT_FIRING)
+            .unwrap();
+        family
+            .get_metric()
+            .iter()
+            .map(|metric| {
+                let field = metric
+                    .get_label()
+                    .iter()
+                    .find(|label| label.name() == "field")
+                    .map_or_else(String::new, |label| label.value().to_owned());
+                (field, metric.get_gauge().get_value())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_data_flood_does_not_block_a_new_alert() {
+        let mut state = ExportState::new(&budgets(2, 1000));
+        let now = Instant::now();
+        let dropped = state.observe(&flood(100), now);
+        assert_eq!((dropped.data.count, dropped.alerts.count), (98, 0));
+        assert_eq!(held(&state), (2, 0));
+
+        let dropped = state.observe(&alerts(vec![firing_on("temperature")]), now);
+        assert_eq!((dropped.data.count, dropped.alerts.count), (0, 0));
+        assert_eq!(held(&state), (2, 1));
+        assert_eq!(
+            firing_values(&state),
+            BTreeMap::from([("temperature".to_owned(), 1.0)])
+        );
+        // More data still cannot take the alert's place.
+        let dropped = state.observe(&flood(200), now);
+        assert_eq!(dropped.data.count, 198);
+        assert_eq!(held(&state), (2, 1));
+    }
+
+    #[test]
+    fn alerts_past_their_budget_are_dropped_and_counted() {
+        let mut state = ExportState::new(&budgets(10_000, 2));
+        let now = Instant::now();
+        let batch = alerts(vec![
+            firing_on("temperature"),
+            firing_on("voltage"),
+            firing_on("current"),
+        ]);
+        let dropped = state.observe(&batch, now);
+        assert_eq!((dropped.alerts.count, dropped.data.count), (1, 0));
+        assert_eq!(
+            dropped.alerts.example.as_deref(),
+            Some(
+                "foghorn_alert_firing{type=threshold,series=bench_device{device=bench-1},component=detect}"
+            )
+        );
+        assert_eq!(held(&state), (0, 2));
+        assert_eq!(
+            firing_values(&state),
+            BTreeMap::from([("temperature".to_owned(), 1.0), ("voltage".to_owned(), 1.0)])
+        );
+        // Alerts already held still update at the limit; data has its own room.
+        let mut resolved = firing_on("voltage");
+        resolved.state = AlertState::Resolved;
+        let dropped = state.observe(&alerts(vec![resolved]), now);
+        assert_eq!(dropped.alerts.count, 0);
+        assert_eq!(firing_values(&state)["voltage"], 0.0);
+        assert_eq!(state.observe(&flood(5), now).data.count, 0);
+        assert_eq!(held(&state), (5, 2));
+
+        // The counters have a budget of the same size.
+        let kinds = alerts(vec![alert("zscore", AlertState::Firing)]);
+        assert_eq!(state.observe(&kinds, now).alerts.count, 2);
+        assert_eq!(state.alerts_total.len(), 2);
+    }
+
+    #[test]
+    fn firing_alerts_expire_after_firing_max_age() {
+        let config = PrometheusConfig {
+            firing_max_age: Duration::from_hours(1),
+            ..PrometheusConfig::default()
+        };
+        let mut state = ExportState::new(&config);
+        let then = Instant::now();
+        state.observe(
+            &alerts(vec![firing_on("temperature"), firing_on("voltage")]),
+            then,
+        );
+        // Voltage keeps firing; temperature is never heard of again.
+        let later = then + Duration::from_mins(30);
+        state.observe(&alerts(vec![firing_on("voltage")]), later);
+
+        let expired = state.expire(then + Duration::from_mins(59));
+        assert_eq!((expired.count, held(&state)), (0, (0, 2)));
+        let expired = state.expire(then + Duration::from_hours(1));
+        assert_eq!(expired.count, 1);
+        assert!(
+            expired
+                .example
+                .as_deref()
+                .unwrap()
+                .starts_with(ALERT_FIRING),
+            "{expired:?}"
+        );
+        assert_eq!(
+            firing_values(&state),
+            BTreeMap::from([("voltage".to_owned(), 1.0)]),
+            "the fresher alert stays"
+        );
+        let expired = state.expire(later + Duration::from_hours(1));
+        assert_eq!((expired.count, held(&state)), (1, (0, 0)));
+
+        // An expired alert that fires again gets its gauge back.
+        state.observe(&alerts(vec![firing_on("temperature")]), later);
+        assert_eq!(held(&state), (0, 1));
+    }
+
+    #[tokio::test]
+    async fn run_counts_drops_by_reason() {
+        let name = "prom-budgets";
+        let ctx = SinkContext {
+            name: name.into(),
+            data_dir: std::env::temp_dir(),
+            shutdown: tokio_util::sync::CancellationToken::new(),
+        };
+        let config = PrometheusConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            ..budgets(2, 1)
+        };
+        let sink = PrometheusSink::build(&config, ctx).await.unwrap();
+        let (tx, rx) = mpsc::channel(4);
+        let running = tokio::spawn(sink.run(rx));
+        let mut batch = batch();
+        batch.alerts.push(firing_on("voltage"));
+        tx.send(Arc::new(batch)).await.unwrap();
+        drop(tx);
+        running.await.unwrap().unwrap();
+
+        let errors = |reason: &str| metrics().errors.with_label_values(&[name, reason]).get();
+        assert_eq!(errors(DATA_LIMIT), 1, "3 gauges for a budget of 2");
+        assert_eq!(errors(ALERT_LIMIT), 1, "2 alerts for a budget of 1");
+        assert_eq!(errors(ALERT_EXPIRED), 0);
     }
 }
