@@ -125,7 +125,7 @@ fn storm(rotate: bool) {
     std::fs::write(&input, "").unwrap();
 
     let writer = thread::spawn({
-        let input = input.clone();
+        let input = dir.path().join("in.log");
         move || write_input(&input, rotate)
     });
     for kill in 0..KILLS {

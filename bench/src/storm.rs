@@ -24,7 +24,7 @@ fn generate(path: &Path, lines: u64) -> anyhow::Result<()> {
             .wrapping_add(1_442_695_040_888_963_407);
         let r = state >> 33;
         // A third of the readings above 80 °C, at random.
-        let temperature = if r % 3 == 0 {
+        let temperature = if r.is_multiple_of(3) {
             85.0 + (r % 7) as f64
         } else {
             60.0 + (r % 11) as f64
