@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{self, Config, ConfigError};
 use crate::internal::api::Api;
+use crate::internal::events::ConfigReloaded;
 use crate::processors::wasm::{BUILTIN_PLUGINS, PluginEngine};
 use crate::state::StateStore;
 
@@ -249,16 +250,36 @@ fn run(path: Option<&Path>) -> anyhow::Result<ExitCode> {
         banner.extend(api_line);
         print_banner(&source, &banner, started.elapsed());
 
-        let failed = tokio::select! {
-            failed = pipeline.wait() => {
-                tracing::info!("every source has ended; pipeline drained");
-                failed
+        let mut failed = Vec::new();
+        let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            .context("cannot handle SIGHUP")?;
+        let mut edits = path.map(ConfigWatch::new);
+        let stop = shutdown_signal();
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                exit = pipeline.next_exit() => match exit {
+                    None => {
+                        tracing::info!("every source has ended; pipeline drained");
+                        break;
+                    }
+                    Some((name, Err(error))) => failed.push((name, error)),
+                    Some(_) => {}
+                },
+                signal = &mut stop => {
+                    tracing::info!(signal, "shutting down: draining and flushing sinks");
+                    failed.extend(pipeline.shutdown(SHUTDOWN_GRACE).await);
+                    break;
+                }
+                _ = hangup.recv() => reload(&mut pipeline, path, &config, "SIGHUP").await,
+                () = async {
+                    match edits.as_mut() {
+                        Some(watch) => watch.changed().await,
+                        None => std::future::pending().await,
+                    }
+                } => reload(&mut pipeline, path, &config, "file changed").await,
             }
-            signal = shutdown_signal() => {
-                tracing::info!(signal, "shutting down: draining and flushing sinks");
-                pipeline.shutdown(SHUTDOWN_GRACE).await
-            }
-        };
+        }
         api_stop.cancel();
         if let Some(task) = api_task {
             let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
@@ -273,6 +294,124 @@ fn run(path: Option<&Path>) -> anyhow::Result<ExitCode> {
     // A blocking read of stdin cannot be interrupted; don't wait for it.
     runtime.shutdown_timeout(Duration::from_secs(1));
     result
+}
+
+/// Load the config file again and apply it: unchanged components keep
+/// running, changed ones are swapped; an invalid config is reported with
+/// every error and the running one is kept.
+async fn reload(
+    pipeline: &mut crate::topology::Pipeline,
+    path: Option<&Path>,
+    started_with: &Config,
+    trigger: &str,
+) {
+    let Some(path) = path else {
+        tracing::info!(trigger, "running the built-in config: nothing to reload");
+        return;
+    };
+    let config = match load(Some(path)) {
+        Ok(config) => config,
+        Err(errors) => {
+            print_errors(&errors);
+            let detail = format!("{} error(s) in {}", errors.len(), path.display());
+            ConfigReloaded {
+                trigger,
+                result: "rejected",
+                detail: &detail,
+            }
+            .emit();
+            return;
+        }
+    };
+    if config.api != started_with.api {
+        tracing::warn!("`api` changes take effect at the next start");
+    }
+    match pipeline.apply(&config).await {
+        Ok(changes) => {
+            ConfigReloaded {
+                trigger,
+                result: "ok",
+                detail: &changes.to_string(),
+            }
+            .emit();
+        }
+        Err(errors) => {
+            print_errors(&errors);
+            let detail = format!("{} component(s) could not be built", errors.len());
+            ConfigReloaded {
+                trigger,
+                result: "failed",
+                detail: &detail,
+            }
+            .emit();
+        }
+    }
+}
+
+/// Edits of the config file, from `notify` events on its directory (editors
+/// replace files by renaming), debounced.
+struct ConfigWatch {
+    events: tokio::sync::mpsc::Receiver<()>,
+    _watcher: Option<notify::RecommendedWatcher>,
+}
+
+impl ConfigWatch {
+    /// How long the file must be quiet before it is read.
+    const DEBOUNCE: Duration = Duration::from_millis(200);
+
+    fn new(path: &Path) -> Self {
+        use notify::Watcher as _;
+        let (tx, events) = tokio::sync::mpsc::channel(1);
+        let name = path.file_name().map(std::ffi::OsStr::to_os_string);
+        let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+            let ours = match (&event, &name) {
+                (Ok(event), Some(name)) => {
+                    (event.kind.is_modify() || event.kind.is_create())
+                        && event
+                            .paths
+                            .iter()
+                            .any(|p| p.file_name() == Some(name.as_os_str()))
+                }
+                _ => false,
+            };
+            if ours {
+                let _ = tx.try_send(());
+            }
+        })
+        .and_then(|mut watcher| {
+            let dir = path
+                .parent()
+                .filter(|dir| !dir.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            watcher.watch(dir, notify::RecursiveMode::NonRecursive)?;
+            Ok(watcher)
+        });
+        let watcher = match watcher {
+            Ok(watcher) => Some(watcher),
+            Err(error) => {
+                tracing::warn!(
+                    "cannot watch {} ({error}); reload with SIGHUP",
+                    path.display()
+                );
+                None
+            }
+        };
+        Self {
+            events,
+            _watcher: watcher,
+        }
+    }
+
+    /// Resolves once the file has changed and then stayed quiet.
+    async fn changed(&mut self) {
+        if self.events.recv().await.is_none() {
+            std::future::pending::<()>().await;
+        }
+        while tokio::time::timeout(Self::DEBOUNCE, self.events.recv())
+            .await
+            .is_ok_and(|event| event.is_some())
+        {}
+    }
 }
 
 fn print_banner(config: &str, lines: &[String], startup: Duration) {

@@ -568,3 +568,34 @@ impl ComponentFailed<'_> {
         );
     }
 }
+
+/// A reload of the config file was tried.
+#[derive(Debug)]
+pub struct ConfigReloaded<'a> {
+    /// What asked for it: `SIGHUP`, `file changed`.
+    pub trigger: &'a str,
+    /// `ok`, `rejected` or `failed`.
+    pub result: &'a str,
+    /// What changed, or why it was not applied.
+    pub detail: &'a str,
+}
+
+impl ConfigReloaded<'_> {
+    /// Log and count it.
+    pub fn emit(self) {
+        metrics()
+            .config_reloads
+            .with_label_values(&[self.result])
+            .inc();
+        if self.result == "ok" {
+            tracing::info!(trigger = self.trigger, "config reloaded: {}", self.detail);
+        } else {
+            tracing::error!(
+                trigger = self.trigger,
+                result = self.result,
+                "config not reloaded, the running one is kept: {}",
+                self.detail
+            );
+        }
+    }
+}

@@ -59,6 +59,9 @@ pub struct Metrics {
     pub checkpoints: IntCounterVec,
     /// `foghorn_report_evicted_alerts_total{component}`.
     pub report_evicted: IntCounterVec,
+    /// `foghorn_config_reloads_total{result}`: `ok`, `rejected` (invalid),
+    /// `failed` (a component could not be built).
+    pub config_reloads: IntCounterVec,
     /// `foghorn_start_time_seconds`.
     pub start_time: IntGauge,
 }
@@ -227,6 +230,12 @@ impl Metrics {
                 "foghorn_report_evicted_alerts_total",
                 "Report entries evicted to keep the report within max_alerts.",
                 &["component"],
+            ),
+            config_reloads: counter(
+                &registry,
+                "foghorn_config_reloads_total",
+                "Config reloads, by result: ok, rejected (invalid) or failed (not built).",
+                &["result"],
             ),
             start_time,
             registry,

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::block_in_place;
 use tokio::time::MissedTickBehavior;
 
@@ -57,11 +57,27 @@ pub struct ProcessorRunner {
     pub tick_interval: Duration,
     /// How often state is snapshotted.
     pub snapshot_interval: Duration,
+    /// The instance this one replaces on a reload: it drains first.
+    pub predecessor: Option<Predecessor>,
+    /// Where the last snapshot goes when this instance stops, for a successor.
+    pub final_snapshot: Option<oneshot::Sender<Option<Vec<u8>>>>,
+}
+
+/// The instance a reload replaces.
+#[derive(Debug)]
+pub struct Predecessor {
+    /// The plugin is the same: start from the predecessor's final state.
+    pub carry_state: bool,
+    /// The predecessor's last snapshot, once it has drained.
+    pub final_snapshot: Option<oneshot::Receiver<Option<Vec<u8>>>>,
 }
 
 impl ProcessorRunner {
     /// Run until the input closes.
     pub async fn run(mut self) {
+        if let Some(predecessor) = self.predecessor.take() {
+            self.take_over(predecessor).await;
+        }
         let mut tick = tokio::time::interval(self.tick_interval);
         tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
         let mut snapshot = tokio::time::interval(self.snapshot_interval);
@@ -79,7 +95,59 @@ impl ProcessorRunner {
             }
         }
         self.save_snapshot();
+        if let Some(tx) = self.final_snapshot.take() {
+            let _ = tx.send(self.last_snapshot.clone());
+        }
         tracing::debug!(component = &*self.name, "processor drained");
+    }
+
+    /// Wait for the instance this one replaces to drain (so batches keep
+    /// their order), then start from its final state when the plugin is the
+    /// same.
+    async fn take_over(&mut self, predecessor: Predecessor) {
+        let Some(final_snapshot) = predecessor.final_snapshot else {
+            return;
+        };
+        let Ok(Some(snapshot)) = final_snapshot.await else {
+            return;
+        };
+        if !predecessor.carry_state {
+            return;
+        }
+        match block_in_place(|| self.instance.restore(&snapshot)) {
+            Ok(()) => {
+                tracing::info!(
+                    component = &*self.name,
+                    bytes = snapshot.len(),
+                    "state carried over from the replaced instance"
+                );
+                self.last_snapshot = Some(snapshot);
+            }
+            Err(error) => {
+                let error = format!("cannot carry the state over: {error}; starting fresh");
+                ComponentError {
+                    component: &self.name,
+                    reason: "restore_failed",
+                    error: &error,
+                }
+                .emit();
+                self.recover_fresh();
+            }
+        }
+    }
+
+    /// A failed restore may leave the instance half-restored: start a clean one.
+    fn recover_fresh(&mut self) {
+        self.last_snapshot = None;
+        if let Err(error) = block_in_place(|| self.instance.reinstantiate(None)) {
+            let error = format!("cannot restart plugin: {error}");
+            ComponentError {
+                component: &self.name,
+                reason: "restart_failed",
+                error: &error,
+            }
+            .emit();
+        }
     }
 
     async fn on_batch(&mut self, batch: SharedBatch) {

@@ -1,76 +1,40 @@
-//! From a validated [`Config`] to a running [`Pipeline`].
+//! From a validated [`Config`] to a running [`Pipeline`], and from one
+//! running config to the next (a reload).
+//!
+//! [`Pipeline::apply`] compares the new config with the running one,
+//! component by component. Everything fallible for the components that are
+//! new or changed (binding listeners, opening files, compiling,
+//! instantiating and initialising plugins) happens first; if anything fails,
+//! every error is returned and nothing running is touched. Then the changed
+//! and removed components are taken out of the wiring (their inputs close
+//! once what is in flight has arrived, so they drain, flush and stop), and
+//! the new ones are wired in and spawned. Components that did not change
+//! keep running with their state. A rebuilt processor waits for its
+//! predecessor to drain and, when the plugin is the same, starts from its
+//! final state; a rebuilt source waits for its predecessor's last
+//! checkpoint. Fan-outs share their consumer lists with the pipeline, so
+//! re-wiring never stops a producer and never drops a batch in flight.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
-use tokio_util::sync::CancellationToken;
 
-use super::pipeline::{Pipeline, TaskResult};
-use super::{CHANNEL_BATCHES, Consumer, Fanout};
+use super::pipeline::{Pipeline, Port, ProcessorHandle, SinkHandle, SourceHandle};
+use super::{CHANNEL_BATCHES, Consumer, Consumers, Fanout};
 use crate::config::{
     Config, ConfigError, InputRef, Output, PluginRef, ProcessorConfig, SourceKind,
 };
 use crate::internal::health::{ComponentStatus, health};
 use crate::processors::dead_letter::DeadLetter;
 use crate::processors::error_log::ErrorLog;
-use crate::processors::runner::ProcessorRunner;
+use crate::processors::runner::{Predecessor, ProcessorRunner};
 use crate::processors::wasm::{self, LoadedPlugin, PluginEngine, PluginInstance, PluginLimits};
 use crate::sinks::{Sink, SinkContext, chain};
 use crate::sources::{self, RecordBatcher, SourceContext};
 use crate::state::StateStore;
-
-/// Which output of a component a consumer reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Port {
-    Records,
-    Points,
-    Alerts,
-}
-
-impl Port {
-    fn name(self) -> &'static str {
-        match self {
-            Port::Records => "records",
-            Port::Points => "points",
-            Port::Alerts => "alerts",
-        }
-    }
-}
-
-/// Consumers of each component output.
-#[derive(Debug, Default)]
-struct Wiring {
-    outputs: HashMap<(String, Port), Vec<Consumer>>,
-}
-
-impl Wiring {
-    fn connect(&mut self, config: &Config, inputs: &[InputRef], consumer: &Consumer) {
-        for input in inputs {
-            let port = if config.sources.contains_key(&input.component) {
-                Port::Records
-            } else if input.output == Output::Alerts {
-                Port::Alerts
-            } else {
-                Port::Points
-            };
-            self.outputs
-                .entry((input.component.clone(), port))
-                .or_default()
-                .push(consumer.clone());
-        }
-    }
-
-    fn fanout(&mut self, name: &Arc<str>, port: Port) -> Fanout {
-        let consumers = self
-            .outputs
-            .remove(&(name.to_string(), port))
-            .unwrap_or_default();
-        Fanout::new(Arc::clone(name), port.name(), consumers)
-    }
-}
 
 fn located(config: &Config, path: &[&str], message: impl Into<String>) -> ConfigError {
     config.source_map.error(path, message)
@@ -98,11 +62,12 @@ fn plugin_bytes(plugin: &PluginRef) -> Result<Vec<u8>, String> {
 /// Compile every distinct plugin once, in parallel.
 async fn load_plugins(
     config: &Config,
+    only: &[String],
     engine: &PluginEngine,
 ) -> (HashMap<String, LoadedPlugin>, Vec<ConfigError>) {
     let mut loading = JoinSet::new();
     let mut seen = std::collections::HashSet::new();
-    for (name, processor) in &config.processors {
+    for (name, processor) in config.processors.iter().filter(|(n, _)| only.contains(n)) {
         let label = plugin_label(&processor.plugin);
         if !seen.insert(label.clone()) {
             continue;
@@ -130,6 +95,7 @@ async fn load_plugins(
 
 struct PreparedProcessor {
     name: Arc<str>,
+    digest: Arc<str>,
     snapshot_key: String,
     plugin: Arc<str>,
     instance: PluginInstance,
@@ -194,6 +160,7 @@ fn prepare_processor(
         }
     }
     Ok(PreparedProcessor {
+        digest: Arc::clone(&plugin.digest),
         snapshot_key,
         name: component,
         plugin: Arc::from(plugin_label(&processor.plugin)),
@@ -212,144 +179,415 @@ pub async fn build(
     engine: &PluginEngine,
     state: Arc<StateStore>,
 ) -> Result<Pipeline, Vec<ConfigError>> {
-    let mut wiring = Wiring::default();
-    let mut errors = Vec::new();
-    let shutdown = CancellationToken::new();
+    let mut pipeline = Pipeline::new(engine.clone(), state);
+    pipeline.apply(config).await?;
+    Ok(pipeline)
+}
 
-    let mut sink_inputs = Vec::new();
-    for (name, sink) in &config.sinks {
-        let (tx, rx) = mpsc::channel(sink.buffer.max_batches);
-        let consumer = Consumer {
-            name: Arc::from(name.as_str()),
-            sender: tx,
-            when_full: sink.buffer.when_full,
-        };
-        wiring.connect(config, &sink.inputs, &consumer);
-        sink_inputs.push((name, rx));
+/// What a reload changed, by component name.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Changes {
+    /// Components that were not there before.
+    pub added: Vec<String>,
+    /// Components rebuilt with new settings.
+    pub changed: Vec<String>,
+    /// Components that are gone.
+    pub removed: Vec<String>,
+}
+
+impl Changes {
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.changed.is_empty() && self.removed.is_empty()
     }
-    let mut processor_inputs = HashMap::new();
-    for (name, processor) in &config.processors {
-        let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
-        let consumer = Consumer::blocking(Arc::from(name.as_str()), tx);
-        wiring.connect(config, &processor.inputs, &consumer);
-        processor_inputs.insert(name.clone(), rx);
+}
+
+impl std::fmt::Display for Changes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.is_empty() {
+            return f.write_str("nothing changed");
+        }
+        let mut parts = Vec::new();
+        for (label, names) in [
+            ("added", &self.added),
+            ("changed", &self.changed),
+            ("removed", &self.removed),
+        ] {
+            if !names.is_empty() {
+                parts.push(format!("{label} {}", names.join(", ")));
+            }
+        }
+        f.write_str(&parts.join("; "))
+    }
+}
+
+/// The components of one section to stop (removed or changed) and to start
+/// (added or changed).
+fn diff<T: PartialEq>(
+    old: Option<&BTreeMap<String, T>>,
+    new: &BTreeMap<String, T>,
+    everything: bool,
+    changes: &mut Changes,
+) -> (Vec<String>, Vec<String>) {
+    let (mut stop, mut start) = (Vec::new(), Vec::new());
+    let empty = BTreeMap::new();
+    let old = old.unwrap_or(&empty);
+    for (name, value) in new {
+        match old.get(name) {
+            None => {
+                changes.added.push(name.clone());
+                start.push(name.clone());
+            }
+            Some(before) if everything || before != value => {
+                changes.changed.push(name.clone());
+                stop.push(name.clone());
+                start.push(name.clone());
+            }
+            Some(_) => {}
+        }
+    }
+    for name in old.keys().filter(|name| !new.contains_key(*name)) {
+        changes.removed.push(name.clone());
+        stop.push(name.clone());
+    }
+    (stop, start)
+}
+
+/// Which output of which component an input reads.
+fn port_of(config: &Config, input: &InputRef) -> (String, Port) {
+    let port = if config.sources.contains_key(&input.component) {
+        Port::Records
+    } else if input.output == Output::Alerts {
+        Port::Alerts
+    } else {
+        Port::Points
+    };
+    (input.component.clone(), port)
+}
+
+/// A sink built and waiting to be spawned.
+struct NewSink {
+    name: Arc<str>,
+    sink: Sink,
+    consumer: Consumer,
+    rx: mpsc::Receiver<crate::event::SharedBatch>,
+}
+
+impl Pipeline {
+    fn consumers(&mut self, key: (String, Port)) -> Consumers {
+        Arc::clone(self.outputs.entry(key).or_default())
     }
 
-    // Sinks: bind listeners, open files.
-    let mut sinks = Vec::new();
-    for (name, rx) in sink_inputs {
-        let ctx = SinkContext {
-            name: Arc::from(name.as_str()),
-            data_dir: config.data_dir.clone(),
-            shutdown: shutdown.clone(),
-        };
-        match Sink::build(&config.sinks[name].kind, ctx).await {
-            Ok(sink) => sinks.push((Arc::<str>::from(name.as_str()), sink, rx)),
-            Err(error) => errors.push(located(config, &["sinks", name], chain(&error))),
+    /// A fresh consumer list for a new instance of a producer, with the
+    /// readers of the one it replaces: the old instance clears its own list
+    /// when it stops, which must not silence the new one.
+    fn fresh_consumers(&mut self, key: (String, Port)) -> Consumers {
+        let readers = self
+            .outputs
+            .get(&key)
+            .map(|list| list.read().unwrap_or_else(PoisonError::into_inner).clone())
+            .unwrap_or_default();
+        let list: Consumers = Arc::new(std::sync::RwLock::new(readers));
+        self.outputs.insert(key, Arc::clone(&list));
+        list
+    }
+
+    /// Wire `consumer` to every output `inputs` name.
+    fn connect(&mut self, config: &Config, inputs: &[InputRef], consumer: &Consumer) {
+        for input in inputs {
+            let list = self.consumers(port_of(config, input));
+            list.write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(consumer.clone());
         }
     }
 
-    // Processors: compile, instantiate, initialise, restore.
-    let (plugins, load_errors) = load_plugins(config, engine).await;
-    errors.extend(load_errors);
-    let mut processors = Vec::new();
-    for (name, processor) in &config.processors {
-        let Some(plugin) = plugins.get(&plugin_label(&processor.plugin)) else {
-            continue;
-        };
-        match prepare_processor(config, name, processor, plugin, &state) {
-            Ok(prepared) => processors.push(prepared),
-            Err(error) => errors.push(error),
+    /// Take the consumer `id` out of every consumer list.
+    fn disconnect(&self, id: u64) {
+        for list in self.outputs.values() {
+            list.write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .retain(|consumer| consumer.id != id);
         }
     }
-    if !errors.is_empty() {
-        errors.sort_by_key(|e| (e.line, e.column));
-        return Err(errors);
+
+    /// Make the running pipeline the one `config` describes: see the module
+    /// documentation. Returns what changed.
+    ///
+    /// # Errors
+    /// Every component that cannot be built, located in the config file;
+    /// then nothing running was touched.
+    pub async fn apply(&mut self, config: &Config) -> Result<Changes, Vec<ConfigError>> {
+        let old = self.config.take();
+        let result = self.apply_from(old.as_ref(), config).await;
+        self.config = match &result {
+            Ok(_) => Some(config.clone()),
+            Err(_) => old,
+        };
+        result
     }
 
-    let mut tasks: JoinSet<TaskResult> = JoinSet::new();
-    let mut banner = Vec::new();
-    banner.push(crate::sinks::banner(
-        "data_dir",
-        absolute(&config.data_dir).display(),
-    ));
-
-    let mut names = HashMap::new();
-    for (name, sink, rx) in sinks {
-        banner.push(sink.describe());
-        health().set(&name, ComponentStatus::Running);
-        let task_name = Arc::clone(&name);
-        let task = tasks.spawn(async move {
-            let result = sink.run(rx).await.map_err(|e| chain(&e));
-            (name, result)
+    async fn apply_from(
+        &mut self,
+        old: Option<&Config>,
+        config: &Config,
+    ) -> Result<Changes, Vec<ConfigError>> {
+        // Settings every component uses: a change rebuilds them all.
+        let everything = old.is_some_and(|old| {
+            old.data_dir != config.data_dir
+                || old.batch != config.batch
+                || old.log_files != config.log_files
         });
-        names.insert(task.id(), task_name);
-    }
-    for prepared in processors {
-        let config_entry = &config.processors[&*prepared.name];
-        if let Some(log) = &prepared.errors {
-            let target = format!("{} ({})", absolute(log.path()).display(), prepared.name);
-            banner.push(crate::sinks::banner("errors", target));
+        let mut changes = Changes::default();
+        let (stop_sinks, start_sinks) = diff(
+            old.map(|o| &o.sinks),
+            &config.sinks,
+            everything,
+            &mut changes,
+        );
+        let (stop_processors, start_processors) = diff(
+            old.map(|o| &o.processors),
+            &config.processors,
+            everything,
+            &mut changes,
+        );
+        let (stop_sources, start_sources) = diff(
+            old.map(|o| &o.sources),
+            &config.sources,
+            everything,
+            &mut changes,
+        );
+        if changes.is_empty() {
+            return Ok(changes);
         }
-        let runner = ProcessorRunner {
-            input: processor_inputs
-                .remove(&*prepared.name)
-                .expect("every processor has an input"),
-            points_out: wiring.fanout(&prepared.name, Port::Points),
-            alerts_out: wiring.fanout(&prepared.name, Port::Alerts),
-            dead_letter: DeadLetter::new(&config.data_dir, &prepared.name, config.log_files),
-            state: Arc::clone(&state),
-            tick_interval: config_entry.tick_interval,
-            snapshot_interval: config_entry.snapshot_interval,
-            name: prepared.name,
-            snapshot_key: prepared.snapshot_key,
-            plugin: prepared.plugin,
-            instance: prepared.instance,
-            errors: prepared.errors,
-            last_snapshot: prepared.last_snapshot,
-        };
-        let name = Arc::clone(&runner.name);
-        let runner_name = Arc::clone(&name);
-        health().set(&name, ComponentStatus::Running);
-        let task = tasks.spawn(async move {
-            runner.run().await;
-            (name, Ok(()))
-        });
-        names.insert(task.id(), runner_name);
+
+        // 1. Everything fallible, for the new and changed components only.
+        let mut errors = Vec::new();
+        let mut new_sinks = Vec::new();
+        for name in &start_sinks {
+            let sink = &config.sinks[name];
+            let (tx, rx) = mpsc::channel(sink.buffer.max_batches);
+            let name: Arc<str> = Arc::from(name.as_str());
+            let ctx = SinkContext {
+                name: Arc::clone(&name),
+                data_dir: config.data_dir.clone(),
+                shutdown: self.shutdown.clone(),
+            };
+            // A listener taken by the sink this one replaces is freed first.
+            let rebind = self.sinks.get(&*name).is_some_and(|handle| {
+                handle.listen.is_some() && handle.listen == listen_of(&sink.kind)
+            });
+            if rebind && let Some(mut stopped) = self.sinks.remove(&*name) {
+                self.disconnect(stopped.consumer);
+                if let Some(done) = stopped.done.take() {
+                    let _ = done.await;
+                }
+            }
+            match Sink::build(&sink.kind, ctx).await {
+                Ok(built) => new_sinks.push(NewSink {
+                    consumer: Consumer::new(Arc::clone(&name), tx, sink.buffer.when_full),
+                    name,
+                    sink: built,
+                    rx,
+                }),
+                Err(error) => errors.push(located(config, &["sinks", &name], chain(&error))),
+            }
+        }
+        let (plugins, load_errors) = load_plugins(config, &start_processors, &self.engine).await;
+        errors.extend(load_errors);
+        let mut prepared = Vec::new();
+        for name in &start_processors {
+            let processor = &config.processors[name];
+            let Some(plugin) = plugins.get(&plugin_label(&processor.plugin)) else {
+                continue;
+            };
+            match prepare_processor(config, name, processor, plugin, &self.state) {
+                Ok(ready) => prepared.push(ready),
+                Err(error) => errors.push(error),
+            }
+        }
+        if !errors.is_empty() {
+            errors.sort_by_key(|e| (e.line, e.column));
+            return Err(errors);
+        }
+
+        // 2. Take out what stops: inputs close once in flight has arrived.
+        let mut sink_done = HashMap::new();
+        for name in &stop_sinks {
+            if let Some(mut handle) = self.sinks.remove(name) {
+                self.disconnect(handle.consumer);
+                sink_done.insert(name.clone(), handle.done.take());
+            }
+        }
+        let mut predecessors = HashMap::new();
+        for name in &stop_processors {
+            if let Some(handle) = self.processors.remove(name) {
+                self.disconnect(handle.consumer);
+                predecessors.insert(name.clone(), handle);
+            }
+        }
+        let mut source_done = HashMap::new();
+        for name in &stop_sources {
+            if let Some(handle) = self.sources.remove(name) {
+                handle.stop.cancel();
+                source_done.insert(name.clone(), handle.done);
+            }
+        }
+        for name in &changes.removed {
+            if !config.sources.contains_key(name) && !config.processors.contains_key(name) {
+                for port in [Port::Records, Port::Points, Port::Alerts] {
+                    self.outputs.remove(&(name.clone(), port));
+                }
+            }
+        }
+
+        // 3. Wire in and start the new components: sinks, processors, sources.
+        let initial = old.is_none();
+        if initial {
+            self.banner.push(crate::sinks::banner(
+                "data_dir",
+                absolute(&config.data_dir).display(),
+            ));
+        }
+        for new in new_sinks {
+            if initial {
+                self.banner.push(new.sink.describe());
+            }
+            let inputs = &config.sinks[&*new.name].inputs;
+            self.connect(config, inputs, &new.consumer);
+            health().set(&new.name, ComponentStatus::Running);
+            let (done_tx, done_rx) = oneshot::channel();
+            let (name, sink, rx) = (Arc::clone(&new.name), new.sink, new.rx);
+            let task = self.tasks.spawn(async move {
+                let result = sink.run(rx).await.map_err(|e| chain(&e));
+                let _ = done_tx.send(());
+                (name, result)
+            });
+            self.names.insert(task.id(), Arc::clone(&new.name));
+            let kind = &config.sinks[&*new.name].kind;
+            self.sinks.insert(
+                new.name.to_string(),
+                SinkHandle {
+                    consumer: new.consumer.id,
+                    listen: listen_of(kind),
+                    done: Some(done_rx),
+                    id: task.id(),
+                },
+            );
+        }
+        for ready in prepared {
+            let entry = &config.processors[&*ready.name];
+            if initial && let Some(log) = &ready.errors {
+                let target = format!("{} ({})", absolute(log.path()).display(), ready.name);
+                self.banner.push(crate::sinks::banner("errors", target));
+            }
+            let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
+            let consumer = Consumer::blocking(Arc::clone(&ready.name), tx);
+            self.connect(config, &entry.inputs, &consumer);
+            let predecessor = predecessors.remove(&*ready.name).map(|old| Predecessor {
+                carry_state: old.digest == ready.digest,
+                final_snapshot: old.final_snapshot,
+            });
+            let (snapshot_tx, snapshot_rx) = oneshot::channel();
+            let points = self.fresh_consumers((ready.name.to_string(), Port::Points));
+            let alerts = self.fresh_consumers((ready.name.to_string(), Port::Alerts));
+            let runner = ProcessorRunner {
+                input: rx,
+                points_out: Fanout::shared(Arc::clone(&ready.name), Port::Points.name(), points),
+                alerts_out: Fanout::shared(Arc::clone(&ready.name), Port::Alerts.name(), alerts),
+                dead_letter: DeadLetter::new(&config.data_dir, &ready.name, config.log_files),
+                state: Arc::clone(&self.state),
+                tick_interval: entry.tick_interval,
+                snapshot_interval: entry.snapshot_interval,
+                name: Arc::clone(&ready.name),
+                snapshot_key: ready.snapshot_key,
+                plugin: ready.plugin,
+                instance: ready.instance,
+                errors: ready.errors,
+                last_snapshot: ready.last_snapshot,
+                predecessor,
+                final_snapshot: Some(snapshot_tx),
+            };
+            health().set(&ready.name, ComponentStatus::Running);
+            let name = Arc::clone(&ready.name);
+            let task = self.tasks.spawn(async move {
+                runner.run().await;
+                (name, Ok(()))
+            });
+            self.names.insert(task.id(), Arc::clone(&ready.name));
+            self.processors.insert(
+                ready.name.to_string(),
+                ProcessorHandle {
+                    consumer: consumer.id,
+                    digest: ready.digest,
+                    final_snapshot: Some(snapshot_rx),
+                    id: task.id(),
+                },
+            );
+        }
+        for name in &start_sources {
+            let source = &config.sources[name];
+            let name: Arc<str> = Arc::from(name.as_str());
+            let batch = config.batch_for(source.batch.as_ref());
+            let list = self.fresh_consumers((name.to_string(), Port::Records));
+            let out = Fanout::shared(Arc::clone(&name), Port::Records.name(), list);
+            let stop = self.shutdown.child_token();
+            let ctx = SourceContext {
+                name: Arc::clone(&name),
+                state: Arc::clone(&self.state),
+                log_files: config.log_files,
+                shutdown: stop.clone(),
+                batcher: RecordBatcher::new(
+                    Arc::clone(&name),
+                    batch.max_records,
+                    batch.linger,
+                    out,
+                ),
+            };
+            if initial {
+                let target = format!("{name}: {}", sources::describe(&source.kind));
+                self.banner.push(crate::sinks::banner("source", target));
+            }
+            // Sources with an input to open are ready once they have opened it.
+            let status = match source.kind {
+                SourceKind::Serial(_) | SourceKind::File(_) => ComponentStatus::Starting,
+                _ => ComponentStatus::Running,
+            };
+            health().set(&name, status);
+            let kind = source.kind.clone();
+            let predecessor = source_done.remove(&*name).flatten();
+            let (done_tx, done_rx) = oneshot::channel();
+            let task_name = Arc::clone(&name);
+            let task = self.tasks.spawn(async move {
+                // Resume from the checkpoint the predecessor commits last.
+                if let Some(predecessor) = predecessor {
+                    let _ = predecessor.await;
+                }
+                let result = sources::run(kind, ctx).await.map_err(|e| chain(&e));
+                let _ = done_tx.send(());
+                (task_name, result)
+            });
+            self.names.insert(task.id(), Arc::clone(&name));
+            self.sources.insert(
+                name.to_string(),
+                SourceHandle {
+                    stop,
+                    done: Some(done_rx),
+                    id: task.id(),
+                },
+            );
+        }
+        drop(sink_done);
+        Ok(changes)
     }
-    for (name, source) in &config.sources {
-        let name: Arc<str> = Arc::from(name.as_str());
-        let batch = config.batch_for(source.batch.as_ref());
-        let out = wiring.fanout(&name, Port::Records);
-        let ctx = SourceContext {
-            name: Arc::clone(&name),
-            state: Arc::clone(&state),
-            log_files: config.log_files,
-            shutdown: shutdown.child_token(),
-            batcher: RecordBatcher::new(Arc::clone(&name), batch.max_records, batch.linger, out),
-        };
-        let target = format!("{name}: {}", sources::describe(&source.kind));
-        banner.push(crate::sinks::banner("source", target));
-        // Sources with an input to open are ready once they have opened it.
-        let status = match source.kind {
-            SourceKind::Serial(_) | SourceKind::File(_) => ComponentStatus::Starting,
-            _ => ComponentStatus::Running,
-        };
-        health().set(&name, status);
-        let kind = source.kind.clone();
-        let task_name = Arc::clone(&name);
-        let task = tasks.spawn(async move {
-            let result = sources::run(kind, ctx).await.map_err(|e| chain(&e));
-            (name, result)
-        });
-        names.insert(task.id(), task_name);
+}
+
+/// The address a sink listens on, if it is one that does.
+fn listen_of(kind: &crate::config::SinkKind) -> Option<std::net::SocketAddr> {
+    match kind {
+        crate::config::SinkKind::Prometheus(config) => Some(config.listen),
+        _ => None,
     }
-    Ok(Pipeline {
-        names,
-        shutdown,
-        tasks,
-        banner,
-    })
 }
 
 fn absolute(path: &std::path::Path) -> PathBuf {

@@ -1,6 +1,6 @@
 //! Fan-out of one component output to every component that reads it.
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
@@ -20,18 +20,32 @@ pub struct Consumer {
     pub sender: mpsc::Sender<SharedBatch>,
     /// `block` waits for room; `drop_newest` drops the batch for this reader.
     pub when_full: WhenFull,
+    /// Tells this reader apart from a successor of the same name.
+    pub id: u64,
 }
 
 impl Consumer {
-    /// A consumer that waits for room.
-    pub fn blocking(name: Arc<str>, sender: mpsc::Sender<SharedBatch>) -> Self {
+    /// A consumer of `sender`.
+    pub fn new(name: Arc<str>, sender: mpsc::Sender<SharedBatch>, when_full: WhenFull) -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         Self {
             name,
             sender,
-            when_full: WhenFull::Block,
+            when_full,
+            id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
+
+    /// A consumer that waits for room.
+    pub fn blocking(name: Arc<str>, sender: mpsc::Sender<SharedBatch>) -> Self {
+        Self::new(name, sender, WhenFull::Block)
+    }
 }
+
+/// The readers of one component output, shared between the producer's
+/// [`Fanout`] and the topology, which adds and removes readers on a reload
+/// while the producer runs.
+pub type Consumers = Arc<RwLock<Vec<Consumer>>>;
 
 /// The consumers of one component output (`records`, `points` or `alerts`):
 /// every batch goes to every consumer, shared behind an `Arc`, with its
@@ -40,16 +54,22 @@ impl Consumer {
 /// counted, and reports it dropped. A consumer whose task has died is
 /// reported, and the batch is marked failed for it, so its source does not
 /// commit what never arrived.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Fanout {
     component: Arc<str>,
     output: &'static str,
-    consumers: Vec<Consumer>,
+    consumers: Consumers,
 }
 
 impl Fanout {
     /// A fan-out of `component`'s `output` to `consumers`.
     pub fn new(component: Arc<str>, output: &'static str, consumers: Vec<Consumer>) -> Self {
+        Self::shared(component, output, Arc::new(RwLock::new(consumers)))
+    }
+
+    /// A fan-out of `component`'s `output` to a consumer list the topology
+    /// keeps changing.
+    pub fn shared(component: Arc<str>, output: &'static str, consumers: Consumers) -> Self {
         Self {
             component,
             output,
@@ -57,21 +77,36 @@ impl Fanout {
         }
     }
 
-    /// Whether nobody reads this output.
-    pub fn is_empty(&self) -> bool {
-        self.consumers.is_empty()
+    /// The readers now.
+    fn current(&self) -> Vec<Consumer> {
+        self.consumers
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
-    /// Drop every sender: the consumers see their input close once the
-    /// other producers are gone too.
+    /// Whether nobody reads this output.
+    pub fn is_empty(&self) -> bool {
+        self.consumers
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_empty()
+    }
+
+    /// Stop sending: drop every sender of this producer's list, so the
+    /// consumers see their input close once the other producers are gone
+    /// too. (A successor after a reload has a list of its own.)
     pub fn close(&mut self) {
-        self.consumers.clear();
+        self.consumers
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 
     /// Send `batch` to every consumer, waiting for room where it blocks.
     pub async fn send(&mut self, batch: SharedBatch) {
         let count = batch.len();
-        for consumer in &self.consumers {
+        for consumer in &self.current() {
             let result = match consumer.when_full {
                 WhenFull::Block => consumer
                     .sender
@@ -92,7 +127,7 @@ impl Fanout {
     )]
     pub fn blocking_send(&mut self, batch: SharedBatch) {
         let count = batch.len();
-        for consumer in &self.consumers {
+        for consumer in &self.current() {
             let result = match consumer.when_full {
                 WhenFull::Block => consumer
                     .sender
@@ -109,13 +144,14 @@ impl Fanout {
     /// returns false (and sends nothing) when a `block` consumer is full, so
     /// a source that must never stall can count the batch as overflow.
     pub fn try_send(&mut self, batch: &SharedBatch) -> bool {
-        let full = self.consumers.iter().any(|consumer| {
+        let consumers = self.current();
+        let full = consumers.iter().any(|consumer| {
             consumer.when_full == WhenFull::Block && consumer.sender.capacity() == 0
         });
         if full {
             return false;
         }
-        for consumer in &self.consumers {
+        for consumer in &consumers {
             self.failed(consumer, consumer.sender.try_send(Arc::clone(batch)));
         }
         self.finish(batch.len());
@@ -155,5 +191,13 @@ impl Fanout {
             count,
         }
         .emit();
+    }
+}
+
+impl Drop for Fanout {
+    /// A producer that stops lets go of its readers: their inputs close once
+    /// every other producer is gone too, and the pipeline drains.
+    fn drop(&mut self) {
+        self.close();
     }
 }

@@ -15,7 +15,7 @@ mod fanout;
 mod pipeline;
 
 pub use builder::build;
-pub use fanout::{Consumer, Fanout};
+pub use fanout::{Consumer, Consumers, Fanout};
 pub use pipeline::Pipeline;
 
 /// Batches a component's input channel holds before its producers wait.

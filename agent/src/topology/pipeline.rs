@@ -1,17 +1,77 @@
-//! A running pipeline: its tasks and how to stop them.
+//! A running pipeline: its tasks, the handles to change it, and how to stop
+//! it.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::task::JoinSet;
+use tokio::sync::oneshot;
+use tokio::task::{Id, JoinSet};
 use tokio_util::sync::CancellationToken;
 
+use super::Consumers;
+use crate::config::Config;
 use crate::internal::events::ComponentFailed;
 use crate::internal::health::{ComponentStatus, health};
+use crate::processors::wasm::PluginEngine;
+use crate::state::StateStore;
 
 /// What a component task reports when it ends.
 pub(crate) type TaskResult = (Arc<str>, Result<(), String>);
+
+/// Which output of a component a consumer reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Port {
+    Records,
+    Points,
+    Alerts,
+}
+
+impl Port {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Port::Records => "records",
+            Port::Points => "points",
+            Port::Alerts => "alerts",
+        }
+    }
+}
+
+/// A running source.
+#[derive(Debug)]
+pub(crate) struct SourceHandle {
+    /// Cancelled to stop it (it flushes, waits for its acknowledgements and
+    /// commits its checkpoint).
+    pub stop: CancellationToken,
+    /// Fires once it has stopped.
+    pub done: Option<oneshot::Receiver<()>>,
+    pub id: Id,
+}
+
+/// A running processor.
+#[derive(Debug)]
+pub(crate) struct ProcessorHandle {
+    /// Its input, as wired into the outputs it reads.
+    pub consumer: u64,
+    /// Its plugin's digest: a successor with the same plugin takes its state.
+    pub digest: Arc<str>,
+    /// Its last snapshot, once it has drained.
+    pub final_snapshot: Option<oneshot::Receiver<Option<Vec<u8>>>>,
+    pub id: Id,
+}
+
+/// A running sink.
+#[derive(Debug)]
+pub(crate) struct SinkHandle {
+    /// Its input, as wired into the outputs it reads.
+    pub consumer: u64,
+    /// The address it listens on, if any.
+    pub listen: Option<SocketAddr>,
+    /// Fires once it has flushed and stopped.
+    pub done: Option<oneshot::Receiver<()>>,
+    pub id: Id,
+}
 
 /// A running pipeline.
 #[derive(Debug)]
@@ -19,49 +79,101 @@ pub struct Pipeline {
     pub(crate) shutdown: CancellationToken,
     pub(crate) tasks: JoinSet<TaskResult>,
     /// The component each task runs, to name a task that panicked.
-    pub(crate) names: HashMap<tokio::task::Id, Arc<str>>,
+    pub(crate) names: HashMap<Id, Arc<str>>,
     /// Banner lines: where metrics, reports and logs go.
     pub banner: Vec<String>,
+    pub(crate) engine: PluginEngine,
+    pub(crate) state: Arc<StateStore>,
+    /// The config it runs.
+    pub(crate) config: Option<Config>,
+    /// The readers of every component output, shared with the producers.
+    pub(crate) outputs: HashMap<(String, Port), Consumers>,
+    pub(crate) sources: HashMap<String, SourceHandle>,
+    pub(crate) processors: HashMap<String, ProcessorHandle>,
+    pub(crate) sinks: HashMap<String, SinkHandle>,
 }
 
 impl Pipeline {
+    pub(crate) fn new(engine: PluginEngine, state: Arc<StateStore>) -> Self {
+        Self {
+            shutdown: CancellationToken::new(),
+            tasks: JoinSet::new(),
+            names: HashMap::new(),
+            banner: Vec::new(),
+            engine,
+            state,
+            config: None,
+            outputs: HashMap::new(),
+            sources: HashMap::new(),
+            processors: HashMap::new(),
+            sinks: HashMap::new(),
+        }
+    }
+
+    /// Whether the task `id` runs the current instance of `name` (not one a
+    /// reload replaced).
+    fn is_current(&self, name: &str, id: Id) -> bool {
+        let current = self
+            .sources
+            .get(name)
+            .map(|h| h.id)
+            .or_else(|| self.processors.get(name).map(|h| h.id))
+            .or_else(|| self.sinks.get(name).map(|h| h.id));
+        current.is_none_or(|current| current == id)
+    }
+
+    /// Wait for the next component task to end; `None` once none is left.
+    /// Returns its name and, if it failed, why. Cancel-safe.
+    pub async fn next_exit(&mut self) -> Option<(Arc<str>, Result<(), String>)> {
+        let joined = self.tasks.join_next_with_id().await?;
+        Some(match joined {
+            Ok((id, (name, Ok(())))) => {
+                self.names.remove(&id);
+                if self.is_current(&name, id) {
+                    health().set(&name, ComponentStatus::Finished);
+                } else {
+                    tracing::debug!(component = &*name, "replaced instance stopped");
+                }
+                (name, Ok(()))
+            }
+            Ok((id, (name, Err(error)))) => {
+                self.names.remove(&id);
+                ComponentFailed {
+                    component: &name,
+                    error: &error,
+                    panicked: false,
+                }
+                .emit();
+                (name, Err(error))
+            }
+            Err(join) => {
+                let name = self
+                    .names
+                    .remove(&join.id())
+                    .unwrap_or_else(|| Arc::from("?"));
+                let error = if join.is_panic() {
+                    "its task panicked".to_owned()
+                } else {
+                    join.to_string()
+                };
+                ComponentFailed {
+                    component: &name,
+                    error: &error,
+                    panicked: join.is_panic(),
+                }
+                .emit();
+                (name, Err(error))
+            }
+        })
+    }
+
     /// Wait until every component has finished (all sources ended and the
     /// pipeline drained). Returns the names and errors of failed components.
     pub async fn wait(&mut self) -> Vec<(Arc<str>, String)> {
         let mut failed = Vec::new();
-        while let Some(result) = self.tasks.join_next_with_id().await {
-            match result {
-                Ok((_, (name, Ok(())))) => {
-                    health().set(&name, ComponentStatus::Finished);
-                }
-                Ok((_, (name, Err(error)))) => {
-                    ComponentFailed {
-                        component: &name,
-                        error: &error,
-                        panicked: false,
-                    }
-                    .emit();
-                    failed.push((name, error));
-                }
-                Err(join) => {
-                    let name = self
-                        .names
-                        .get(&join.id())
-                        .cloned()
-                        .unwrap_or_else(|| Arc::from("?"));
-                    let error = if join.is_panic() {
-                        "its task panicked".to_owned()
-                    } else {
-                        join.to_string()
-                    };
-                    ComponentFailed {
-                        component: &name,
-                        error: &error,
-                        panicked: join.is_panic(),
-                    }
-                    .emit();
-                    failed.push((name, error));
-                }
+        while let Some((name, result)) = self.next_exit().await {
+            if let Err(error) = result {
+                failed.push((name, error));
             }
         }
         failed
@@ -71,6 +183,11 @@ impl Pipeline {
     /// most `grace`; what is still running then is aborted.
     pub async fn shutdown(&mut self, grace: Duration) -> Vec<(Arc<str>, String)> {
         self.shutdown.cancel();
+        // Nothing new is wired in any more: let the inputs close as the
+        // producers finish.
+        self.outputs.clear();
+        self.processors.clear();
+        self.sinks.clear();
         match tokio::time::timeout(grace, self.wait()).await {
             Ok(failed) => failed,
             Err(_) => {
