@@ -8,6 +8,7 @@ mod health;
 mod kill_storm;
 mod metrics;
 mod plugin_faults;
+mod reload;
 mod serial_bench;
 mod serial_reconnect;
 mod shutdown;

@@ -123,6 +123,11 @@ impl Agent {
         Pid::from_raw(i32::try_from(self.child.as_ref().expect("running").id()).unwrap())
     }
 
+    /// Send SIGHUP (reload the config).
+    pub fn hangup(&self) {
+        kill(self.pid(), Signal::SIGHUP).unwrap();
+    }
+
     /// Send SIGTERM and wait for a clean exit.
     pub fn terminate(&mut self) -> ExitStatus {
         kill(self.pid(), Signal::SIGTERM).unwrap();

@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, PoisonError};
 
+use sha2::Digest as _;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 
@@ -59,11 +60,14 @@ fn plugin_bytes(plugin: &PluginRef) -> Result<Vec<u8>, String> {
     }
 }
 
-/// Compile every distinct plugin once, in parallel.
+/// Compile every distinct plugin once, in parallel; a component compiled
+/// before (same bytes) is taken from `compiled`, so a reload that keeps a
+/// plugin does not compile it again.
 async fn load_plugins(
     config: &Config,
     only: &[String],
     engine: &PluginEngine,
+    compiled: &mut HashMap<String, LoadedPlugin>,
 ) -> (HashMap<String, LoadedPlugin>, Vec<ConfigError>) {
     let mut loading = JoinSet::new();
     let mut seen = std::collections::HashSet::new();
@@ -73,9 +77,18 @@ async fn load_plugins(
             continue;
         }
         let (engine, plugin, name) = (engine.clone(), processor.plugin.clone(), name.clone());
+        let known: Vec<(String, LoadedPlugin)> = compiled
+            .iter()
+            .map(|(digest, loaded)| (digest.clone(), loaded.clone()))
+            .collect();
         loading.spawn_blocking(move || {
-            let loaded =
-                plugin_bytes(&plugin).and_then(|bytes| engine.load(&bytes).map_err(|e| chain(&e)));
+            let loaded = plugin_bytes(&plugin).and_then(|bytes| {
+                let digest = hex::encode(sha2::Sha256::digest(&bytes));
+                match known.into_iter().find(|(known, _)| *known == digest) {
+                    Some((_, loaded)) => Ok(loaded),
+                    None => engine.load(&bytes).map_err(|e| chain(&e)),
+                }
+            });
             (name, label, loaded)
         });
     }
@@ -85,6 +98,7 @@ async fn load_plugins(
         let (name, label, loaded) = joined.expect("plugin loading does not panic");
         match loaded {
             Ok(plugin) => {
+                compiled.insert(plugin.digest.to_string(), plugin.clone());
                 plugins.insert(label, plugin);
             }
             Err(message) => errors.push(located(config, &["processors", &name, "plugin"], message)),
@@ -393,7 +407,8 @@ impl Pipeline {
                 Err(error) => errors.push(located(config, &["sinks", &name], chain(&error))),
             }
         }
-        let (plugins, load_errors) = load_plugins(config, &start_processors, &self.engine).await;
+        let (plugins, load_errors) =
+            load_plugins(config, &start_processors, &self.engine, &mut self.compiled).await;
         errors.extend(load_errors);
         let mut prepared = Vec::new();
         for name in &start_processors {

@@ -83,6 +83,8 @@ pub struct Pipeline {
     /// Banner lines: where metrics, reports and logs go.
     pub banner: Vec<String>,
     pub(crate) engine: PluginEngine,
+    /// Components compiled so far, by digest.
+    pub(crate) compiled: HashMap<String, crate::processors::wasm::LoadedPlugin>,
     pub(crate) state: Arc<StateStore>,
     /// The config it runs.
     pub(crate) config: Option<Config>,
@@ -101,6 +103,7 @@ impl Pipeline {
             names: HashMap::new(),
             banner: Vec::new(),
             engine,
+            compiled: HashMap::new(),
             state,
             config: None,
             outputs: HashMap::new(),
