@@ -47,6 +47,7 @@ pub fn run(repeat: usize) -> anyhow::Result<String> {
                     ("FOGHORN_CACHE_DIR", cache.to_str().unwrap()),
                     ("FOGHORN_DATA_DIR", data.to_str().unwrap()),
                     ("FOGHORN_METRICS_LISTEN", "127.0.0.1:0"),
+                    ("FOGHORN_API_LISTEN", "127.0.0.1:0"),
                 ],
             )?;
             let line = spawned.wait_line("/metrics", Duration::from_secs(120))?;
