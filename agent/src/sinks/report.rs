@@ -3,8 +3,8 @@
 //! Every alert received becomes one [`Alert::to_json`](crate::event::Alert::to_json)
 //! object. The array is kept sorted by (timestamp, type, series, state), ties
 //! broken by the whole object, so alerts arriving from concurrent processors
-//! in any order give the same file; an alert received twice (a replay after a
-//! crash) appears once. The file is replaced atomically (a temp file in the
+//! in any order give the same file (equal alerts in the order they came). The
+//! file is replaced atomically (a temp file in the
 //! same directory, written, synced, renamed over the report) every `interval`
 //! when something changed, and at shutdown, so a reader never sees a
 //! half-written report. On build an existing report is loaded and continued,
@@ -66,6 +66,8 @@ struct Entry {
     json: String,
     /// The alert's fingerprint (also inside `json`, so it never decides order).
     fingerprint: String,
+    /// Arrival order: equal alerts are all kept, in the order they came.
+    seq: u64,
 }
 
 /// The entries of the report, sorted, at most `max` of them.
@@ -76,6 +78,7 @@ struct Window {
     /// For each alert (by fingerprint) whose latest entry says firing, that
     /// entry: it is not evicted while the alert fires.
     firing: HashMap<String, Arc<Entry>>,
+    next_seq: u64,
 }
 
 impl Entry {
@@ -97,6 +100,7 @@ impl Entry {
             state: text("state"),
             json: value.to_string(),
             fingerprint: text("fingerprint"),
+            seq: 0,
         })
     }
 }
@@ -107,6 +111,7 @@ impl Window {
             max: max.max(1),
             entries: BTreeSet::new(),
             firing: HashMap::new(),
+            next_seq: 0,
         }
     }
 
@@ -116,7 +121,9 @@ impl Window {
 
     /// Add an entry; returns false when it was there already. Evicts down to
     /// `max`; `evicted` counts what went, and firing entries among them.
-    fn insert(&mut self, entry: Entry, evicted: &mut (usize, usize)) -> bool {
+    fn insert(&mut self, mut entry: Entry, evicted: &mut (usize, usize)) -> bool {
+        entry.seq = self.next_seq;
+        self.next_seq += 1;
         let entry = Arc::new(entry);
         if !self.entries.insert(Arc::clone(&entry)) {
             return false;

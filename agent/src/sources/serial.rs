@@ -431,6 +431,50 @@ mod tests {
     }
 
     #[test]
+    fn a_stalled_pipeline_never_stops_the_reader_and_every_line_is_audited() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("device");
+        let audit_path = dir.path().join("raw.log");
+        let runtime = runtime();
+        // One batch of room, one line per batch, and nobody reading.
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        let name: std::sync::Arc<str> = "serial-overflow-test".into();
+        let out = crate::topology::Fanout::new(
+            name.clone(),
+            "records",
+            vec![crate::topology::Consumer::blocking("stalled".into(), tx)],
+        );
+        let (mut ctx, _unused) = context(1, Duration::from_millis(1));
+        ctx.name = name.clone();
+        ctx.batcher = crate::sources::RecordBatcher::new(name, 1, Duration::from_millis(1), out);
+        let shutdown = ctx.shutdown.clone();
+        let _stop = shutdown.clone().drop_guard();
+        let mut device = Device::plug(&link);
+        let task = runtime.spawn(run(config(&link, Some(audit_path.clone())), ctx));
+        wait_until_open(&device.slave, true);
+        for i in 0..50 {
+            device.send(&format!("T:{i}\n"));
+        }
+        let overflow = || {
+            crate::internal::metrics::metrics()
+                .source_overflow
+                .with_label_values(&["serial-overflow-test"])
+                .get()
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while overflow() < 49 {
+            assert!(Instant::now() < deadline, "overflow {}", overflow());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        shutdown.cancel();
+        runtime.block_on(task).unwrap().unwrap();
+        assert_eq!(rx.len(), 1, "the one batch there was room for");
+        let audit = std::fs::read_to_string(&audit_path).unwrap();
+        assert_eq!(audit.lines().count(), 50, "every line is in the audit log");
+        assert!(audit.lines().last().unwrap().ends_with("\tT:49"));
+    }
+
+    #[test]
     fn lines_arrive_stamped_and_audited_and_survive_a_reconnect() {
         let dir = tempfile::tempdir().unwrap();
         let link = dir.path().join("device");
