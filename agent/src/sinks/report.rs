@@ -56,18 +56,19 @@ pub struct ReportSink {
     unwritten_alerts: usize,
 }
 
-/// One alert of the report: its sort key and its JSON text.
+/// One alert of the report: its sort key and its JSON text, in one
+/// allocation (a storm inserts and evicts millions of them; many small
+/// allocations per entry fragment the heap).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct Entry {
-    timestamp: String,
-    kind: String,
-    series: String,
-    state: String,
-    json: String,
-    /// The alert's fingerprint (also inside `json`, so it never decides order).
-    fingerprint: String,
+    /// `timestamp \0 type \0 series \0 state \0 json`: RFC 3339 UTC with a
+    /// fixed number of digits sorts as text, so this sorts by (timestamp,
+    /// type, series, state), ties broken by the whole object.
+    text: Box<str>,
     /// Arrival order: equal alerts are all kept, in the order they came.
     seq: u64,
+    /// The alert's fingerprint (inside `text` too, so it never decides order).
+    fingerprint: u64,
 }
 
 /// The entries of the report, sorted, at most `max` of them.
@@ -77,7 +78,7 @@ struct Window {
     entries: BTreeSet<Arc<Entry>>,
     /// For each alert (by fingerprint) whose latest entry says firing, that
     /// entry: it is not evicted while the alert fires.
-    firing: HashMap<String, Arc<Entry>>,
+    firing: HashMap<u64, Arc<Entry>>,
     next_seq: u64,
 }
 
@@ -92,16 +93,48 @@ impl Entry {
                 .unwrap_or_default()
                 .to_owned()
         };
+        let mut line = String::with_capacity(512);
+        for key in ["timestamp", "type", "series", "state"] {
+            line.push_str(&text(key).replace('\0', ""));
+            line.push('\0');
+        }
+        line.push_str(&value.to_string());
         Some(Self {
-            // RFC 3339 UTC with a fixed number of digits sorts as text.
-            timestamp: text("timestamp"),
-            kind: text("type"),
-            series: text("series"),
-            state: text("state"),
-            json: value.to_string(),
-            fingerprint: text("fingerprint"),
+            text: line.into_boxed_str(),
             seq: 0,
+            fingerprint: u64::from_str_radix(&text("fingerprint"), 16).unwrap_or(0),
         })
+    }
+
+    /// The entry of `alert`, written without an intermediate JSON value.
+    fn of_alert(alert: &crate::event::Alert) -> Self {
+        let mut line = String::with_capacity(512);
+        let timestamp = crate::event::format_timestamp(alert.timestamp);
+        for part in [
+            &*timestamp,
+            &alert.kind,
+            &alert.series.name,
+            alert.state.as_str(),
+        ] {
+            line.extend(part.chars().filter(|c| *c != '\0'));
+            line.push('\0');
+        }
+        alert.write_json(&mut line);
+        Self {
+            text: line.into_boxed_str(),
+            seq: 0,
+            fingerprint: alert.fingerprint(),
+        }
+    }
+
+    /// The alert's JSON.
+    fn json(&self) -> &str {
+        self.text.rsplit('\0').next().unwrap_or_default()
+    }
+
+    /// Whether the alert fires.
+    fn is_firing(&self) -> bool {
+        self.text.split('\0').nth(3) == Some("firing")
     }
 }
 
@@ -128,10 +161,9 @@ impl Window {
         if !self.entries.insert(Arc::clone(&entry)) {
             return false;
         }
-        if !entry.fingerprint.is_empty() {
-            if entry.state == "firing" {
-                self.firing
-                    .insert(entry.fingerprint.clone(), Arc::clone(&entry));
+        if entry.fingerprint != 0 {
+            if entry.is_firing() {
+                self.firing.insert(entry.fingerprint, Arc::clone(&entry));
             } else {
                 self.firing.remove(&entry.fingerprint);
             }
@@ -242,9 +274,7 @@ impl ReportSink {
         let mut changed = false;
         let mut evicted = (0, 0);
         for alert in &batch.alerts {
-            if let Some(entry) = Entry::new(&alert.to_json()) {
-                changed |= self.window.insert(entry, &mut evicted);
-            }
+            changed |= self.window.insert(Entry::of_alert(alert), &mut evicted);
         }
         if evicted.0 > 0 {
             ReportEvicted {
@@ -266,7 +296,7 @@ impl ReportSink {
     /// it holds.
     async fn write(&mut self) -> Result<(), SinkError> {
         let contents = render(
-            self.window.entries.iter().map(|e| &e.json[..]),
+            self.window.entries.iter().map(|e| e.json()),
             self.window.len(),
         );
         let path = self.path.clone();
