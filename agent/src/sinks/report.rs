@@ -41,7 +41,7 @@ use super::{SinkContext, SinkError, absolute, banner, create_parent};
 use crate::config::ReportConfig;
 use crate::delivery::Delivery;
 use crate::event::SharedBatch;
-use crate::internal::events::{ComponentError, EventsDelivered, EventsReceived, ReportEvicted};
+use crate::internal::events::{EventsDelivered, EventsReceived, ReportEvicted, SinkRetrying};
 
 /// Collects alerts and writes the report.
 #[derive(Debug)]
@@ -254,7 +254,9 @@ impl ReportSink {
                     match self.write().await {
                         Ok(()) => changed = false,
                         Err(error) => {
-                            ComponentError { component: &self.name, reason: "write_failed", error: &error }.emit();
+                            // Retried at the next tick; degraded in /health meanwhile.
+                            let error = super::chain(&error);
+                            SinkRetrying { component: &self.name, error: &error, backoff: self.interval }.emit();
                         }
                     }
                 }

@@ -207,3 +207,35 @@ impl Pipeline {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::internal::metrics::metrics;
+
+    #[tokio::test]
+    async fn a_panicking_component_is_named_counted_and_unhealthy() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = Arc::new(StateStore::open(dir.path()).unwrap());
+        let engine = PluginEngine::new(None).unwrap();
+        let mut pipeline = Pipeline::new(engine, state);
+        let name: Arc<str> = "panicky-sink".into();
+        health().set(&name, ComponentStatus::Running);
+        let task = pipeline.tasks.spawn(async { panic!("boom") });
+        pipeline.names.insert(task.id(), Arc::clone(&name));
+        let (failed, result) = pipeline.next_exit().await.unwrap();
+        assert_eq!(&*failed, "panicky-sink");
+        assert_eq!(result, Err("its task panicked".to_owned()));
+        assert_eq!(
+            health().snapshot()["panicky-sink"],
+            ComponentStatus::Failed("its task panicked".into())
+        );
+        assert!(!health().is_healthy());
+        let panics = metrics()
+            .errors
+            .with_label_values(&["panicky-sink", "panicked"])
+            .get();
+        assert_eq!(panics, 1);
+        assert!(pipeline.next_exit().await.is_none());
+    }
+}
