@@ -427,11 +427,9 @@ impl Pipeline {
         }
 
         // 2. Take out what stops: inputs close once in flight has arrived.
-        let mut sink_done = HashMap::new();
         for name in &stop_sinks {
-            if let Some(mut handle) = self.sinks.remove(name) {
+            if let Some(handle) = self.sinks.remove(name) {
                 self.disconnect(handle.consumer);
-                sink_done.insert(name.clone(), handle.done.take());
             }
         }
         let mut predecessors = HashMap::new();
@@ -592,7 +590,6 @@ impl Pipeline {
                 },
             );
         }
-        drop(sink_done);
         Ok(changes)
     }
 }
