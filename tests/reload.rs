@@ -11,7 +11,9 @@ use std::time::Duration;
 use foghorn_tests::agent::Agent;
 use foghorn_tests::wait;
 
-const COUNT: u64 = 20_000;
+/// More than the test lasts: the generator is still running when it stops
+/// the agent.
+const COUNT: u64 = 100_000;
 
 fn pipeline(dir: &Path, max: f64, extra: bool, invalid: bool) -> String {
     pipeline_at(dir, "1ms", max, extra, invalid)
@@ -134,11 +136,8 @@ fn twenty_reloads_under_load_lose_and_repeat_nothing() {
         }
         rounds.push((written, now(), max));
     }
-    let logs = agent.logs();
-    assert!(
-        agent.wait_exit(Duration::from_secs(120)).success(),
-        "{logs}"
-    );
+    // SIGTERM drains: what was generated is delivered.
+    assert!(agent.terminate().success(), "{}", agent.logs());
     let logs = agent.logs();
     assert_eq!(
         logs.matches("config not reloaded").count(),
@@ -147,12 +146,22 @@ fn twenty_reloads_under_load_lose_and_repeat_nothing() {
     );
     assert!(logs.contains("no_such_key"), "its error is reported");
 
-    // The sink that lived through every reload got every record once.
-    assert_eq!(fields(&dir.path().join("all.ndjson")), expected);
-    // The sink that came and went got some, never twice.
+    // The sink that lived through every reload got every record generated
+    // until the stop, once, in order: the reference run's first records.
+    let all = fields(&dir.path().join("all.ndjson"));
+    assert!(all.len() > 1000, "{} records", all.len());
+    assert!(
+        all.len() < expected.len(),
+        "the generator was still running"
+    );
+    assert!(
+        all == expected[..all.len()],
+        "lost, repeated or reordered records"
+    );
+    // The sink that came and went got some, never more.
     let extra = fields(&dir.path().join("extra.ndjson"));
     assert!(!extra.is_empty());
-    assert!(extra.len() < expected.len());
+    assert!(extra.len() < all.len());
 
     // An alert from a record received after a reload was applied carries
     // that reload's threshold, or a later one's written before the record.

@@ -253,7 +253,7 @@ fn run(path: Option<&Path>) -> anyhow::Result<ExitCode> {
         let mut failed = Vec::new();
         let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
             .context("cannot handle SIGHUP")?;
-        let mut edits = path.map(ConfigWatch::new);
+        let mut edits = path.map(config::ConfigWatch::new);
         let stop = shutdown_signal();
         tokio::pin!(stop);
         loop {
@@ -345,72 +345,6 @@ async fn reload(
             }
             .emit();
         }
-    }
-}
-
-/// Edits of the config file, from `notify` events on its directory (editors
-/// replace files by renaming), debounced.
-struct ConfigWatch {
-    events: tokio::sync::mpsc::Receiver<()>,
-    _watcher: Option<notify::RecommendedWatcher>,
-}
-
-impl ConfigWatch {
-    /// How long the file must be quiet before it is read.
-    const DEBOUNCE: Duration = Duration::from_millis(200);
-
-    fn new(path: &Path) -> Self {
-        use notify::Watcher as _;
-        let (tx, events) = tokio::sync::mpsc::channel(1);
-        let name = path.file_name().map(std::ffi::OsStr::to_os_string);
-        let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-            let ours = match (&event, &name) {
-                (Ok(event), Some(name)) => {
-                    (event.kind.is_modify() || event.kind.is_create())
-                        && event
-                            .paths
-                            .iter()
-                            .any(|p| p.file_name() == Some(name.as_os_str()))
-                }
-                _ => false,
-            };
-            if ours {
-                let _ = tx.try_send(());
-            }
-        })
-        .and_then(|mut watcher| {
-            let dir = path
-                .parent()
-                .filter(|dir| !dir.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            watcher.watch(dir, notify::RecursiveMode::NonRecursive)?;
-            Ok(watcher)
-        });
-        let watcher = match watcher {
-            Ok(watcher) => Some(watcher),
-            Err(error) => {
-                tracing::warn!(
-                    "cannot watch {} ({error}); reload with SIGHUP",
-                    path.display()
-                );
-                None
-            }
-        };
-        Self {
-            events,
-            _watcher: watcher,
-        }
-    }
-
-    /// Resolves once the file has changed and then stayed quiet.
-    async fn changed(&mut self) {
-        if self.events.recv().await.is_none() {
-            std::future::pending::<()>().await;
-        }
-        while tokio::time::timeout(Self::DEBOUNCE, self.events.recv())
-            .await
-            .is_ok_and(|event| event.is_some())
-        {}
     }
 }
 

@@ -23,6 +23,7 @@
 //!   [`check_plugins`].
 //! - `source_map`: [`SourceMap`], positions for later errors; `error`:
 //!   [`ConfigError`].
+//! - `watch`: [`ConfigWatch`], edits of the config file for reloads.
 
 mod duplicates;
 mod error;
@@ -38,6 +39,7 @@ mod source_map;
 mod sources;
 mod units;
 mod validate;
+mod watch;
 
 #[cfg(test)]
 mod tests;
@@ -59,6 +61,7 @@ pub use sources::{
     ReconnectConfig, Scenario, SerialConfig, SourceConfig, SourceKind, StdinConfig,
 };
 pub use units::{ByteSize, format_duration, parse_duration};
+pub use watch::ConfigWatch;
 
 /// Reads and loads the configuration file at `path`, interpolating `${VAR}`
 /// from the process environment.
