@@ -68,3 +68,16 @@ impl Spawned {
         }
     }
 }
+
+/// Run `foghorn run -c <config>` with a shared compile cache to its end (a
+/// finite pipeline); returns its wall time and CPU time, in seconds.
+pub fn run_to_end(config: &std::path::Path, cache: &std::path::Path) -> anyhow::Result<(f64, f64)> {
+    let cpu_before = crate::measure::children_cpu();
+    let started = std::time::Instant::now();
+    let mut spawned = spawn(config, &[("FOGHORN_CACHE_DIR", cache.to_str().unwrap())])?;
+    let status = spawned.child.wait()?;
+    let wall = started.elapsed().as_secs_f64();
+    anyhow::ensure!(status.success(), "agent failed: {status}");
+    let cpu = (crate::measure::children_cpu() - cpu_before).as_secs_f64();
+    Ok((wall, cpu))
+}

@@ -3,10 +3,9 @@
 use std::fmt::Write as _;
 use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use crate::agent;
-use crate::measure::{children_cpu, median};
+use crate::measure::median;
 
 /// Generated bench-device lines: a temperature random walk with rare spikes
 /// and voltage faults, and one malformed line in ten thousand.
@@ -102,13 +101,7 @@ pub fn run(lines: u64, repeat: usize) -> anyhow::Result<String> {
     for i in 0..=repeat {
         let _ = std::fs::remove_dir_all(dir.join("data"));
         let _ = std::fs::remove_file(dir.join("report.json"));
-        let cpu_before = children_cpu();
-        let started = Instant::now();
-        let mut spawned = agent::spawn(&config, &[("FOGHORN_CACHE_DIR", cache.to_str().unwrap())])?;
-        let status = spawned.child.wait()?;
-        let wall = started.elapsed().as_secs_f64();
-        anyhow::ensure!(status.success(), "agent failed: {status}");
-        let cpu = (children_cpu() - cpu_before).as_secs_f64();
+        let (wall, cpu) = agent::run_to_end(&config, &cache)?;
         let report: serde_json_lite::Report = serde_json_lite::read(&dir.join("report.json"))?;
         alerts = report.0;
         if i == 0 {
@@ -155,7 +148,7 @@ pub fn run(lines: u64, repeat: usize) -> anyhow::Result<String> {
 }
 
 /// Counting the alerts of a report without a JSON dependency in the harness.
-mod serde_json_lite {
+pub(crate) mod serde_json_lite {
     pub struct Report(pub usize);
 
     pub fn read(path: &std::path::Path) -> anyhow::Result<Report> {

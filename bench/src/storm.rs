@@ -7,10 +7,9 @@
 use std::fmt::Write as _;
 use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use crate::agent;
-use crate::measure::{children_cpu, median};
+use crate::measure::median;
 
 fn generate(path: &Path, lines: u64) -> anyhow::Result<()> {
     if std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
@@ -92,19 +91,11 @@ pub fn run(lines: u64, repeat: usize) -> anyhow::Result<String> {
     for i in 0..=repeat {
         let _ = std::fs::remove_dir_all(dir.join("storm-data"));
         let _ = std::fs::remove_file(dir.join("storm-report.json"));
-        let cpu_before = children_cpu();
-        let started = Instant::now();
-        let mut spawned = agent::spawn(&config, &[("FOGHORN_CACHE_DIR", cache.to_str().unwrap())])?;
-        let status = spawned.child.wait()?;
-        let wall = started.elapsed().as_secs_f64();
-        anyhow::ensure!(status.success(), "agent failed: {status}");
-        let cpu = (children_cpu() - cpu_before).as_secs_f64();
+        let (wall, cpu) = agent::run_to_end(&config, &cache)?;
         if i == 0 {
             continue;
         }
-        alerts = std::fs::read_to_string(dir.join("storm-report.json"))?
-            .matches("\"fingerprint\"")
-            .count();
+        alerts = crate::e2e::serde_json_lite::read(&dir.join("storm-report.json"))?.0;
         #[allow(clippy::cast_precision_loss, reason = "rates")]
         rates.push(lines as f64 / wall);
         cpus.push(cpu);

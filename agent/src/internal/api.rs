@@ -57,7 +57,13 @@ impl Api {
     }
 }
 
-fn json(status: StatusCode, ok: bool) -> Response {
+/// 200 or 503 as `ok` says, with every component's state.
+fn json(ok: bool) -> Response {
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     let body = serde_json::json!({
         "status": if ok { "ok" } else { "unavailable" },
         "components": health().snapshot(),
@@ -71,27 +77,11 @@ fn json(status: StatusCode, ok: bool) -> Response {
 }
 
 async fn serve_health() -> Response {
-    let ok = health().is_healthy();
-    json(
-        if ok {
-            StatusCode::OK
-        } else {
-            StatusCode::SERVICE_UNAVAILABLE
-        },
-        ok,
-    )
+    json(health().is_healthy())
 }
 
 async fn serve_ready() -> Response {
-    let ok = health().is_ready();
-    json(
-        if ok {
-            StatusCode::OK
-        } else {
-            StatusCode::SERVICE_UNAVAILABLE
-        },
-        ok,
-    )
+    json(health().is_ready())
 }
 
 async fn serve_metrics() -> Response {

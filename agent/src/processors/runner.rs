@@ -131,22 +131,27 @@ impl ProcessorRunner {
                     error: &error,
                 }
                 .emit();
-                self.recover_fresh();
+                let _ = self.recover_fresh();
             }
         }
     }
 
-    /// A failed restore may leave the instance half-restored: start a clean one.
-    fn recover_fresh(&mut self) {
+    /// Start a clean instance without any snapshot (a failed restore may
+    /// leave one half-restored); whether that worked.
+    fn recover_fresh(&mut self) -> bool {
         self.last_snapshot = None;
-        if let Err(error) = block_in_place(|| self.instance.reinstantiate(None)) {
-            let error = format!("cannot restart plugin: {error}");
-            ComponentError {
-                component: &self.name,
-                reason: "restart_failed",
-                error: &error,
+        match block_in_place(|| self.instance.reinstantiate(None)) {
+            Ok(()) => true,
+            Err(error) => {
+                let error = format!("cannot restart plugin: {error}");
+                ComponentError {
+                    component: &self.name,
+                    reason: "restart_failed",
+                    error: &error,
+                }
+                .emit();
+                false
             }
-            .emit();
         }
     }
 
@@ -345,16 +350,7 @@ impl ProcessorRunner {
                     error: &error,
                 }
                 .emit();
-                self.last_snapshot = None;
-                if let Err(error) = block_in_place(|| self.instance.reinstantiate(None)) {
-                    let error = format!("cannot restart plugin: {error}");
-                    ComponentError {
-                        component: &self.name,
-                        reason: "restart_failed",
-                        error: &error,
-                    }
-                    .emit();
-                } else {
+                if self.recover_fresh() {
                     PluginRestarted {
                         component: &self.name,
                         restored: false,

@@ -361,19 +361,14 @@ async fn load(path: &Path) -> Result<Vec<Entry>, SinkError> {
     match parsed {
         Ok(entries) => Ok(entries),
         Err(reason) => {
-            let seconds = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_secs();
-            let mut aside = path.as_os_str().to_owned();
-            aside.push(format!(".corrupt-{seconds}"));
-            let aside = PathBuf::from(aside);
-            tokio::fs::rename(path, &aside)
-                .await
-                .map_err(|source| SinkError::Open {
-                    path: path.to_path_buf(),
-                    source,
-                })?;
+            let aside = {
+                let path = path.to_path_buf();
+                tokio::task::spawn_blocking(move || crate::state::move_aside(&path)).await?
+            }
+            .map_err(|source| SinkError::Open {
+                path: path.to_path_buf(),
+                source,
+            })?;
             tracing::warn!(
                 report = %path.display(),
                 moved_to = %aside.display(),

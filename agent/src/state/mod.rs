@@ -202,8 +202,12 @@ fn is_corrupt(error: &redb::DatabaseError) -> bool {
     }
 }
 
-/// Rename `path` to `<path>.corrupt-<unix seconds>`.
-fn move_aside(path: &Path) -> std::io::Result<PathBuf> {
+/// Rename an unreadable file `path` to `<path>.corrupt-<unix seconds>`, so
+/// a fresh one can start and the old one can still be looked at.
+///
+/// # Errors
+/// When the rename fails.
+pub fn move_aside(path: &Path) -> std::io::Result<PathBuf> {
     let seconds = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default()

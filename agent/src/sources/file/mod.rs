@@ -722,6 +722,12 @@ mod tests {
         }
     }
 
+    /// Truncate `path` in place, as logrotate's copytruncate does.
+    fn truncate(path: &Path) {
+        let file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+        file.set_len(0).unwrap();
+    }
+
     fn state() -> Arc<StateStore> {
         crate::sources::testing::state()
     }
@@ -879,12 +885,7 @@ mod tests {
         running.until(100).await;
         append(&path, &numbered(100..200));
         std::fs::copy(&path, dir.path().join("app.log.1")).unwrap();
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .unwrap()
-            .set_len(0)
-            .unwrap();
+        truncate(&path);
         append(&path, &numbered(200..300));
         running.until(300).await;
         assert_eq!(running.stop().await, expect(0..300));
@@ -904,12 +905,7 @@ mod tests {
             append(&path, &numbered(100..200));
             if copytruncate {
                 std::fs::copy(&path, &rotated).unwrap();
-                std::fs::OpenOptions::new()
-                    .write(true)
-                    .open(&path)
-                    .unwrap()
-                    .set_len(0)
-                    .unwrap();
+                truncate(&path);
             } else {
                 std::fs::rename(&path, &rotated).unwrap();
             }
@@ -942,8 +938,7 @@ mod tests {
         file.set_modified(long_ago).unwrap();
         append(&path, &numbered(200..300));
         std::fs::copy(&path, dir.path().join("app.log.2")).unwrap();
-        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
-        file.set_len(0).unwrap();
+        truncate(&path);
         append(&path, &numbered(300..400));
         let second = Running::start(config(&path, ReadFrom::Checkpoint, false), &store);
         assert_eq!(second.end().await, expect(100..400));
