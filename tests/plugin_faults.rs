@@ -43,7 +43,7 @@ processors:
     inputs: [lines]
     plugin: {wasm}
     sha256: {sha}
-    limits: {{ memory: 32MiB, time_per_batch: 300ms }}
+    limits: {{ memory: 32MiB, time_per_call: 300ms }}
 sinks:
   out:
     type: file

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use foghorn::event::{Batch, Records};
 use foghorn::processors::wasm::{
-    self, PluginEngine, PluginInstance, PluginLimits, batch_to_wit, output_from_wit,
+    self, InputSize, PluginEngine, PluginInstance, PluginLimits, batch_to_wit, output_from_wit,
 };
 use foghorn_plugin::Processor as _;
 
@@ -61,8 +61,13 @@ fn wasm_per_record(instance: &mut PluginInstance, records: &Records, repeat: usi
                     records: records.clone(),
                     ..Batch::default()
                 });
+                let input = InputSize {
+                    records: batch.records.len(),
+                    points: batch.points.len(),
+                };
                 let output = instance.process(&batch_to_wit(batch)).expect("plugin call");
-                std::hint::black_box(output_from_wit(output, &name, &name));
+                std::hint::black_box(output_from_wit(output, &name, &name, input))
+                    .expect("a valid output");
             })
         })
         .collect();
@@ -95,6 +100,7 @@ pub fn run(repeat: usize) -> anyhow::Result<String> {
     let limits = PluginLimits {
         memory: 256 << 20,
         time_per_call: Duration::from_secs(10),
+        ..PluginLimits::of(&foghorn::config::Limits::default())
     };
     let passthrough = engine.load(&std::fs::read(env!("PASSTHROUGH_WASM"))?)?;
     let kv = engine.load(wasm::builtin("kv-parser").expect("bundled"))?;

@@ -49,7 +49,7 @@ use std::path::Path;
 pub use error::ConfigError;
 pub use inputs::{InputRef, Output};
 pub use plugins::check_plugins;
-pub use processors::{Limits, PluginRef, ProcessorConfig};
+pub use processors::{Limits, PluginRef, ProcessorConfig, RestartPolicy};
 pub use schema::{ApiConfig, BatchConfig, BatchOverride, Config, LogFilesConfig};
 pub use sinks::{
     BlackholeConfig, BufferConfig, ConsoleConfig, ConsoleFormat, FileEncoding, FileSinkConfig,

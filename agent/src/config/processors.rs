@@ -46,8 +46,8 @@ pub struct ProcessorConfig {
     /// counted and logged.
     #[serde(default)]
     pub errors: Option<PathBuf>,
-    /// `limits`: memory and time bounds for the plugin. Defaults `memory:
-    /// 64MiB`, `time_per_batch: 1s`.
+    /// `limits`: memory, time, state, metric and log bounds for the plugin,
+    /// and how it is restarted when it fails; see [`Limits`].
     #[serde(default)]
     pub limits: Limits,
     /// `tick_interval`: how often the plugin's `tick` runs, for time-driven
@@ -189,25 +189,46 @@ impl<'de> Deserialize<'de> for PluginRef {
     }
 }
 
-/// Bounds on one plugin instance; exceeding one fails the batch (its records
-/// are dead-lettered with the reason) and the plugin is restarted.
+/// Bounds on one plugin instance; exceeding one fails the call (its input is
+/// dead-lettered with the reason) and the plugin is restarted, except for
+/// the metric-name and log bounds, which drop what is over and count it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
-    /// `memory`: the most linear memory the plugin may grow to. Default
-    /// `64MiB`, from `1MiB` to `4GiB`.
+    /// `memory`: the most memory the plugin may grow to, all its linear
+    /// memories and tables together. Default `64MiB`, from `1MiB` to `4GiB`.
     pub memory: ByteSize,
-    /// `time_per_batch`: the longest one `process` or `tick` call may run.
-    /// Default `1s`, from `1ms` to `10m`.
+    /// `time_per_call`: the longest one call into the plugin may run
+    /// (`init`, `process`, `tick`, `snapshot`, `restore`). Default `1s`,
+    /// from `1ms` to `10m`.
     #[serde(with = "units::duration")]
-    pub time_per_batch: Duration,
+    pub time_per_call: Duration,
+    /// `snapshot`: the largest state `snapshot` may return. Default `16MiB`,
+    /// from `1KiB` to `1GiB`.
+    pub snapshot: ByteSize,
+    /// `metric_names`: how many distinct counter and gauge names the plugin
+    /// may create; values for names past the limit are dropped and counted
+    /// in `foghorn_plugin_limited_total{limit="metric_names"}`. Default
+    /// `100`, from `1` to `10000`.
+    pub metric_names: usize,
+    /// `logs_per_second`: how many log lines the plugin may write per second
+    /// (bursts of as many); lines over the rate are counted in
+    /// `foghorn_plugin_limited_total{limit="log_rate"}`, not printed. Longer
+    /// lines than 4 KiB are cut. Default `10`, from `1` to `10000`.
+    pub logs_per_second: u32,
+    /// `restart`: how a plugin that keeps failing is restarted.
+    pub restart: RestartPolicy,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
             memory: ByteSize::mib(64),
-            time_per_batch: Duration::from_secs(1),
+            time_per_call: Duration::from_secs(1),
+            snapshot: ByteSize::mib(16),
+            metric_names: 100,
+            logs_per_second: 10,
+            restart: RestartPolicy::default(),
         }
     }
 }
@@ -223,10 +244,84 @@ impl Limits {
         );
         let time = (Duration::from_millis(1), Duration::from_mins(10));
         problems.duration_range(
-            &format!("{key}.time_per_batch"),
-            self.time_per_batch,
+            &format!("{key}.time_per_call"),
+            self.time_per_call,
             time.0,
             time.1,
+        );
+        problems.range(
+            &format!("{key}.snapshot"),
+            self.snapshot,
+            ByteSize::kib(1),
+            ByteSize::gib(1),
+        );
+        problems.range(&format!("{key}.metric_names"), self.metric_names, 1, 10_000);
+        problems.range(
+            &format!("{key}.logs_per_second"),
+            self.logs_per_second,
+            1,
+            10_000,
+        );
+        self.restart.check(&format!("{key}.restart"), problems);
+    }
+}
+
+/// How a failing plugin is restarted: after each failure the next restart
+/// waits twice as long as the one before (from `backoff` up to
+/// `max_backoff`); input that arrives while the plugin is down goes to the
+/// dead letter. A plugin that failed `max_failures` times within `window` is
+/// marked failed in `/health` and `foghorn_component_up` until a call
+/// succeeds again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RestartPolicy {
+    /// `backoff`: the wait before the second restart in a row (the first is
+    /// immediate). Default `100ms`, from `1ms` to `1m`.
+    #[serde(with = "units::duration")]
+    pub backoff: Duration,
+    /// `max_backoff`: the longest wait. Default `30s`, from `backoff` to `1h`.
+    #[serde(with = "units::duration")]
+    pub max_backoff: Duration,
+    /// `max_failures`: failures within `window` that mark the plugin failed.
+    /// Default `5`, from `1` to `1000`.
+    pub max_failures: u32,
+    /// `window`: how far back failures count. Default `1m`, from `1s` to
+    /// `1d`.
+    #[serde(with = "units::duration")]
+    pub window: Duration,
+}
+
+impl Default for RestartPolicy {
+    fn default() -> Self {
+        Self {
+            backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(30),
+            max_failures: 5,
+            window: Duration::from_mins(1),
+        }
+    }
+}
+
+impl RestartPolicy {
+    fn check(&self, key: &str, problems: &mut Problems<'_>) {
+        problems.duration_range(
+            &format!("{key}.backoff"),
+            self.backoff,
+            Duration::from_millis(1),
+            Duration::from_mins(1),
+        );
+        problems.duration_range(
+            &format!("{key}.max_backoff"),
+            self.max_backoff,
+            self.backoff,
+            Duration::from_hours(1),
+        );
+        problems.range(&format!("{key}.max_failures"), self.max_failures, 1, 1000);
+        problems.duration_range(
+            &format!("{key}.window"),
+            self.window,
+            Duration::from_secs(1),
+            Duration::from_hours(24),
         );
     }
 }

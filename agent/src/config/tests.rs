@@ -88,7 +88,7 @@ processors:
     inputs: [parse.points]
     plugin: ./plugins/my_detector.wasm
     sha256: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-    limits: { memory: 32MiB, time_per_batch: 50ms }
+    limits: { memory: 32MiB, time_per_call: 50ms, restart: { max_failures: 3 } }
     tick_interval: 500ms
     snapshot_interval: 1m
     batch: { linger: 5ms }
@@ -204,7 +204,8 @@ fn full_config_loads_into_typed_values() {
         parse.limits,
         Limits {
             memory: ByteSize::mib(64),
-            time_per_batch: Duration::from_secs(1)
+            time_per_call: Duration::from_secs(1),
+            ..Limits::default()
         }
     );
     assert_eq!(
@@ -230,7 +231,12 @@ fn full_config_loads_into_typed_values() {
         detect.limits,
         Limits {
             memory: ByteSize::mib(32),
-            time_per_batch: Duration::from_millis(50)
+            time_per_call: Duration::from_millis(50),
+            restart: crate::config::RestartPolicy {
+                max_failures: 3,
+                ..crate::config::RestartPolicy::default()
+            },
+            ..Limits::default()
         }
     );
     assert_eq!(detect.tick_interval, Duration::from_millis(500));

@@ -128,6 +128,9 @@ pub enum PluginFailureKind {
     Timeout,
     /// The guest tried to grow memory past its limit.
     Memory,
+    /// The guest returned output that breaks the contract (indexes out of
+    /// range, lengths that disagree, oversized fields or snapshot).
+    InvalidOutput,
 }
 
 impl PluginFailureKind {
@@ -137,6 +140,7 @@ impl PluginFailureKind {
             PluginFailureKind::Trap => "trap",
             PluginFailureKind::Timeout => "timeout",
             PluginFailureKind::Memory => "memory",
+            PluginFailureKind::InvalidOutput => "invalid_output",
         }
     }
 }
@@ -197,6 +201,78 @@ impl PluginRestarted<'_> {
             component = self.component,
             restored_snapshot = self.restored,
             "plugin restarted"
+        );
+    }
+}
+
+/// A plugin failed too often within its restart window: it is reported
+/// failed until a call succeeds again.
+#[derive(Debug)]
+pub struct PluginTripped<'a> {
+    /// Component name.
+    pub component: &'a str,
+    /// Failures within the window.
+    pub failures: usize,
+    /// The window.
+    pub window: std::time::Duration,
+    /// The last failure.
+    pub error: &'a str,
+}
+
+impl PluginTripped<'_> {
+    /// Mark it failed in `/health`, and log.
+    pub fn emit(self) {
+        let reason = format!(
+            "plugin failed {} times within {}: {}",
+            self.failures,
+            crate::config::format_duration(self.window),
+            self.error
+        );
+        tracing::error!(
+            component = self.component,
+            failures = self.failures,
+            "{reason}; restarts back off and its input goes to the dead letter"
+        );
+        health().set(self.component, ComponentStatus::Failed(reason));
+    }
+}
+
+/// A plugin that was reported failed works again.
+#[derive(Debug)]
+pub struct PluginRecovered<'a> {
+    /// Component name.
+    pub component: &'a str,
+}
+
+impl PluginRecovered<'_> {
+    /// Mark it running in `/health`, and log.
+    pub fn emit(self) {
+        tracing::info!(component = self.component, "plugin works again");
+        health().running(self.component);
+    }
+}
+
+/// Input reached a processor while its plugin was down, waiting to be
+/// restarted, and went to the dead letter.
+#[derive(Debug)]
+pub struct InputDeadLettered<'a> {
+    /// Component name.
+    pub component: &'a str,
+    /// Items written.
+    pub count: usize,
+}
+
+impl InputDeadLettered<'_> {
+    /// Count it.
+    pub fn emit(self) {
+        metrics()
+            .dead_lettered
+            .with_label_values(&[self.component])
+            .inc_by(self.count as u64);
+        tracing::debug!(
+            component = self.component,
+            count = self.count,
+            "plugin down: input dead-lettered"
         );
     }
 }

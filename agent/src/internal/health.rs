@@ -47,7 +47,14 @@ impl Health {
             .components
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
+        publish(component, &status);
         components.insert(component.to_owned(), status);
+    }
+
+    /// Mark `component` running again whatever its state: a plugin that
+    /// was failed works again.
+    pub fn running(&self, component: &str) {
+        self.set(component, ComponentStatus::Running);
     }
 
     /// Mark `component` running again, if it was degraded.
@@ -58,6 +65,7 @@ impl Health {
             .unwrap_or_else(PoisonError::into_inner);
         if let Some(status @ ComponentStatus::Degraded(_)) = components.get_mut(component) {
             *status = ComponentStatus::Running;
+            publish(component, status);
         }
     }
 
@@ -92,6 +100,18 @@ impl Health {
                 )
             })
     }
+}
+
+/// Mirror a state in `foghorn_component_up`.
+fn publish(component: &str, status: &ComponentStatus) {
+    let up = !matches!(
+        status,
+        ComponentStatus::Failed(_) | ComponentStatus::Degraded(_)
+    );
+    crate::internal::metrics::metrics()
+        .component_up
+        .with_label_values(&[component])
+        .set(i64::from(up));
 }
 
 #[cfg(test)]

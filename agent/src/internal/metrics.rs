@@ -6,7 +6,7 @@
 use std::sync::LazyLock;
 
 use prometheus::{
-    GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry,
+    GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
     exponential_buckets,
 };
 
@@ -62,6 +62,13 @@ pub struct Metrics {
     /// `foghorn_config_reloads_total{result}`: `ok`, `rejected` (invalid),
     /// `failed` (a component could not be built).
     pub config_reloads: IntCounterVec,
+    /// `foghorn_plugin_limited_total{component, limit}`: metric values, log
+    /// lines and restarts a plugin's limits held back (`metric_names`,
+    /// `log_rate`, `log_length`).
+    pub plugin_limited: IntCounterVec,
+    /// `foghorn_component_up{component}`: 1 while a component works, 0 when
+    /// it failed or is degraded (as `/health` says).
+    pub component_up: IntGaugeVec,
     /// `foghorn_start_time_seconds`.
     pub start_time: IntGauge,
 }
@@ -109,7 +116,25 @@ impl Metrics {
         registry
             .register(Box::new(start_time.clone()))
             .expect("metric registered once");
+        let component_up = IntGaugeVec::new(
+            Opts::new(
+                "foghorn_component_up",
+                "1 while a component works, 0 when it failed or is degraded.",
+            ),
+            &["component"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(component_up.clone()))
+            .expect("metric registered once");
         Self {
+            plugin_limited: counter(
+                &registry,
+                "foghorn_plugin_limited_total",
+                "What a plugin's limits held back: metric_names, log_rate, log_length.",
+                &["component", "limit"],
+            ),
+            component_up,
             received_events: counter(
                 &registry,
                 "foghorn_component_received_events_total",

@@ -1,5 +1,6 @@
 //! Dead letters: the input of a plugin call that failed (trap, timeout,
-//! memory), one JSON line per item with the reason, in
+//! memory, invalid output) or that arrived while the plugin was down, one
+//! JSON line per record, point or alert with the reason, in
 //! `<data_dir>/dead_letter/<component>.ndjson`. Nothing a broken plugin
 //! touched is lost; it can be replayed once the plugin is fixed.
 
@@ -8,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use crate::config::LogFilesConfig;
-use crate::event::{Points, Records, format_timestamp, now_nanos};
+use crate::event::{Alert, Points, Records, format_timestamp, now_nanos};
 use crate::log_file::LogFile;
 
 /// The dead-letter file of one processor.
@@ -38,7 +39,8 @@ impl DeadLetter {
         &self.path
     }
 
-    /// Append every record and point of a failed batch; returns how many.
+    /// Append every record, point and alert of a failed batch; returns how
+    /// many.
     ///
     /// # Errors
     /// When the file cannot be written.
@@ -49,7 +51,11 @@ impl DeadLetter {
         reason: &str,
         records: &Records,
         points: &Points,
+        alerts: &[Alert],
     ) -> std::io::Result<usize> {
+        if records.is_empty() && points.is_empty() && alerts.is_empty() {
+            return Ok(0);
+        }
         let out = match &mut self.out {
             Some(out) => out,
             None => self.out.insert(LogFile::open(&self.path, self.limits)?),
@@ -73,7 +79,14 @@ impl DeadLetter {
             });
             out.write_record(&[line.to_string().as_bytes(), b"\n"])?;
         }
+        for alert in alerts {
+            let line = json!({
+                "failed_at": failed_at, "component": component, "call": call, "reason": reason,
+                "alert": alert.to_json(),
+            });
+            out.write_record(&[line.to_string().as_bytes(), b"\n"])?;
+        }
         out.sync()?;
-        Ok(records.len() + points.len())
+        Ok(records.len() + points.len() + alerts.len())
     }
 }

@@ -7,5 +7,6 @@
 
 pub mod dead_letter;
 pub mod error_log;
+pub mod restarts;
 pub mod runner;
 pub mod wasm;

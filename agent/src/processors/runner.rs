@@ -6,6 +6,12 @@
 //! snapshots run on their own intervals. When the input closes (the pipeline
 //! is draining) the runner takes a last snapshot and returns, which closes
 //! its outputs in turn.
+//!
+//! Every output is checked before it goes anywhere ([`output_from_wit`]). A
+//! call that fails (trap, timeout, memory, invalid output) sends its input,
+//! alerts included, to the dead letter, and the plugin is restarted as
+//! [`Restarts`] says: at once, then with a growing wait during which input
+//! goes straight to the dead letter.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,14 +22,17 @@ use tokio::time::MissedTickBehavior;
 
 use super::dead_letter::DeadLetter;
 use super::error_log::ErrorLog;
+use super::restarts::Restarts;
 use super::wasm::{
-    CallError, PluginInstance, PluginOutput, batch_from_wit, batch_to_wit, output_from_wit,
+    CallError, InputSize, PluginInstance, PluginOutput, batch_from_wit, batch_to_wit,
+    output_from_wit, wit,
 };
 use crate::delivery::Delivery;
-use crate::event::{Batch, Points, Records, SharedBatch, now_nanos};
+use crate::event::{Alert, Batch, Points, Records, SharedBatch, now_nanos};
 use crate::internal::events::{
-    AlertRaised, BatchProcessed, ComponentError, EventsReceived, ItemsRejected, PluginFailed,
-    PluginRestarted, SnapshotSaved,
+    AlertRaised, BatchProcessed, ComponentError, EventsReceived, InputDeadLettered, ItemsRejected,
+    PluginFailed, PluginFailureKind, PluginRecovered, PluginRestarted, PluginTripped,
+    SnapshotSaved,
 };
 use crate::state::StateStore;
 use crate::topology::Fanout;
@@ -61,6 +70,11 @@ pub struct ProcessorRunner {
     pub predecessor: Option<Predecessor>,
     /// Where the last snapshot goes when this instance stops, for a successor.
     pub final_snapshot: Option<oneshot::Sender<Option<Vec<u8>>>>,
+    /// When a failed plugin is restarted.
+    pub restarts: Restarts,
+    /// Set while the plugin is down after a failure: when to restart it,
+    /// and why it is down.
+    pub down: Option<(Instant, String)>,
 }
 
 /// The instance a reload replaces.
@@ -85,6 +99,7 @@ impl ProcessorRunner {
         tick.tick().await;
         snapshot.tick().await;
         loop {
+            let restart_at = self.down.as_ref().map(|(at, _)| *at);
             tokio::select! {
                 batch = self.input.recv() => match batch {
                     Some(batch) => self.on_batch(batch).await,
@@ -92,6 +107,9 @@ impl ProcessorRunner {
                 },
                 _ = tick.tick() => self.on_tick().await,
                 _ = snapshot.tick() => self.save_snapshot(),
+                () = sleep_until(restart_at) => {
+                    self.ready();
+                }
             }
         }
         self.save_snapshot();
@@ -163,15 +181,24 @@ impl ProcessorRunner {
             bytes: 0,
         }
         .emit();
-        let alerts_in = batch.alerts.clone();
         // Everything derived from this batch carries its delivery handle, so
         // the source hears of it only once all of it is durable.
         let delivery = batch.delivery.clone();
+        if !self.ready() {
+            self.dead_letter_while_down(&batch, &delivery);
+            return;
+        }
+        let alerts_in = batch.alerts.clone();
+        let size = InputSize {
+            records: batch.records.len(),
+            points: batch.points.len(),
+        };
         let input = batch_to_wit(batch);
-        let result = block_in_place(|| self.instance.process(&input));
+        let result = block_in_place(|| self.instance.process(&input))
+            .and_then(|output| self.checked("process", output, size));
         match result {
             Ok(output) => {
-                let output = output_from_wit(output, &self.name, &self.plugin);
+                self.succeeded();
                 if !output.rejected.is_empty() {
                     let (records, points) = batch_from_wit(input);
                     self.log_rejected(&records, &points, &output, &delivery);
@@ -180,12 +207,9 @@ impl ProcessorRunner {
             }
             Err(error) => {
                 let (records, points) = batch_from_wit(input);
-                self.on_failure("process", &error, &records, &points, &delivery);
-                // Alerts passing through are not lost with the plugin's output.
-                if !alerts_in.is_empty() {
-                    self.send(PluginOutput::default(), alerts_in, &delivery)
-                        .await;
-                }
+                // Alerts passing through go with the rest of the input: the
+                // dead letter keeps them, nothing is dropped.
+                self.on_failure("process", &error, &records, &points, &alerts_in, &delivery);
             }
         }
         BatchProcessed {
@@ -195,11 +219,71 @@ impl ProcessorRunner {
         .emit();
     }
 
+    /// The pipeline form of `output`, or the failure it is when it breaks
+    /// the contract.
+    fn checked(
+        &self,
+        call: &'static str,
+        output: wit::Output,
+        input: InputSize,
+    ) -> Result<PluginOutput, CallError> {
+        output_from_wit(output, &self.name, &self.plugin, input).map_err(|message| {
+            CallError::Failed {
+                call,
+                kind: PluginFailureKind::InvalidOutput,
+                message,
+            }
+        })
+    }
+
+    /// Whether the plugin can be called: it is up, or it was down and its
+    /// restart is due and works.
+    fn ready(&mut self) -> bool {
+        let Some((at, _)) = &self.down else {
+            return true;
+        };
+        if Instant::now() < *at {
+            return false;
+        }
+        self.down = None;
+        self.recover()
+    }
+
+    /// The plugin is down: the batch goes to the dead letter as it is.
+    fn dead_letter_while_down(&mut self, batch: &Batch, delivery: &Delivery) {
+        let reason = match &self.down {
+            Some((_, reason)) => format!("plugin down, waiting to restart after: {reason}"),
+            None => "plugin down".to_owned(),
+        };
+        let written = block_in_place(|| {
+            self.dead_letter.write(
+                &self.name,
+                "process",
+                &reason,
+                &batch.records,
+                &batch.points,
+                &batch.alerts,
+            )
+        });
+        match written {
+            Ok(count) => InputDeadLettered {
+                component: &self.name,
+                count,
+            }
+            .emit(),
+            Err(io) => self.dead_letter_failed(&io, delivery),
+        }
+    }
+
     async fn on_tick(&mut self) {
-        let result = block_in_place(|| self.instance.tick(now_nanos()));
+        if self.down.is_some() {
+            return;
+        }
+        let result = block_in_place(|| self.instance.tick(now_nanos()))
+            .and_then(|output| self.checked("tick", output, InputSize::default()));
         match result {
             Ok(output) => {
-                let output = output_from_wit(output, &self.name, &self.plugin);
+                self.succeeded();
                 self.send(output, Vec::new(), &Delivery::none()).await;
             }
             Err(error) => self.on_failure(
@@ -207,8 +291,19 @@ impl ProcessorRunner {
                 &error,
                 &Records::default(),
                 &Points::default(),
+                &[],
                 &Delivery::none(),
             ),
+        }
+    }
+
+    /// A call succeeded: a plugin reported failed works again.
+    fn succeeded(&mut self) {
+        if self.restarts.succeeded() {
+            PluginRecovered {
+                component: &self.name,
+            }
+            .emit();
         }
     }
 
@@ -285,6 +380,7 @@ impl ProcessorRunner {
         error: &CallError,
         records: &Records,
         points: &Points,
+        alerts: &[Alert],
         delivery: &Delivery,
     ) {
         let CallError::Failed { kind, message, .. } = error else {
@@ -300,22 +396,11 @@ impl ProcessorRunner {
         let reason = error.to_string();
         let dead_lettered = match block_in_place(|| {
             self.dead_letter
-                .write(&self.name, call, &reason, records, points)
+                .write(&self.name, call, &reason, records, points, alerts)
         }) {
             Ok(count) => count,
             Err(io) => {
-                // Not kept anywhere: the source must read the batch again.
-                delivery.fail();
-                let error = format!(
-                    "cannot write dead-letter file {}: {io}",
-                    self.dead_letter.path().display()
-                );
-                ComponentError {
-                    component: &self.name,
-                    reason: "dead_letter_failed",
-                    error: &error,
-                }
-                .emit();
+                self.dead_letter_failed(&io, delivery);
                 0
             }
         };
@@ -327,20 +412,58 @@ impl ProcessorRunner {
             dead_lettered,
         }
         .emit();
-        self.recover();
+        self.schedule_restart(&reason);
+    }
+
+    /// Nothing kept the input: the source must read the batch again.
+    fn dead_letter_failed(&self, io: &std::io::Error, delivery: &Delivery) {
+        delivery.fail();
+        let error = format!(
+            "cannot write dead-letter file {}: {io}",
+            self.dead_letter.path().display()
+        );
+        ComponentError {
+            component: &self.name,
+            reason: "dead_letter_failed",
+            error: &error,
+        }
+        .emit();
+    }
+
+    /// After a failure: restart now, or mark the plugin down until its
+    /// backoff has passed; report it failed when it fails too often.
+    fn schedule_restart(&mut self, reason: &str) {
+        let after = self.restarts.failed(Instant::now());
+        if after.trips {
+            PluginTripped {
+                component: &self.name,
+                failures: self.restarts.recent(),
+                window: self.restarts.window(),
+                error: reason,
+            }
+            .emit();
+        }
+        self.down = Some((Instant::now() + after.wait, reason.to_owned()));
+        if after.wait.is_zero() {
+            self.ready();
+        }
     }
 
     /// Replace the failed instance, restoring the last snapshot; a snapshot
     /// the plugin now rejects is dropped rather than blocking recovery.
-    fn recover(&mut self) {
+    /// Whether the plugin is up again; if not, that is one more failure.
+    fn recover(&mut self) -> bool {
         let snapshot = self.last_snapshot.clone();
         let result = block_in_place(|| self.instance.reinstantiate(snapshot.as_deref()));
         match result {
-            Ok(()) => PluginRestarted {
-                component: &self.name,
-                restored: snapshot.is_some(),
+            Ok(()) => {
+                PluginRestarted {
+                    component: &self.name,
+                    restored: snapshot.is_some(),
+                }
+                .emit();
+                true
             }
-            .emit(),
             Err(error) => {
                 let error =
                     format!("cannot restart plugin: {error}; starting it without its snapshot");
@@ -356,12 +479,19 @@ impl ProcessorRunner {
                         restored: false,
                     }
                     .emit();
+                    true
+                } else {
+                    self.schedule_restart(&error);
+                    false
                 }
             }
         }
     }
 
     fn save_snapshot(&mut self) {
+        if self.down.is_some() {
+            return;
+        }
         let result = block_in_place(|| self.instance.snapshot());
         match result {
             Ok(snapshot) => {
@@ -392,8 +522,17 @@ impl ProcessorRunner {
                 &error,
                 &Records::default(),
                 &Points::default(),
+                &[],
                 &Delivery::none(),
             ),
         }
+    }
+}
+
+/// Sleep until `at`, or for ever when there is nothing to wait for.
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
     }
 }

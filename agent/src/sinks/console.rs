@@ -167,7 +167,7 @@ mod tests {
         records.push(T0, b"T:21.5,V:5.0");
         let mut points = PointsBuilder::new();
         let series = Series::new("bench").with_tag("device", "b1");
-        let _ = points
+        points
             .point(T0, &series)
             .field("temperature", 21.5)
             .field("status", "OK");

@@ -556,7 +556,7 @@ mod tests {
         let batches = vec![
             records(&["T:21.5,V:5.0", "garbage"]),
             points(|p| {
-                let _ = p
+                p
                     .point(T0, &series)
                     .field("temperature", 21.5)
                     .field("status", "OK");
@@ -620,7 +620,7 @@ mod tests {
         let batches = vec![
             records(&["T:21.5"]),
             points(|p| {
-                let _ = p
+                p
                     .point(T0, &series)
                     .field("temperature", 21.5)
                     .field("count", 3_i64)
@@ -658,14 +658,14 @@ mod tests {
             .with_tag("device", "b2")
             .with_tag("site", "lab, 2");
         let first = points(|p| {
-            let _ = p
+            p
                 .point(T0, &b1)
                 .field("temperature", 21.5)
                 .field("status", "OK");
-            let _ = p.point(T0, &b2).field("status", "needs \"care\"");
+            p.point(T0, &b2).field("status", "needs \"care\"");
         });
         let second = points(|p| {
-            let _ = p
+            p
                 .point(T0, &b1)
                 .field("temperature", 22.0)
                 .field("humidity", 40_i64);
@@ -680,7 +680,7 @@ mod tests {
         );
         // A restart reads the header back: no second header, same columns.
         let third = points(|p| {
-            let _ = p
+            p
                 .point(T0, &b1)
                 .field("status", "HOT")
                 .field("temperature", 95.5);

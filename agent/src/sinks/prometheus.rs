@@ -666,11 +666,11 @@ mod tests {
     fn batch() -> Batch {
         let mut points = PointsBuilder::new();
         let series = Series::new("bench.device").with_tag("device-id", "bench-1");
-        let _ = points
+        points
             .point(1, &series)
             .field("temperature", 21.0)
             .field("status", "OK");
-        let _ = points
+        points
             .point(2, &series)
             .field("temperature", 95.5)
             .field("ok", true)
@@ -896,7 +896,7 @@ mod tests {
     fn flood(n: usize) -> Batch {
         let mut points = PointsBuilder::new();
         for i in 0..n {
-            let _ = points
+            points
                 .point(1, &Series::new("s").with_tag("i", i.to_string()))
                 .field("v", 1.0);
         }

@@ -31,6 +31,7 @@ use crate::config::{
 use crate::internal::health::{ComponentStatus, health};
 use crate::processors::dead_letter::DeadLetter;
 use crate::processors::error_log::ErrorLog;
+use crate::processors::restarts::Restarts;
 use crate::processors::runner::{Predecessor, ProcessorRunner};
 use crate::processors::wasm::{self, LoadedPlugin, PluginEngine, PluginInstance, PluginLimits};
 use crate::sinks::{Sink, SinkContext, chain};
@@ -125,10 +126,7 @@ fn prepare_processor(
     state: &StateStore,
 ) -> Result<PreparedProcessor, ConfigError> {
     let component: Arc<str> = Arc::from(name);
-    let limits = PluginLimits {
-        memory: usize::try_from(processor.limits.memory.0).unwrap_or(usize::MAX),
-        time_per_call: processor.limits.time_per_batch,
-    };
+    let limits = PluginLimits::of(&processor.limits);
     let instantiate = || {
         PluginInstance::new(
             plugin.clone(),
@@ -520,6 +518,8 @@ impl Pipeline {
                 last_snapshot: ready.last_snapshot,
                 predecessor,
                 final_snapshot: Some(snapshot_tx),
+                restarts: Restarts::new(entry.limits.restart),
+                down: None,
             };
             health().set(&ready.name, ComponentStatus::Running);
             let name = Arc::clone(&ready.name);

@@ -100,7 +100,7 @@ impl PointsBuilder {
     pub fn push(&mut self, point: PointRef<'_>) {
         let mut row = self.point(point.timestamp(), point.series());
         for (name, value) in point.fields() {
-            row = row.field(name, value);
+            row.field(name, value);
         }
     }
 
@@ -185,9 +185,9 @@ pub struct PointBuilder<'a> {
 }
 
 impl PointBuilder<'_> {
-    /// Set field `name` of this point.
-    #[must_use]
-    pub fn field<'v>(self, name: &str, value: impl Into<Value<'v>>) -> Self {
+    /// Set field `name` of this point; calls chain:
+    /// `points.point(ts, &series).field("t", 85.5).field("v", 5.0);`.
+    pub fn field<'v>(&mut self, name: &str, value: impl Into<Value<'v>>) -> &mut Self {
         self.builder.set(self.index, name, value.into());
         self
     }
@@ -269,12 +269,12 @@ mod tests {
     fn builds_sparse_columns_with_presence_bits() {
         let dev = Series::new("dev").with_tag("port", "ttyUSB0");
         let mut b = PointsBuilder::new();
-        let _ = b
+        b
             .point(1, &dev)
             .field("temperature", 25.0)
             .field("status", "OK");
-        let _ = b.point(2, &dev).field("voltage", 5.0);
-        let _ = b.point(3, &Series::new("other")).field("temperature", 30.0);
+        b.point(2, &dev).field("voltage", 5.0);
+        b.point(3, &Series::new("other")).field("temperature", 30.0);
         let points = b.finish();
 
         assert_eq!(points.len(), 3);
@@ -306,8 +306,8 @@ mod tests {
     fn full_columns_drop_the_bitmap_and_mixed_types_get_their_own_column() {
         let s = Series::new("s");
         let mut b = PointsBuilder::new();
-        let _ = b.point(1, &s).field("x", 1.0).field("y", 1_i64);
-        let _ = b.point(2, &s).field("x", 2.0).field("y", "two");
+        b.point(1, &s).field("x", 1.0).field("y", 1_i64);
+        b.point(2, &s).field("x", 2.0).field("y", "two");
         let points = b.finish();
         assert!(points.column("x").unwrap().present.is_empty());
         assert_eq!(points.get(0).unwrap().field("y"), Some(Value::Int(1)));
@@ -318,7 +318,7 @@ mod tests {
     fn copying_points_preserves_them() {
         let s = Series::new("s").with_tag("a", "1");
         let mut b = PointsBuilder::new();
-        let _ = b.point(7, &s).field("x", 1.5).field("ok", true);
+        b.point(7, &s).field("x", 1.5).field("ok", true);
         let original = b.finish();
         let mut copy = PointsBuilder::new();
         copy.push(original.get(0).unwrap());

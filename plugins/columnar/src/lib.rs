@@ -12,9 +12,11 @@
 #![deny(missing_docs)]
 
 mod builder;
+mod check;
 mod points;
 mod records;
 
 pub use builder::{PointBuilder, PointsBuilder};
+pub use check::Malformed;
 pub use points::{Column, ColumnData, PointRef, Points, Series, TextColumn, Value};
 pub use records::{Record, Records};

@@ -43,7 +43,7 @@ fn summarize(out: &Output) -> Vec<Summary> {
 fn points(detector: &mut Heartbeat, points: &[(i64, &Series)]) -> Vec<Summary> {
     let mut builder = PointsBuilder::new();
     for &(ts, series) in points {
-        let _ = builder.point(ts, series).field("x", 1.0);
+        builder.point(ts, series).field("x", 1.0);
     }
     let mut out = Output::default();
     detector.process(

@@ -274,7 +274,7 @@ fn separators_may_be_strings() {
 #[test]
 fn input_points_pass_through_unchanged() {
     let mut builder = PointsBuilder::new();
-    let _ = builder
+    builder
         .point(7, &Series::new("upstream").with_tag("a", "b"))
         .field("x", 1.5)
         .field("s", "t");

@@ -154,11 +154,11 @@ fn missing_text_and_non_finite_values_are_skipped() {
     let dev = Series::new("dev");
     let mut d = detector(TEMPERATURE_15);
     let mut builder = PointsBuilder::new();
-    let _ = builder.point(1, &dev).field("temperature", 20.0);
-    let _ = builder.point(2, &dev).field("voltage", 500.0);
-    let _ = builder.point(3, &dev).field("temperature", "hot");
-    let _ = builder.point(4, &dev).field("temperature", f64::INFINITY);
-    let _ = builder.point(5, &dev).field("temperature", 30.0);
+    builder.point(1, &dev).field("temperature", 20.0);
+    builder.point(2, &dev).field("voltage", 500.0);
+    builder.point(3, &dev).field("temperature", "hot");
+    builder.point(4, &dev).field("temperature", f64::INFINITY);
+    builder.point(5, &dev).field("temperature", 30.0);
     let mut out = Output::default();
     d.process(
         &Batch {

@@ -62,7 +62,7 @@
 //! # fn main() {
 //! #     let mut detector = TooHot::new(Config { field: "t".into(), max: 80.0 }).unwrap();
 //! #     let mut points = PointsBuilder::new();
-//! #     let _ = points.point(1, &Series::new("dev")).field("t", 90.0);
+//! #     points.point(1, &Series::new("dev")).field("t", 90.0);
 //! #     let batch = Batch { points: points.finish(), ..Batch::default() };
 //! #     let mut out = Output::default();
 //! #     detector.process(&batch, &mut out);

@@ -46,7 +46,7 @@ pub fn from_json<P: Processor>(config: &str) -> Result<P, String> {
 pub fn points(points: &[(i64, &Series, &str, f64)]) -> Batch {
     let mut builder = PointsBuilder::new();
     for &(timestamp, series, field, value) in points {
-        let _ = builder.point(timestamp, series).field(field, value);
+        builder.point(timestamp, series).field(field, value);
     }
     Batch {
         points: builder.finish(),

@@ -162,10 +162,10 @@ fn points_without_a_numeric_value_leave_the_state_alone() {
     let dev = Series::new("dev");
     let mut d = detector(TEMPERATURE_MAX_80);
     let mut builder = PointsBuilder::new();
-    let _ = builder.point(1, &dev).field("temperature", 90.0);
-    let _ = builder.point(2, &dev).field("voltage", 5.0);
-    let _ = builder.point(3, &dev).field("temperature", "n/a");
-    let _ = builder.point(4, &dev).field("temperature", f64::NAN);
+    builder.point(1, &dev).field("temperature", 90.0);
+    builder.point(2, &dev).field("voltage", 5.0);
+    builder.point(3, &dev).field("temperature", "n/a");
+    builder.point(4, &dev).field("temperature", f64::NAN);
     let mut out = Output::default();
     d.process(
         &Batch {

@@ -20,7 +20,7 @@ fn config_error(config: &str) -> String {
 fn run(detector: &mut Zscore, series: &Series, field: &str, values: &[f64]) -> Output {
     let mut builder = PointsBuilder::new();
     for (ts, &value) in (0..).zip(values) {
-        let _ = builder.point(ts, series).field(field, value);
+        builder.point(ts, series).field(field, value);
     }
     let mut out = Output::default();
     detector.process(
@@ -104,14 +104,14 @@ fn every_numeric_field_is_scored_when_none_are_listed() {
     let mut builder = PointsBuilder::new();
     for i in 0..4_i32 {
         let even = i % 2 == 0;
-        let _ = builder
+        builder
             .point(i64::from(i), &dev)
             .field("f", if even { 1.0 } else { 3.0 })
             .field("n", if even { 10_i64 } else { 20 })
             .field("ok", even)
             .field("s", "text");
     }
-    let _ = builder
+    builder
         .point(4, &dev)
         .field("f", 9.0)
         .field("n", 100_i64)

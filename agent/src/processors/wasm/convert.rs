@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use super::bindings::types as wit;
+use super::check::{InputSize, check_output};
 use crate::event::{
     Alert, AlertState, Column, ColumnData, Points, Records, Series, Severity, SharedBatch,
     TextColumn,
@@ -138,13 +139,24 @@ fn points_from_wit(points: wit::Points) -> Points {
     }
 }
 
-/// The pipeline form of a plugin's output. Alerts are stamped with the
-/// processor and plugin that raised them.
+/// The pipeline form of a plugin's output, checked against the input it was
+/// given ([`check_output`]). Alerts are stamped with the processor and plugin
+/// that raised them.
+///
+/// # Errors
+/// What is wrong with the output: the plugin broke its contract.
 pub fn output_from_wit(
     output: wit::Output,
     component: &Arc<str>,
     plugin: &Arc<str>,
-) -> PluginOutput {
+    input: InputSize,
+) -> Result<PluginOutput, String> {
+    let output = convert_output(output, component, plugin);
+    check_output(&output, input)?;
+    Ok(output)
+}
+
+fn convert_output(output: wit::Output, component: &Arc<str>, plugin: &Arc<str>) -> PluginOutput {
     let alerts = output
         .alerts
         .into_iter()

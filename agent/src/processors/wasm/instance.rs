@@ -8,23 +8,43 @@ use wasmtime::{Store, Trap};
 
 use super::bindings::{Processor, types};
 use super::engine::{EPOCH_TICK, LoadedPlugin};
-use super::store::StoreState;
+use super::store::{HostBudget, StoreState};
 use crate::internal::events::{PluginCalled, PluginFailureKind};
 
 /// Bounds on every instance of a plugin.
 #[derive(Debug, Clone, Copy)]
 pub struct PluginLimits {
-    /// Largest linear memory, in bytes.
+    /// Most bytes of linear memory and tables, all together.
     pub memory: usize,
     /// Longest a single call may run.
     pub time_per_call: Duration,
+    /// Largest snapshot, in bytes.
+    pub snapshot: usize,
+    /// Distinct counter and gauge names.
+    pub metric_names: usize,
+    /// Log lines per second.
+    pub logs_per_second: u32,
+}
+
+impl PluginLimits {
+    /// The limits a processor's `limits:` configures.
+    pub fn of(limits: &crate::config::Limits) -> Self {
+        Self {
+            memory: usize::try_from(limits.memory.bytes()).unwrap_or(usize::MAX),
+            time_per_call: limits.time_per_call,
+            snapshot: usize::try_from(limits.snapshot.bytes()).unwrap_or(usize::MAX),
+            metric_names: limits.metric_names,
+            logs_per_second: limits.logs_per_second,
+        }
+    }
 }
 
 /// Why a plugin call did not return a result.
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {
-    /// The guest failed: a trap, a timeout or a memory bomb. The instance must
-    /// be re-instantiated before it is called again.
+    /// The guest failed: a trap, a timeout, a memory bomb or an output that
+    /// breaks the contract. The instance must be re-instantiated before it is
+    /// called again.
     #[error("{} in {call}: {message}", kind.as_str())]
     Failed {
         /// The call that failed.
@@ -69,10 +89,11 @@ fn new_store(
     plugin: &LoadedPlugin,
     component: &Arc<str>,
     limits: PluginLimits,
+    budget: HostBudget,
 ) -> Store<StoreState> {
     let mut store = Store::new(
         &plugin.engine,
-        StoreState::new(Arc::clone(component), limits.memory),
+        StoreState::new(Arc::clone(component), limits.memory, budget),
     );
     store.limiter(|state| &mut state.limiter);
     store.epoch_deadline_trap();
@@ -92,7 +113,8 @@ impl PluginInstance {
         config: String,
         limits: PluginLimits,
     ) -> Result<Self, CallError> {
-        let mut store = new_store(&plugin, &component, limits);
+        let budget = HostBudget::new(limits.metric_names, limits.logs_per_second);
+        let mut store = new_store(&plugin, &component, limits, budget);
         let bindings = plugin
             .pre
             .instantiate(&mut store)
@@ -121,7 +143,12 @@ impl PluginInstance {
     /// # Errors
     /// When the new instance cannot be created, initialised or restored.
     pub fn reinstantiate(&mut self, snapshot: Option<&[u8]>) -> Result<(), CallError> {
-        self.store = new_store(&self.plugin, &self.component, self.limits);
+        // The host budgets carry over: failing does not reset them.
+        let budget = std::mem::replace(
+            &mut self.store.data_mut().budget,
+            HostBudget::new(0, 1),
+        );
+        self.store = new_store(&self.plugin, &self.component, self.limits, budget);
         self.bindings = self
             .plugin
             .pre
@@ -155,7 +182,19 @@ impl PluginInstance {
     /// # Errors
     /// When the call fails; the instance must then be re-instantiated.
     pub fn snapshot(&mut self) -> Result<Vec<u8>, CallError> {
-        self.call("snapshot", |b, s| b.call_snapshot(s))
+        let snapshot = self.call("snapshot", |b, s| b.call_snapshot(s))?;
+        if snapshot.len() > self.limits.snapshot {
+            return Err(CallError::Failed {
+                call: "snapshot",
+                kind: PluginFailureKind::InvalidOutput,
+                message: format!(
+                    "a snapshot of {} bytes, more than limits.snapshot ({} bytes)",
+                    snapshot.len(),
+                    self.limits.snapshot
+                ),
+            });
+        }
+        Ok(snapshot)
     }
 
     /// Restore the plugin's state.
@@ -199,7 +238,7 @@ fn classify(call: &'static str, store: &Store<StoreState>, error: &wasmtime::Err
     let mut message = match kind {
         PluginFailureKind::Memory => "memory limit exceeded".to_owned(),
         PluginFailureKind::Timeout => "time limit exceeded".to_owned(),
-        PluginFailureKind::Trap => format!("{error:#}"),
+        PluginFailureKind::Trap | PluginFailureKind::InvalidOutput => format!("{error:#}"),
     };
     if !stderr.is_empty() {
         message.push_str(": ");

@@ -9,12 +9,14 @@
 //! pre-instantiated component and restores its last snapshot.
 
 mod bindings;
+mod check;
 mod convert;
 mod engine;
 mod instance;
 mod store;
 
 pub use bindings::types as wit;
+pub use check::{InputSize, MAX_NAME_BYTES, MAX_PAIRS, MAX_TEXT_BYTES, MAX_VALUE_BYTES};
 pub use convert::{PluginOutput, RejectedItem, batch_from_wit, batch_to_wit, output_from_wit};
 pub use engine::{LoadedPlugin, PluginEngine, PluginError};
 pub use instance::{CallError, PluginInstance, PluginLimits};
