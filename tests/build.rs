@@ -7,7 +7,9 @@ fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let plugins = manifest.parent().unwrap().join("plugins");
     let chaos = manifest.join("fixtures").join("chaos");
-    let sources: Vec<&Path> = vec![&chaos, &plugins];
-    let built = foghorn_plugin_build::build(&["chaos-plugin"], &sources);
+    let hostile = manifest.join("fixtures").join("hostile");
+    let sources: Vec<&Path> = vec![&chaos, &hostile, &plugins];
+    let built = foghorn_plugin_build::build(&["chaos-plugin", "hostile-plugin"], &sources);
     println!("cargo:rustc-env=FIXTURE_CHAOS_WASM={}", built[0].display());
+    println!("cargo:rustc-env=FIXTURE_HOSTILE_WASM={}", built[1].display());
 }

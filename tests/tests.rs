@@ -5,6 +5,7 @@
 
 mod config_errors;
 mod health;
+mod hostile_plugin;
 mod kill_storm;
 mod metrics;
 mod plugin_faults;

@@ -76,7 +76,9 @@ fn json(ok: bool) -> Response {
         .into_response()
 }
 
-async fn serve_health() -> Response {
+/// `/health`: 200 while no component failed or is degraded, 503 otherwise;
+/// the prometheus sink serves the same answer.
+pub(crate) async fn serve_health() -> Response {
     json(health().is_healthy())
 }
 

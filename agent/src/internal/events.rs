@@ -455,12 +455,16 @@ pub struct ConsumerGone<'a> {
 }
 
 impl ConsumerGone<'_> {
-    /// Count it against the consumer, and log.
+    /// Count it against the consumer, mark the consumer failed, and log.
     pub fn emit(self) {
         metrics()
             .errors
             .with_label_values(&[self.consumer, "consumer_gone"])
             .inc();
+        health().fail(
+            self.consumer,
+            &format!("stopped while `{}` still sends to it", self.component),
+        );
         tracing::debug!(
             component = self.component,
             consumer = self.consumer,

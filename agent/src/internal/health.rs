@@ -51,6 +51,20 @@ impl Health {
         components.insert(component.to_owned(), status);
     }
 
+    /// Mark `component` failed for `reason`, unless it already is (the
+    /// first reason is the one that tells what happened).
+    pub fn fail(&self, component: &str, reason: &str) {
+        let mut components = self
+            .components
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if !matches!(components.get(component), Some(ComponentStatus::Failed(_))) {
+            let status = ComponentStatus::Failed(reason.to_owned());
+            publish(component, &status);
+            components.insert(component.to_owned(), status);
+        }
+    }
+
     /// Mark `component` running again whatever its state: a plugin that
     /// was failed works again.
     pub fn running(&self, component: &str) {

@@ -75,6 +75,8 @@ pub struct ProcessorRunner {
     /// Set while the plugin is down after a failure: when to restart it,
     /// and why it is down.
     pub down: Option<(Instant, String)>,
+    /// The kind of call that failed last, until one like it succeeds.
+    pub failed_call: Option<&'static str>,
 }
 
 /// The instance a reload replaces.
@@ -198,7 +200,7 @@ impl ProcessorRunner {
             .and_then(|output| self.checked("process", output, size));
         match result {
             Ok(output) => {
-                self.succeeded();
+                self.succeeded("process");
                 if !output.rejected.is_empty() {
                     let (records, points) = batch_from_wit(input);
                     self.log_rejected(&records, &points, &output, &delivery);
@@ -283,7 +285,7 @@ impl ProcessorRunner {
             .and_then(|output| self.checked("tick", output, InputSize::default()));
         match result {
             Ok(output) => {
-                self.succeeded();
+                self.succeeded("tick");
                 self.send(output, Vec::new(), &Delivery::none()).await;
             }
             Err(error) => self.on_failure(
@@ -297,8 +299,14 @@ impl ProcessorRunner {
         }
     }
 
-    /// A call succeeded: a plugin reported failed works again.
-    fn succeeded(&mut self) {
+    /// A call succeeded: a plugin reported failed works again, once the
+    /// kind of call that failed works (a `tick` that works says nothing about
+    /// a `process` that keeps failing).
+    fn succeeded(&mut self, call: &'static str) {
+        if self.failed_call.is_some_and(|failed| failed != call) {
+            return;
+        }
+        self.failed_call = None;
         if self.restarts.succeeded() {
             PluginRecovered {
                 component: &self.name,
@@ -376,7 +384,7 @@ impl ProcessorRunner {
 
     fn on_failure(
         &mut self,
-        call: &str,
+        call: &'static str,
         error: &CallError,
         records: &Records,
         points: &Points,
@@ -412,6 +420,7 @@ impl ProcessorRunner {
             dead_lettered,
         }
         .emit();
+        self.failed_call = Some(call);
         self.schedule_restart(&reason);
     }
 

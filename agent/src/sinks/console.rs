@@ -90,7 +90,7 @@ impl ConsoleSink {
 }
 
 /// Write `batch` to `out`: records, then points, then alerts.
-fn write_batch(out: &mut impl Write, batch: &Batch, json: bool) -> std::io::Result<()> {
+pub(crate) fn write_batch(out: &mut impl Write, batch: &Batch, json: bool) -> std::io::Result<()> {
     if json {
         for record in batch.records.iter() {
             writeln!(out, "{}", record_json(&batch.component, &record))?;

@@ -330,6 +330,23 @@ impl Encoder {
     }
 }
 
+/// Every encoding of `batch`, as a fresh file would get it: for tests that
+/// feed sinks arbitrary batches.
+#[cfg(test)]
+pub(crate) fn encode_every_way(batch: &Batch) -> Vec<u8> {
+    let mut out = Vec::new();
+    let table = CsvTable {
+        shape: None,
+        has_content: false,
+    };
+    for mut encoder in [Encoder::Raw, Encoder::Ndjson, Encoder::Csv(Box::new(table))] {
+        encoder
+            .encode(batch, &mut Dropped::default(), &mut out)
+            .expect("writing to memory");
+    }
+    out
+}
+
 impl CsvShape {
     fn of_header(header: &[String]) -> Self {
         if header == RECORDS_HEADER {

@@ -192,7 +192,7 @@ fn lock(state: &Mutex<ExportState>) -> std::sync::MutexGuard<'_, ExportState> {
 fn router(registry: Registry) -> Router {
     Router::new()
         .route("/metrics", get(serve_metrics))
-        .route("/health", get(serve_health))
+        .route("/health", get(crate::internal::api::serve_health))
         .with_state(registry)
 }
 
@@ -210,13 +210,6 @@ async fn serve_metrics(State(registry): State<Registry>) -> Response {
     }
 }
 
-async fn serve_health() -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        r#"{"status":"ok"}"#,
-    )
-        .into_response()
-}
 
 /// The agent's families and the sink's, sorted by name; on a name clash the
 /// agent's family wins and the sink's is left out.
@@ -254,13 +247,15 @@ fn sanitize(name: &str, colon: bool) -> String {
 }
 
 /// Sorted, sanitized label pairs; when two keys sanitize to the same name
-/// the first one is kept.
+/// the first one is kept, and names Prometheus reserves (`__*`) are left
+/// out, so a scrape never sees a label twice.
 type Labels = Vec<(String, String)>;
 
 fn labels_of(tags: &[(String, String)]) -> Labels {
     let mut labels: Labels = tags
         .iter()
         .map(|(k, v)| (sanitize_label_name(k), v.clone()))
+        .filter(|(k, _)| !k.starts_with("__"))
         .collect();
     labels.sort_by(|a, b| a.0.cmp(&b.0));
     labels.dedup_by(|later, earlier| later.0 == earlier.0);
@@ -290,11 +285,9 @@ impl FiringAlert {
             kind: alert.kind.clone(),
             series: alert.series.to_string(),
             component: alert.component.to_string(),
-            labels: alert
-                .labels
-                .iter()
+            labels: labels_of(&alert.labels)
+                .into_iter()
                 .filter(|(k, _)| !matches!(k.as_str(), "type" | "series" | "component"))
-                .map(|(k, v)| (sanitize_label_name(k), v.clone()))
                 .collect(),
             firing: alert.state == AlertState::Firing,
             updated: now,
@@ -558,6 +551,22 @@ impl ExportState {
     }
 }
 
+/// The exposition a scrape would get after `batch`: for tests that feed
+/// sinks arbitrary batches.
+#[cfg(test)]
+pub(crate) fn expose(batch: &Batch) -> String {
+    let mut state = ExportState::new(&PrometheusConfig::default());
+    state.observe(batch, Instant::now());
+    // As a registry gathers them: families without samples are left out.
+    let mut families = state.families("alerts", "firing");
+    families.retain(|family| !family.get_metric().is_empty());
+    let mut body = Vec::new();
+    TextEncoder::new()
+        .encode(&families, &mut body)
+        .expect("a valid exposition");
+    String::from_utf8(body).expect("UTF-8")
+}
+
 fn family(name: &str, help: &str, kind: MetricType, metrics: Vec<Metric>) -> MetricFamily {
     let mut family = MetricFamily::default();
     family.set_name(name.to_owned());
@@ -775,7 +784,8 @@ mod tests {
         assert_eq!(types.len(), unique.len(), "{body}");
 
         let (status, _, health) = get(addr, "/health").await;
-        assert_eq!((status, health.as_str()), (200, r#"{"status":"ok"}"#));
+        let health: serde_json::Value = serde_json::from_str(&health).unwrap();
+        assert_eq!((status, &health["status"]), (200, &serde_json::json!("ok")));
 
         drop(tx);
         tokio::time::timeout(Duration::from_secs(10), running)

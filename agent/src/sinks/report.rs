@@ -318,6 +318,14 @@ impl ReportSink {
     }
 }
 
+/// The report a fresh report sink would write after `batch`: for tests that
+/// feed sinks arbitrary batches.
+#[cfg(test)]
+pub(crate) fn render_alerts(batch: &crate::event::Batch) -> String {
+    let entries: Vec<Entry> = batch.alerts.iter().map(Entry::of_alert).collect();
+    render(entries.iter().map(Entry::json), entries.len())
+}
+
 /// The report text: one object per line, so a diff shows the alerts that
 /// changed.
 fn render<'a>(entries: impl Iterator<Item = &'a str>, count: usize) -> String {

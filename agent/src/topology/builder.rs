@@ -520,6 +520,7 @@ impl Pipeline {
                 final_snapshot: Some(snapshot_tx),
                 restarts: Restarts::new(entry.limits.restart),
                 down: None,
+                failed_call: None,
             };
             health().set(&ready.name, ComponentStatus::Running);
             let name = Arc::clone(&ready.name);

@@ -106,6 +106,7 @@ impl Fanout {
     /// Send `batch` to every consumer, waiting for room where it blocks.
     pub async fn send(&mut self, batch: SharedBatch) {
         let count = batch.len();
+        let mut reached = true;
         for consumer in &self.current() {
             let result = match consumer.when_full {
                 WhenFull::Block => consumer
@@ -115,9 +116,9 @@ impl Fanout {
                     .map_err(|e| TrySendError::Closed(e.0)),
                 WhenFull::DropNewest => consumer.sender.try_send(Arc::clone(&batch)),
             };
-            self.failed(consumer, result);
+            reached &= self.reached(consumer, result);
         }
-        self.finish(count);
+        self.finish(count, reached);
     }
 
     /// [`Fanout::send`] for code running on a blocking thread.
@@ -127,6 +128,7 @@ impl Fanout {
     )]
     pub fn blocking_send(&mut self, batch: SharedBatch) {
         let count = batch.len();
+        let mut reached = true;
         for consumer in &self.current() {
             let result = match consumer.when_full {
                 WhenFull::Block => consumer
@@ -135,9 +137,9 @@ impl Fanout {
                     .map_err(|e| TrySendError::Closed(e.0)),
                 WhenFull::DropNewest => consumer.sender.try_send(Arc::clone(&batch)),
             };
-            self.failed(consumer, result);
+            reached &= self.reached(consumer, result);
         }
-        self.finish(count);
+        self.finish(count, reached);
     }
 
     /// Send `batch` to every consumer that has room now, without waiting;
@@ -151,17 +153,18 @@ impl Fanout {
         if full {
             return false;
         }
+        let mut reached = true;
         for consumer in &consumers {
-            self.failed(consumer, consumer.sender.try_send(Arc::clone(batch)));
+            reached &= self.reached(consumer, consumer.sender.try_send(Arc::clone(batch)));
         }
-        self.finish(batch.len());
+        self.finish(batch.len(), reached);
         true
     }
 
-    /// Account for a send that did not reach `consumer`.
-    fn failed(&self, consumer: &Consumer, result: Result<(), TrySendError<SharedBatch>>) {
+    /// Whether a send reached `consumer`; account for one that did not.
+    fn reached(&self, consumer: &Consumer, result: Result<(), TrySendError<SharedBatch>>) -> bool {
         match result {
-            Ok(()) => {}
+            Ok(()) => return true,
             Err(TrySendError::Full(batch)) => {
                 batch.delivery.report(DeliveryStatus::Dropped);
                 BufferDropped {
@@ -182,9 +185,15 @@ impl Fanout {
                 .emit();
             }
         }
+        false
     }
 
-    fn finish(&self, count: usize) {
+    /// Count the batch as sent when every consumer received it; one that
+    /// did not is counted as dropped or gone instead.
+    fn finish(&self, count: usize, reached: bool) {
+        if !reached {
+            return;
+        }
         EventsSent {
             component: &self.component,
             output: self.output,
@@ -199,5 +208,56 @@ impl Drop for Fanout {
     /// every other producer is gone too, and the pipeline drains.
     fn drop(&mut self) {
         self.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::delivery::{Acks, Mark};
+    use crate::event::{Batch, Records};
+    use crate::internal::health::{ComponentStatus, health};
+    use crate::internal::metrics::metrics;
+
+    #[tokio::test]
+    async fn a_dead_consumer_fails_the_batch_its_health_and_is_not_counted_as_sent() {
+        let (alive_tx, mut alive_rx) = mpsc::channel(4);
+        let (dead_tx, dead_rx) = mpsc::channel(4);
+        drop(dead_rx);
+        let mut fanout = Fanout::new(
+            Arc::from("fanout-test-producer"),
+            "records",
+            vec![
+                Consumer::blocking(Arc::from("fanout-test-alive"), alive_tx),
+                Consumer::blocking(Arc::from("fanout-test-dead"), dead_tx),
+            ],
+        );
+        let mut acks = Acks::new();
+        let mut records = Records::default();
+        records.push(1, b"x");
+        let batch = Arc::new(Batch {
+            records,
+            delivery: acks.track(Mark {
+                stream: 0,
+                offset: 1,
+            }),
+            ..Batch::default()
+        });
+        let sent = || {
+            metrics()
+                .sent_events
+                .with_label_values(&["fanout-test-producer", "records"])
+                .get()
+        };
+        let before = sent();
+        fanout.send(batch).await;
+        assert_eq!(sent(), before, "one consumer never got it");
+        drop(alive_rx.recv().await);
+        assert_eq!(acks.settle().await, None, "nothing committed past it");
+        assert_eq!(acks.failed(), 1);
+        assert!(matches!(
+            health().snapshot().get("fanout-test-dead"),
+            Some(ComponentStatus::Failed(reason)) if reason.contains("fanout-test-producer")
+        ));
     }
 }

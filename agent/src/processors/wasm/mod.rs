@@ -13,6 +13,8 @@ mod check;
 mod convert;
 mod engine;
 mod instance;
+#[cfg(test)]
+mod proptests;
 mod store;
 
 pub use bindings::types as wit;
