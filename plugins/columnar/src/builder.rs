@@ -100,7 +100,7 @@ impl PointsBuilder {
     pub fn push(&mut self, point: PointRef<'_>) {
         let mut row = self.point(point.timestamp(), point.series());
         for (name, value) in point.fields() {
-            row.field(name, value);
+            row = row.field(name, value);
         }
     }
 
@@ -186,8 +186,10 @@ pub struct PointBuilder<'a> {
 
 impl PointBuilder<'_> {
     /// Set field `name` of this point; calls chain:
-    /// `points.point(ts, &series).field("t", 85.5).field("v", 5.0);`.
-    pub fn field<'v>(&mut self, name: &str, value: impl Into<Value<'v>>) -> &mut Self {
+    /// `points.point(ts, &series).field("t", 85.5).field("v", 5.0);`, and in
+    /// a loop `row = row.field(name, value)`. (By value rather than `&mut`:
+    /// the guest code of a plugin's hot loop is measurably tighter.)
+    pub fn field<'v>(self, name: &str, value: impl Into<Value<'v>>) -> Self {
         self.builder.set(self.index, name, value.into());
         self
     }

@@ -73,7 +73,7 @@ impl Processor for KvParser {
                     Name::Slot(slot) => schema.slots[slot].name.as_str(),
                     Name::Key(key) => key,
                 };
-                point.field(name, value);
+                point = point.field(name, value);
             }
         }
     }

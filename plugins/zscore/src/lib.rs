@@ -226,7 +226,7 @@ impl Processor for Zscore {
             if settings.emit_scores {
                 let mut row = out.point(ts, point.series());
                 for &(index, score) in &scored {
-                    row.field(&state.fields[index].score_field, score);
+                    row = row.field(&state.fields[index].score_field, score);
                 }
             }
         }
