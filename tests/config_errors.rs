@@ -96,3 +96,71 @@ fn a_valid_pipeline_validates() {
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("valid"));
 }
+
+/// `validate` goes as far as `run` before anything starts: each plugin is
+/// read once, checked against its pin, compiled, instantiated and given its
+/// config; what fails is reported at its key.
+#[test]
+fn validate_checks_pins_on_the_compiled_bytes_and_initialises_plugins() {
+    let dir = tempfile::tempdir().unwrap();
+    let chaos = env!("FIXTURE_CHAOS_WASM");
+    let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+        std::fs::read(chaos).unwrap(),
+    ));
+    let pipeline = |pin: &str, marker: &str| {
+        format!(
+            r#"data_dir: {data}
+sources:
+  s: {{ type: stdin }}
+processors:
+  pinned:
+    inputs: [s]
+    plugin: {chaos}
+    sha256: {pin}
+    config: {{ marker_prefix: "{marker}" }}
+  gone:
+    inputs: [s]
+    plugin: ./missing.wasm
+  limits:
+    inputs: [s]
+    plugin: builtin:threshold
+    config:
+      rules: 5
+sinks:
+  out: {{ type: console, inputs: [pinned, gone, limits] }}
+"#,
+            data = dir.path().join("data").display(),
+        )
+    };
+    let validate = |text: String| {
+        let path = dir.path().join("pipeline.yaml");
+        std::fs::write(&path, text).unwrap();
+        let output = Command::new(binary())
+            .args(["validate", "-c", path.to_str().unwrap()])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.code(), errors_of(&stderr, path.to_str().unwrap()), stderr)
+    };
+
+    let (code, errors, stderr) = validate(pipeline(&"0".repeat(64), ""));
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        errors,
+        [
+            (8, "processors.pinned.sha256".to_owned()),
+            (12, "processors.gone.plugin".to_owned()),
+            (16, "processors.limits.config".to_owned()),
+        ],
+        "{stderr}"
+    );
+    assert!(stderr.contains(&format!("the plugin has {digest}")), "{stderr}");
+    assert!(stderr.contains("plugin rejected its config"), "{stderr}");
+
+    // The right pin: the pinned plugin is compiled and initialised, and only
+    // the other two mistakes remain.
+    let (_, errors, stderr) = validate(pipeline(&digest.to_uppercase(), "X"));
+    let keys: Vec<&str> = errors.iter().map(|(_, key)| key.as_str()).collect();
+    assert_eq!(keys, ["processors.gone.plugin", "processors.limits.config"], "{stderr}");
+}

@@ -164,7 +164,7 @@ fn load(path: Option<&Path>) -> Result<Config, Vec<ConfigError>> {
 }
 
 fn validate(path: &Path) -> ExitCode {
-    match load(Some(path)) {
+    match load(Some(path)).and_then(|config| check_processors(&config).map(|()| config)) {
         Ok(config) => {
             println!(
                 "{}: valid ({} sources, {} processors, {} sinks)",
@@ -180,6 +180,29 @@ fn validate(path: &Path) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Compile, instantiate and initialise every processor's plugin, as `run`
+/// would, reporting what fails at its key.
+fn check_processors(config: &Config) -> Result<(), Vec<ConfigError>> {
+    let internal = |message: String| vec![config.source_map.error(&[], message)];
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| internal(format!("cannot start the async runtime: {e}")))?;
+    let engine = PluginEngine::new(Some(&cache_dir(config)))
+        .map_err(|e| internal(format!("cannot set up plugins: {e}")))?;
+    let errors = runtime.block_on(crate::topology::check_processors(config, &engine));
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
+/// Where compiled plugins are cached: `$FOGHORN_CACHE_DIR`, or
+/// `<data_dir>/cache`.
+fn cache_dir(config: &Config) -> PathBuf {
+    let dir = std::env::var_os("FOGHORN_CACHE_DIR")
+        .map_or_else(|| config.data_dir.join("cache"), PathBuf::from);
+    std::path::absolute(&dir).unwrap_or(dir)
 }
 
 fn plugin_list() {
@@ -229,9 +252,7 @@ fn run(path: Option<&Path>) -> anyhow::Result<ExitCode> {
         });
         let api_task = api.map(|api| api.spawn(api_stop.clone()));
         let state = Arc::new(StateStore::open(&config.data_dir)?);
-        let cache_dir = std::env::var_os("FOGHORN_CACHE_DIR")
-            .map_or_else(|| config.data_dir.join("cache"), PathBuf::from);
-        let engine = PluginEngine::new(Some(&std::path::absolute(&cache_dir)?))?;
+        let engine = PluginEngine::new(Some(&cache_dir(&config)))?;
         let mut pipeline = match crate::topology::build(&config, &engine, state).await {
             Ok(pipeline) => pipeline,
             Err(errors) => {

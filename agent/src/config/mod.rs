@@ -47,6 +47,7 @@ mod tests;
 use std::path::Path;
 
 pub use error::ConfigError;
+pub(crate) use error::sort as sort_errors;
 pub use inputs::{InputRef, Output};
 pub use plugins::check_plugins;
 pub use processors::{Limits, PluginRef, ProcessorConfig, RestartPolicy};

@@ -14,7 +14,6 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, Visitor};
 
 use super::inputs::InputRef;
-use super::schema::BatchOverride;
 use super::units::{self, ByteSize};
 use super::validate::Problems;
 
@@ -64,10 +63,6 @@ pub struct ProcessorConfig {
         with = "units::duration"
     )]
     pub snapshot_interval: Duration,
-    /// `batch`: this processor's own batching; keys left out come from the
-    /// global `batch`. Default: none (use the global batching).
-    #[serde(default)]
-    pub batch: Option<BatchOverride>,
 }
 
 impl ProcessorConfig {
@@ -126,9 +121,6 @@ impl ProcessorConfig {
             snapshot.0,
             snapshot.1,
         );
-        if let Some(batch) = &self.batch {
-            batch.check(&format!("{key}.batch"), problems);
-        }
     }
 }
 

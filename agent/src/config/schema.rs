@@ -25,8 +25,8 @@ pub struct Config {
     /// `data_dir`: directory for checkpoints, plugin snapshots, the outbox and
     /// buffers. Default `./foghorn-data`, relative to the working directory.
     pub data_dir: PathBuf,
-    /// `batch`: the batching every source and processor uses unless it sets its
-    /// own `batch`. Defaults: `max_records: 1024`, `linger: 50ms`.
+    /// `batch`: the batching every source uses unless it sets its own
+    /// `batch`. (A processor handles each batch as it arrives.) Defaults: `max_records: 1024`, `linger: 50ms`.
     pub batch: BatchConfig,
     /// `api`: the agent's own HTTP API (`/health`, `/ready`, `/metrics`),
     /// independent of any sink. Off when absent; `api: {}` serves on

@@ -63,7 +63,8 @@ fn plugin_bytes(plugin: &PluginRef) -> Result<Vec<u8>, String> {
 
 /// Compile every distinct plugin once, in parallel; a component compiled
 /// before (same bytes) is taken from `compiled`, so a reload that keeps a
-/// plugin does not compile it again.
+/// plugin does not compile it again. Each file is read once: the bytes
+/// checked against a processor's `sha256` pin are the bytes compiled.
 async fn load_plugins(
     config: &Config,
     only: &[String],
@@ -105,7 +106,64 @@ async fn load_plugins(
             Err(message) => errors.push(located(config, &["processors", &name, "plugin"], message)),
         }
     }
+    // Every processor's pin against the digest of the bytes compiled.
+    for (name, processor) in config.processors.iter().filter(|(n, _)| only.contains(n)) {
+        let (Some(pinned), Some(plugin)) = (
+            &processor.sha256,
+            plugins.get(&plugin_label(&processor.plugin)),
+        ) else {
+            continue;
+        };
+        if !pinned.eq_ignore_ascii_case(&plugin.digest) {
+            let message = format!(
+                "sha256 mismatch: pinned {pinned}, the plugin has {}",
+                plugin.digest
+            );
+            errors.push(located(config, &["processors", name, "sha256"], message));
+        }
+    }
     (plugins, errors)
+}
+
+/// The compiled plugin of `processor`, unless it is missing or is not the
+/// one its `sha256` pins (reported by [`load_plugins`]; never instantiated).
+fn pinned_plugin<'a>(
+    plugins: &'a HashMap<String, LoadedPlugin>,
+    processor: &ProcessorConfig,
+) -> Option<&'a LoadedPlugin> {
+    let plugin = plugins.get(&plugin_label(&processor.plugin))?;
+    let mismatch = processor
+        .sha256
+        .as_ref()
+        .is_some_and(|pin| !pin.eq_ignore_ascii_case(&plugin.digest));
+    (!mismatch).then_some(plugin)
+}
+
+/// What `foghorn validate` adds to the static checks: every plugin is read,
+/// checked against its pin, compiled, instantiated and initialised with its
+/// `config`, so a plugin that rejects its config is reported at the line of
+/// its `config:` key, as `run` would report it.
+pub async fn check_processors(config: &Config, engine: &PluginEngine) -> Vec<ConfigError> {
+    let names: Vec<String> = config.processors.keys().cloned().collect();
+    let (plugins, mut errors) = load_plugins(config, &names, engine, &mut HashMap::new()).await;
+    for (name, processor) in &config.processors {
+        let Some(plugin) = pinned_plugin(&plugins, processor) else {
+            continue;
+        };
+        let checked = tokio::task::block_in_place(|| {
+            PluginInstance::new(
+                plugin.clone(),
+                Arc::from(name.as_str()),
+                processor.config.to_string(),
+                PluginLimits::of(&processor.limits),
+            )
+        });
+        if let Err(error) = checked {
+            errors.push(located(config, &["processors", name, "config"], error.to_string()));
+        }
+    }
+    crate::config::sort_errors(&mut errors);
+    errors
 }
 
 struct PreparedProcessor {
@@ -411,7 +469,7 @@ impl Pipeline {
         let mut prepared = Vec::new();
         for name in &start_processors {
             let processor = &config.processors[name];
-            let Some(plugin) = plugins.get(&plugin_label(&processor.plugin)) else {
+            let Some(plugin) = pinned_plugin(&plugins, processor) else {
                 continue;
             };
             match prepare_processor(config, name, processor, plugin, &self.state) {

@@ -14,7 +14,7 @@ mod builder;
 mod fanout;
 mod pipeline;
 
-pub use builder::build;
+pub use builder::{build, check_processors};
 pub use fanout::{Consumer, Consumers, Fanout};
 pub use pipeline::Pipeline;
 
