@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc::Receiver;
 
+use super::escape::control;
 use super::{SinkContext, SinkError, banner, point_json, record_json};
 use crate::config::{ConsoleConfig, ConsoleFormat};
 use crate::event::{AlertState, Batch, SharedBatch, format_timestamp};
@@ -103,29 +104,37 @@ pub(crate) fn write_batch(out: &mut impl Write, batch: &Batch, json: bool) -> st
         }
         return Ok(());
     }
+    // Text from devices and plugins is escaped: no terminal escapes, no
+    // forged lines.
     for record in batch.records.iter() {
         let ts = format_timestamp(record.timestamp);
-        writeln!(out, "{ts} {} {}", batch.component, record.text())?;
+        let text = record.text();
+        writeln!(out, "{ts} {} {}", batch.component, control(&text))?;
     }
     for point in batch.points.iter() {
+        let series = point.series().to_string();
         write!(
             out,
             "{} {}",
             format_timestamp(point.timestamp()),
-            point.series()
+            control(&series)
         )?;
         for (name, value) in point.fields() {
-            write!(out, " {name}={value}")?;
+            let value = value.to_string();
+            write!(out, " {}={}", control(name), control(&value))?;
         }
         writeln!(out)?;
     }
     for alert in &batch.alerts {
         let severity = alert.severity.as_str().to_uppercase();
         let ts = format_timestamp(alert.timestamp);
+        let series = alert.series.to_string();
         write!(
             out,
             "{ts} {severity} {} {} {}",
-            alert.kind, alert.series, alert.description
+            control(&alert.kind),
+            control(&series),
+            control(&alert.description)
         )?;
         let suffix = if alert.state == AlertState::Resolved {
             " [resolved]"
@@ -255,5 +264,21 @@ mod tests {
             .with_label_values(&["console-test"])
             .get();
         assert_eq!(received, 8);
+    }
+
+    #[test]
+    fn device_text_cannot_drive_the_terminal_or_forge_lines() {
+        let mut records = crate::event::Records::default();
+        records.push(0, b"T:1\x1b[2J\rALL CLEAR\nFAKE");
+        let batch = Batch {
+            component: "serial".into(),
+            records,
+            ..Batch::default()
+        };
+        let mut out = Vec::new();
+        write_batch(&mut out, &batch, false).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(text.ends_with("T:1\\x1b[2J\\rALL CLEAR\\nFAKE\n"), "{text}");
     }
 }

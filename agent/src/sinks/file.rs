@@ -24,11 +24,12 @@ use tokio::sync::mpsc::Receiver;
 use tokio_util::sync::CancellationToken;
 
 use super::appender::Appender;
+use super::escape::csv_cell;
 use super::{
     SinkContext, SinkError, absolute, banner, chain, create_parent, point_json, record_json,
 };
 use crate::config::{FileEncoding, FileSinkConfig};
-use crate::event::{Batch, Points, SharedBatch, format_timestamp};
+use crate::event::{Batch, Points, SharedBatch, Value, format_timestamp};
 use crate::internal::events::{
     ComponentError, EventsDelivered, EventsReceived, ItemsRejected, SinkRetrying,
 };
@@ -410,7 +411,7 @@ impl CsvTable {
             };
             if let Some(shape) = shape {
                 if !self.has_content {
-                    writer.write_record(shape.header())?;
+                    writer.write_record(shape.header().into_iter().map(|name| csv_cell(name).into_owned()))?;
                     self.has_content = true;
                 }
                 self.shape = Some(shape);
@@ -423,7 +424,10 @@ impl CsvTable {
             CsvShape::Records => {
                 for record in batch.records.iter() {
                     let text = record.text();
-                    writer.write_record([format_timestamp(record.timestamp).as_str(), &text])?;
+                    writer.write_record([
+                        format_timestamp(record.timestamp).as_str(),
+                        &csv_cell(&text),
+                    ])?;
                 }
                 dropped.other_kind += batch.points.len() + batch.alerts.len();
             }
@@ -434,14 +438,16 @@ impl CsvTable {
                     let series = point.series();
                     row.clear();
                     row.push(format_timestamp(point.timestamp()));
-                    row.push(series.name.clone());
+                    row.push(csv_cell(&series.name).into_owned());
                     for column in columns {
-                        let cell = match series.tag(column) {
-                            Some(tag) => tag.to_owned(),
-                            None => point
-                                .field(column)
-                                .map(|v| v.to_string())
-                                .unwrap_or_default(),
+                        // Numbers as they are (`-5` is a number, not a
+                        // formula); text from data escaped.
+                        let cell = match (series.tag(column), point.field(column)) {
+                            (Some(tag), _) | (None, Some(Value::Text(tag))) => {
+                                csv_cell(tag).into_owned()
+                            }
+                            (None, Some(value)) => value.to_string(),
+                            (None, None) => String::new(),
                         };
                         row.push(cell);
                     }
@@ -459,12 +465,12 @@ impl CsvTable {
                 for alert in &batch.alerts {
                     writer.write_record([
                         format_timestamp(alert.timestamp).as_str(),
-                        &alert.kind,
+                        &csv_cell(&alert.kind),
                         alert.severity.as_str(),
                         alert.state.as_str(),
-                        &alert.series.to_string(),
+                        &csv_cell(&alert.series.to_string()),
                         &alert.value.map(|v| v.to_string()).unwrap_or_default(),
-                        &alert.description,
+                        &csv_cell(&alert.description),
                     ])?;
                 }
                 dropped.other_kind += batch.records.len() + batch.points.len();
@@ -732,5 +738,33 @@ mod tests {
             "timestamp,type,severity,state,series,value,description\n\
              2023-11-14T22:13:20.000Z,threshold,critical,firing,bench{device=b1},95.5,\"temperature 95.5, above 80\"\n"
         );
+    }
+
+    #[tokio::test]
+    async fn csv_cells_from_data_cannot_run_formulas_or_break_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let records = write(
+            &dir.path().join("raw.csv"),
+            FileEncoding::Csv,
+            vec![records(&["=HYPERLINK(\"http://evil\")", "ok\r\nforged,line"])],
+        )
+        .await;
+        let rows: Vec<&str> = records.lines().collect();
+        assert_eq!(rows.len(), 3, "{records}");
+        assert!(rows[1].ends_with(",\"'=HYPERLINK(\"\"http://evil\"\")\""), "{records}");
+        assert!(rows[2].ends_with(",\"ok\\r\\nforged,line\""), "{records}");
+
+        let points = write(
+            &dir.path().join("points.csv"),
+            FileEncoding::Csv,
+            vec![points(|p| {
+                p.point(T0, &Series::new("dev").with_tag("port", "@cmd"))
+                    .field("t", -5.0)
+                    .field("status", "+1");
+            })],
+        )
+        .await;
+        let row = points.lines().nth(1).unwrap();
+        assert!(row.ends_with(",dev,'@cmd,-5,'+1"), "numbers stay numbers: {points}");
     }
 }

@@ -14,6 +14,7 @@
 mod appender;
 pub mod blackhole;
 pub mod console;
+mod escape;
 pub mod file;
 pub mod prometheus;
 pub mod report;
