@@ -36,6 +36,21 @@ pub struct Config {
     /// Trim whitespace (including a trailing `\r`) around the line, and
     /// around each key and value. Default `true`.
     pub trim: bool,
+    /// What to do with a number that is not finite (`NaN`, `inf`, `1e999`):
+    /// `reject` the record (the default: a sensor does not measure NaN, and
+    /// downstream statistics would be poisoned), or `keep` the value.
+    pub non_finite: NonFinite,
+}
+
+/// What kv-parser does with a number that is not finite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NonFinite {
+    /// Reject the record, with the reason.
+    #[default]
+    Reject,
+    /// Keep NaN and infinity as values.
+    Keep,
 }
 
 /// Every default, in one place.
@@ -51,6 +66,7 @@ impl Default for Config {
             unknown_keys: UnknownKeys::Keep,
             required: None,
             trim: true,
+            non_finite: NonFinite::Reject,
         }
     }
 }
@@ -59,7 +75,8 @@ impl Default for Config {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FieldType {
-    /// A 64-bit float (`85.5`, `-1e3`, `NaN`).
+    /// A 64-bit float (`85.5`, `-1e3`; `NaN` and `inf` only with
+    /// `non_finite: keep`).
     Float,
     /// A 64-bit integer (`42`, `-7`).
     Int,
@@ -160,6 +177,7 @@ pub(crate) struct Schema {
     /// What to do with a key that is not in `keys`.
     pub unknown_keys: UnknownKeys,
     pub trim: bool,
+    pub non_finite: NonFinite,
 }
 
 impl Schema {
@@ -291,6 +309,7 @@ impl Config {
                 self.unknown_keys
             },
             trim: self.trim,
+            non_finite: self.non_finite,
         })
     }
 }

@@ -3,7 +3,7 @@
 
 use foghorn_plugin::Value;
 
-use crate::config::{FieldType, Schema, Target, UnknownKeys};
+use crate::config::{FieldType, NonFinite, Schema, Target, UnknownKeys};
 
 /// Where a parsed value goes.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -93,17 +93,29 @@ impl Parser {
                 continue;
             };
             let schema = &self.schema;
-            let Some(value) = typed(ty, value) else {
-                let field = match name {
-                    Name::Slot(slot) => schema.slots[slot].name.as_str(),
-                    Name::Key(key) => key,
-                };
+            let field = || match name {
+                Name::Slot(slot) => schema.slots[slot].name.as_str(),
+                Name::Key(key) => key,
+            };
+            let Some(typed) = typed(ty, value) else {
                 return Err(format!(
-                    "field {field}: {} is not {}",
+                    "field {}: {} is not {}",
+                    field(),
                     quote(value),
                     ty.described()
                 ));
             };
+            if let Value::Float(number) = typed
+                && !number.is_finite()
+                && schema.non_finite == NonFinite::Reject
+            {
+                return Err(format!(
+                    "field {}: {} is not a finite number (non_finite: keep accepts it)",
+                    field(),
+                    quote(value)
+                ));
+            }
+            let value = typed;
             fields.push((name, value));
         }
         let schema = &self.schema;

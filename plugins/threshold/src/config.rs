@@ -12,6 +12,24 @@ use foghorn_plugin::template::Template;
 pub struct Config {
     /// The limits to check, each on one field; at least one.
     pub rules: Vec<RuleConfig>,
+    /// What a value that is not finite (NaN, infinity) is: `error` (the
+    /// default) rejects the point with the reason, to the error log;
+    /// `alert` fires the rule's alert ("temperature is NaN, not a finite
+    /// number"), resolved by the next value within limits. Never skipped
+    /// silently.
+    #[serde(default)]
+    pub non_finite: NonFinite,
+}
+
+/// What threshold does with a value that is not finite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NonFinite {
+    /// Reject the point, with the reason.
+    #[default]
+    Error,
+    /// Fire the rule's alert.
+    Alert,
 }
 
 /// One limit on one field.
@@ -19,7 +37,8 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 pub struct RuleConfig {
     /// The field to check, e.g. `temperature`. Points without it (or whose
-    /// value is text or not finite) are skipped.
+    /// value is text) are skipped; a value that is not finite is handled as
+    /// `non_finite` says.
     pub field: String,
     /// Values below this are a violation. At least one of `min`/`max`.
     #[serde(default)]
@@ -94,13 +113,13 @@ pub(crate) struct Rule {
 
 impl Config {
     /// Validate every rule, reporting every mistake at once.
-    pub(crate) fn compile(self) -> Result<Vec<Rule>, String> {
+    pub(crate) fn compile(&self) -> Result<Vec<Rule>, String> {
         if self.rules.is_empty() {
             return Err("threshold: `rules` is empty; give at least one rule".to_owned());
         }
         let mut rules = Vec::new();
         let mut errors = Vec::new();
-        for (i, rule) in self.rules.into_iter().enumerate() {
+        for (i, rule) in self.rules.iter().cloned().enumerate() {
             let name = format!("threshold rule {} ({})", i + 1, rule.field);
             match rule.compile() {
                 Ok(rule) => rules.push(rule),

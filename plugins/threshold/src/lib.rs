@@ -8,6 +8,9 @@
 //! (below `min`, then above `max`), and resolves (severity info, same `kind`)
 //! on the first point back within limits. Every alert carries the point's
 //! value and timestamp. Points pass through to no output: this is a detector.
+//! A value that is not finite (NaN, infinity) is never skipped: the point is
+//! rejected with the reason (`non_finite: error`, the default) or fires the
+//! rule's alert (`non_finite: alert`).
 //!
 //! ```yaml
 //! processors:
@@ -15,6 +18,7 @@
 //!     inputs: [parse]
 //!     plugin: builtin:threshold
 //!     config:
+//!       non_finite: error                       # error (default) | alert
 //!       rules:
 //!         - field: temperature
 //!           max: 80
@@ -37,7 +41,7 @@ use std::fmt::Write as _;
 
 use foghorn_plugin::prelude::*;
 
-pub use config::{Config, RuleConfig};
+pub use config::{Config, NonFinite, RuleConfig};
 use config::{Placeholder, Rule};
 use foghorn_plugin::template::Template;
 
@@ -48,6 +52,8 @@ enum Side {
     Within,
     Below,
     Above,
+    /// NaN or infinity, with `non_finite: alert`.
+    NotFinite,
 }
 
 impl Rule {
@@ -84,6 +90,7 @@ struct SeriesState {
 #[derive(Debug)]
 pub struct Threshold {
     rules: Vec<Rule>,
+    non_finite: NonFinite,
     states: Vec<SeriesState>,
     by_series: HashMap<Series, usize>,
 }
@@ -109,6 +116,7 @@ impl Processor for Threshold {
     fn new(config: Config) -> Result<Self, String> {
         Ok(Self {
             rules: config.compile()?,
+            non_finite: config.non_finite,
             states: Vec::new(),
             by_series: HashMap::new(),
         })
@@ -124,10 +132,19 @@ impl Processor for Threshold {
                 None => *slots[point.series_index()].insert(self.state_of(series)),
             };
             for (rule, side_was) in self.rules.iter().zip(&mut self.states[slot].sides) {
-                let Some(value) = point.number(&rule.field).filter(|v| v.is_finite()) else {
+                let Some(value) = point.number(&rule.field) else {
                     continue;
                 };
-                let side = rule.side(value);
+                let side = match (value.is_finite(), self.non_finite) {
+                    (true, _) => rule.side(value),
+                    (false, NonFinite::Alert) => Side::NotFinite,
+                    (false, NonFinite::Error) => {
+                        let reason =
+                            format!("field {}: {value} is not a finite number", rule.field);
+                        out.reject_point(point.index(), reason);
+                        continue;
+                    }
+                };
                 if side == *side_was {
                     continue;
                 }
@@ -146,6 +163,11 @@ impl Processor for Threshold {
                     }
                     Side::Below => {
                         let description = rule.describe(&rule.below, value, series);
+                        Alert::firing(&rule.kind, rule.severity, series, ts, description)
+                    }
+                    Side::NotFinite => {
+                        let description =
+                            format!("{} is {value}, not a finite number", rule.field);
                         Alert::firing(&rule.kind, rule.severity, series, ts, description)
                     }
                 };

@@ -1,4 +1,4 @@
-use foghorn_plugin::AlertState;
+use foghorn_plugin::{AlertState, ItemError};
 
 use foghorn_plugin::testing;
 
@@ -165,7 +165,6 @@ fn points_without_a_numeric_value_leave_the_state_alone() {
     builder.point(1, &dev).field("temperature", 90.0);
     builder.point(2, &dev).field("voltage", 5.0);
     builder.point(3, &dev).field("temperature", "n/a");
-    builder.point(4, &dev).field("temperature", f64::NAN);
     let mut out = Output::default();
     d.process(
         &Batch {
@@ -175,6 +174,60 @@ fn points_without_a_numeric_value_leave_the_state_alone() {
         &mut out,
     );
     assert_eq!(out.alerts().len(), 1, "{:?}", out.alerts());
+}
+
+/// NaN and infinity are never skipped silently: rejected with the reason by
+/// default, or an alert of the rule with `non_finite: alert`.
+#[test]
+fn non_finite_values_are_rejected_or_alerted_never_dropped() {
+    let dev = Series::new("dev");
+    let batch = || {
+        let mut builder = PointsBuilder::new();
+        builder.point(1, &dev).field("temperature", 20.0);
+        builder.point(2, &dev).field("temperature", f64::NAN);
+        builder.point(3, &dev).field("temperature", f64::INFINITY);
+        builder.point(4, &dev).field("temperature", 21.0);
+        Batch {
+            points: builder.finish(),
+            ..Batch::default()
+        }
+    };
+    let mut out = Output::default();
+    detector(TEMPERATURE_MAX_80).process(&batch(), &mut out);
+    assert!(out.alerts().is_empty());
+    let rejected: Vec<String> = out
+        .errors()
+        .iter()
+        .map(|e| match e {
+            ItemError::Point { index, reason } => format!("{index}: {reason}"),
+            ItemError::Record { .. } => panic!("no records were given"),
+        })
+        .collect();
+    assert_eq!(
+        rejected,
+        [
+            "1: field temperature: NaN is not a finite number",
+            "2: field temperature: inf is not a finite number"
+        ]
+    );
+
+    let alerting = TEMPERATURE_MAX_80.replacen('{', r#"{ "non_finite": "alert","#, 1);
+    let mut out = Output::default();
+    detector(&alerting).process(&batch(), &mut out);
+    assert!(out.errors().is_empty());
+    let alerts: Vec<(AlertState, &str)> = out
+        .alerts()
+        .iter()
+        .map(|a| (a.state, a.description.as_str()))
+        .collect();
+    assert_eq!(
+        alerts,
+        [
+            (AlertState::Firing, "temperature is NaN, not a finite number"),
+            (AlertState::Resolved, "temperature 21 back within limits"),
+        ],
+        "infinity after NaN is the same violation"
+    );
 }
 
 #[test]
