@@ -36,6 +36,15 @@ fn main() {
         .unwrap();
     }
     table.push_str("];\n");
-    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("builtin_plugins.rs");
-    std::fs::write(out, table).unwrap();
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    std::fs::write(out.join("builtin_plugins.rs"), table).unwrap();
+
+    // The names alone, for the config checks (which know no bytes).
+    let mut names = String::from("/// The names of the plugins embedded in the binary.\n");
+    names.push_str("pub const BUILTIN_NAMES: &[&str] = &[\n");
+    for (name, _) in BUNDLED {
+        writeln!(names, "    {name:?},").unwrap();
+    }
+    names.push_str("];\n");
+    std::fs::write(out.join("builtin_names.rs"), names).unwrap();
 }

@@ -146,20 +146,13 @@ fn print_errors(errors: &[ConfigError]) {
     );
 }
 
-/// Load, validate and check the plugins of a pipeline file (or the built-in
-/// demo).
+/// Load and validate a pipeline file (or the built-in demo).
 fn load(path: Option<&Path>) -> Result<Config, Vec<ConfigError>> {
-    let config = match path {
-        Some(path) => config::load(path)?,
+    match path {
+        Some(path) => config::load(path),
         None => config::load_str(Path::new(DEFAULT_CONFIG_NAME), DEFAULT_CONFIG, &|var| {
             std::env::var(var).ok()
-        })?,
-    };
-    let errors = config::check_plugins(&config, BUILTIN_PLUGINS);
-    if errors.is_empty() {
-        Ok(config)
-    } else {
-        Err(errors)
+        }),
     }
 }
 

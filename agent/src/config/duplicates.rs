@@ -16,12 +16,26 @@ use super::source_map::{position, start};
 /// Stop after this many duplicates; beyond it the file has bigger problems.
 const MAX_REPORTED: u32 = 32;
 
+/// The duplicates of a file.
+#[derive(Debug, Default)]
+pub(crate) struct Duplicates {
+    /// One error per repeat, located at it.
+    pub errors: Vec<ConfigError>,
+    /// The key path of each duplicated key (`processors.p`).
+    pub paths: Vec<String>,
+    /// The text with every repeat renamed (same length, so positions hold):
+    /// loading it shows the first definitions, which the real load hides
+    /// behind the last one, so their mistakes can be reported too.
+    pub first_definitions: Option<String>,
+}
+
 /// Every duplicate key in `text`, located at its second (or later)
 /// occurrence; `root` is the tree parsed from `text` with duplicates allowed,
 /// used to name the key path.
-pub(crate) fn duplicate_keys(text: &str, root: &Node, file: &Path) -> Vec<ConfigError> {
+pub(crate) fn duplicate_keys(text: &str, root: &Node, file: &Path) -> Duplicates {
     let mut chars: Vec<char> = text.chars().collect();
     let mut errors = Vec::new();
+    let mut paths = Vec::new();
     for round in 0..MAX_REPORTED {
         let scratch: String = chars.iter().collect();
         let options = LoaderOptions::default().error_on_duplicate_keys(true);
@@ -41,6 +55,7 @@ pub(crate) fn duplicate_keys(text: &str, root: &Node, file: &Path) -> Vec<Config
             Some((parent, _)) => format!("{parent}.{name}"),
             None => name.to_owned(),
         };
+        paths.push(key.clone());
         errors.push(ConfigError::new(
             file,
             position(again),
@@ -61,7 +76,12 @@ pub(crate) fn duplicate_keys(text: &str, root: &Node, file: &Path) -> Vec<Config
         }
         chars[at] = char::from_u32(0xF_0000 + round).unwrap_or('\u{F0000}');
     }
-    errors
+    let first_definitions = (!errors.is_empty()).then(|| chars.iter().collect());
+    Duplicates {
+        errors,
+        paths,
+        first_definitions,
+    }
 }
 
 /// The dotted path of the mapping key that starts at `target`.
@@ -95,7 +115,7 @@ mod tests {
     fn reports_every_duplicate_at_its_repeat() {
         let text = "sources:\n  a: {type: stdin}\n  b: {type: stdin}\n  a: {type: stdin}\nsinks:\n  c: {type: console, inputs: [a], inputs: [b]}\n";
         let root = marked_yaml::parse_yaml(0, text).unwrap();
-        let errors = duplicate_keys(text, &root, Path::new("f.yaml"));
+        let errors = duplicate_keys(text, &root, Path::new("f.yaml")).errors;
         let found: Vec<_> = errors
             .iter()
             .map(|e| (e.line, e.column, e.key.as_str()))

@@ -46,12 +46,40 @@ pub(crate) fn load_str(
     text: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Config, Vec<ConfigError>> {
+    load_text(file, text, env, true)
+}
+
+/// [`load_str`]; with `shadowed`, the definitions a duplicate key hides are
+/// loaded too, so the mistakes inside them are reported next to the
+/// duplicate itself.
+fn load_text(
+    file: &Path,
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+    shadowed: bool,
+) -> Result<Config, Vec<ConfigError>> {
     // Without coercion the tree remembers which scalars were quoted, which the
     // plugin `config` conversion needs; `typed_view` turns it back on for serde.
     let options = LoaderOptions::default().prevent_coercion(true);
     let mut root = parse_yaml_with_options(0, text, options)
         .map_err(|error| vec![syntax_error(file, &error)])?;
-    let mut errors = duplicate_keys(text, &root, file);
+    let duplicates = duplicate_keys(text, &root, file);
+    let mut errors = duplicates.errors;
+    if shadowed && let Some(first) = &duplicates.first_definitions {
+        let hidden = load_text(file, first, env, false).err().unwrap_or_default();
+        for error in hidden {
+            let inside = duplicates.paths.iter().any(|path| {
+                error.key == *path
+                    || error
+                        .key
+                        .strip_prefix(path.as_str())
+                        .is_some_and(|rest| rest.starts_with(['.', '[']))
+            });
+            if inside && !errors.contains(&error) {
+                errors.push(error);
+            }
+        }
+    }
     interpolate_tree(&mut root, "", env, file, &mut errors);
 
     let mut loader = Loader {

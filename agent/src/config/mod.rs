@@ -4,11 +4,10 @@
 //!
 //! [`load`] reads a file into a typed [`Config`] (sources, processors and
 //! sinks by name, wired by `inputs`) or returns every [`ConfigError`] found,
-//! sorted by position. Loading is pure apart from reading the file:
-//! [`check_plugins`] is the separate I/O step that finds plugin bytes and
-//! verifies `sha256` pins, and the topology builder opens ports and files,
-//! reporting its own failures at the right line through
-//! [`Config::source_map`]. The CLI's `validate` command and `run` (including
+//! sorted by position. Loading is pure apart from reading the file: the
+//! topology builder reads and compiles plugins (checking `sha256` pins on
+//! the bytes compiled), opens ports and files, reporting its own failures
+//! at the right line through [`Config::source_map`]. The CLI's `validate` command and `run` (including
 //! reloads) both go through here, so they accept exactly the same files.
 //!
 //! # Layout
@@ -19,8 +18,8 @@
 //! - `units`: durations (`50ms`) and [`ByteSize`] (`64MiB`).
 //! - `load`: YAML to typed config; `interpolate`: `${VAR}`; `duplicates`:
 //!   repeated keys; `plugin_config`: the free-form plugin `config` as JSON.
-//! - `validate`: pure range, name and graph checks; `plugins`:
-//!   [`check_plugins`].
+//! - `validate`: pure range, name and graph checks; `plugins`: `builtin:`
+//!   names.
 //! - `source_map`: [`SourceMap`], positions for later errors; `error`:
 //!   [`ConfigError`].
 //! - `watch`: [`ConfigWatch`], edits of the config file for reloads.
@@ -49,7 +48,6 @@ use std::path::Path;
 pub use error::ConfigError;
 pub(crate) use error::sort as sort_errors;
 pub use inputs::{InputRef, Output};
-pub use plugins::check_plugins;
 pub use processors::{Limits, PluginRef, ProcessorConfig, RestartPolicy};
 pub use schema::{ApiConfig, BatchConfig, BatchOverride, Config, LogFilesConfig};
 pub use sinks::{

@@ -1,35 +1,26 @@
-//! Plugin references that can be checked without reading a file: every
-//! `builtin:` name is one the agent was compiled with.
+//! Plugin references checked without reading a file: every `builtin:` name
+//! is one the agent was built with.
 //!
 //! Reading, pin checking and compiling happen once, where the topology loads
 //! plugins (`topology::builder`), so the bytes checked against a `sha256`
 //! pin are the bytes compiled.
 
-use super::error::{ConfigError, did_you_mean, sort};
-use super::processors::PluginRef;
-use super::schema::Config;
+use super::error::did_you_mean;
+use super::validate::Problems;
 
-/// Checks that every `builtin:` plugin is in `builtins` (name and component
-/// bytes), suggesting the closest name. Errors are located at the `plugin`
-/// key and sorted by position.
-#[must_use]
-pub fn check_plugins(config: &Config, builtins: &[(&str, &[u8])]) -> Vec<ConfigError> {
-    let map = &config.source_map;
-    let mut errors = Vec::new();
-    for (name, processor) in &config.processors {
-        let PluginRef::Builtin(builtin) = &processor.plugin else {
-            continue;
-        };
-        if !builtins.iter().any(|(known, _)| known == builtin) {
-            let names: Vec<&str> = builtins.iter().map(|(known, _)| *known).collect();
-            let hint = did_you_mean(builtin, names.iter().copied());
-            let message = format!(
-                "unknown builtin plugin `{builtin}`; builtins: {}{hint}",
-                names.join(", ")
-            );
-            errors.push(map.error(&["processors", name, "plugin"], message));
-        }
+include!(concat!(env!("OUT_DIR"), "/builtin_names.rs"));
+
+/// Report `name` at `key` unless it is a bundled plugin, suggesting the
+/// closest one.
+pub(crate) fn check_builtin(name: &str, key: &str, problems: &mut Problems<'_>) {
+    if !BUILTIN_NAMES.contains(&name) {
+        let hint = did_you_mean(name, BUILTIN_NAMES.iter().copied());
+        problems.push(
+            key,
+            format!(
+                "unknown builtin plugin `{name}`; builtins: {}{hint}",
+                BUILTIN_NAMES.join(", ")
+            ),
+        );
     }
-    sort(&mut errors);
-    errors
 }

@@ -85,6 +85,9 @@ impl ProcessorConfig {
                     "`builtin:` needs a plugin name, e.g. `builtin:kv-parser`",
                 );
             }
+            PluginRef::Builtin(name) => {
+                super::plugins::check_builtin(name, &format!("{key}.plugin"), problems);
+            }
             PluginRef::Path(path)
                 if path.extension().is_none_or(|extension| extension != "wasm") =>
             {
@@ -96,7 +99,7 @@ impl ProcessorConfig {
                     ),
                 );
             }
-            PluginRef::Builtin(_) | PluginRef::Path(_) => {}
+            PluginRef::Path(_) => {}
         }
         if let Some(sha256) = &self.sha256
             && (sha256.len() != 64 || !sha256.bytes().all(|byte| byte.is_ascii_hexdigit()))

@@ -1,4 +1,4 @@
-//! End-to-end tests of [`super::load_str`] and [`super::check_plugins`]: whole
+//! End-to-end tests of [`super::load_str`]: whole
 //! files in, typed values or located errors out.
 
 use std::collections::HashMap;
@@ -467,6 +467,7 @@ sinks:
             "`gen` is a source and has only one output",
         ),
         (14, "processors.p.inputs[1]", "`metrics` is a sink"),
+        (15, "processors.p.plugin", "unknown builtin plugin `x`"),
         (
             16,
             "processors.p.sha256",
@@ -587,11 +588,11 @@ fn detects_processor_cycles() {
 sources:
   s: { type: stdin }
 processors:
-  a: { inputs: [s, c], plugin: builtin:x }
-  b: { inputs: [a], plugin: builtin:x }
-  c: { inputs: [b.alerts], plugin: builtin:x }
-  d: { inputs: [d], plugin: builtin:x }
-  e: { inputs: [a], plugin: builtin:x }
+  a: { inputs: [s, c], plugin: builtin:zscore }
+  b: { inputs: [a], plugin: builtin:zscore }
+  c: { inputs: [b.alerts], plugin: builtin:zscore }
+  d: { inputs: [d], plugin: builtin:zscore }
+  e: { inputs: [a], plugin: builtin:zscore }
 sinks:
   out: { type: console, inputs: [e] }
 ";
@@ -612,30 +613,48 @@ sinks:
 #[test]
 fn unconsumed_outputs_are_fine() {
     load_ok(
-        "sources:\n  s: { type: stdin }\n  t: { type: stdin }\nprocessors:\n  p: { inputs: [s], plugin: builtin:x }\n",
+        "sources:\n  s: { type: stdin }\n  t: { type: stdin }\nprocessors:\n  p: { inputs: [s], plugin: builtin:zscore }\n",
     );
 }
 
 #[test]
-fn check_plugins_names_unknown_builtins_with_a_hint() {
-    let dir = tempfile::tempdir().unwrap();
-    let wasm = dir.path().join("detector.wasm");
-    let config_file = dir.path().join("pipeline.yaml");
+fn unknown_builtins_are_named_with_a_hint() {
     let text = "sources:\n  s: { type: stdin }\nprocessors:\n  \
-           local:\n    inputs: [s]\n    plugin: detector.wasm\n  \
            typo:\n    inputs: [s]\n    plugin: builtin:kv-parsr\n  \
-           builtin:\n    inputs: [s]\n    plugin: builtin:kv-parser\n";
-    std::fs::write(&config_file, text).unwrap();
-    let config = load(&config_file).unwrap();
-    assert_eq!(config.processors["local"].plugin, PluginRef::Path(wasm));
-
-    let kv_parser: &[u8] = b"kv";
-    let errors = check_plugins(&config, &[("kv-parser", kv_parser), ("threshold", b"t")]);
+           builtin:\n    inputs: [s]\n    plugin: builtin:kv-parser\n\
+           sinks:\n  out: { type: console, inputs: [typo, builtin] }\n";
+    let errors = load_str(Path::new("f.yaml"), text, &|_| None).unwrap_err();
     let found: Vec<(usize, &str)> = lines_and_keys(&errors);
-    assert_eq!(found, [(9, "processors.typo.plugin")], "{}", render(&errors));
+    assert_eq!(found, [(6, "processors.typo.plugin")], "{}", render(&errors));
+    assert!(
+        errors[0].message.starts_with("unknown builtin plugin `kv-parsr`; builtins: kv-parser, ")
+            && errors[0].message.ends_with("did you mean `kv-parser`?"),
+        "{}",
+        errors[0].message
+    );
+}
+
+/// A duplicated component hides its first definition from the typed config;
+/// the mistakes inside both definitions are still reported.
+#[test]
+fn a_duplicate_does_not_hide_the_mistakes_inside_either_definition() {
+    let text = "sources:\n  s: { type: stdin }\nprocessors:\n  \
+           p:\n    inputs: [nowhere]\n    plugin: builtin:thresold\n  \
+           p:\n    inputs: [elsewhere]\n    plugin: builtin:kv-parsr\n\
+           sinks:\n  out: { type: console, inputs: [p] }\n";
+    let errors = load_str(Path::new("f.yaml"), text, &|_| None).unwrap_err();
+    let found: Vec<(usize, &str)> = lines_and_keys(&errors);
     assert_eq!(
-        errors[0].message,
-        "unknown builtin plugin `kv-parsr`; builtins: kv-parser, threshold; did you mean `kv-parser`?"
+        found,
+        [
+            (5, "processors.p.inputs[0]"),
+            (6, "processors.p.plugin"),
+            (7, "processors.p"),
+            (8, "processors.p.inputs[0]"),
+            (9, "processors.p.plugin"),
+        ],
+        "{}",
+        render(&errors)
     );
 }
 

@@ -2,9 +2,9 @@
 //! the pipeline graph (every input exists, is not a sink, has the selected
 //! output, and processors do not form a cycle).
 //!
-//! Nothing here touches the disk or the network; plugin files are checked in
-//! [`super::check_plugins`], ports and paths when the topology is built. Each
-//! problem is located through the [`SourceMap`].
+//! Nothing here touches the disk or the network; plugin files, ports and
+//! paths are checked when the topology is built. Each problem is located
+//! through the [`SourceMap`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
