@@ -30,7 +30,6 @@
 mod config;
 mod duration;
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -41,31 +40,28 @@ use config::{Placeholder, Settings};
 use foghorn_plugin::template::Template;
 
 /// What is known of one series.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Tracked {
-    name: String,
-    tags: Vec<(String, String)>,
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Beat {
     /// Newest point timestamp, ns since the Unix epoch.
     last_seen: i64,
     /// Whether the firing alert was sent and not yet resolved.
     lost: bool,
 }
 
-impl Tracked {
-    fn series(&self) -> Series {
-        Series {
-            name: self.name.clone(),
-            tags: self.tags.clone(),
-        }
-    }
+/// One series in the snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Tracked {
+    name: String,
+    tags: Vec<(String, String)>,
+    last_seen: i64,
+    lost: bool,
 }
 
 /// The heartbeat detector.
 #[derive(Debug)]
 pub struct Heartbeat {
     settings: Settings,
-    tracked: Vec<Tracked>,
-    by_series: HashMap<Series, usize>,
+    beats: PerSeries<Beat>,
 }
 
 impl Heartbeat {
@@ -91,8 +87,7 @@ impl Processor for Heartbeat {
     fn new(config: Config) -> Result<Self, String> {
         Ok(Self {
             settings: config.compile()?,
-            tracked: Vec::new(),
-            by_series: HashMap::new(),
+            beats: PerSeries::new(),
         })
     }
 
@@ -111,20 +106,20 @@ impl Processor for Heartbeat {
             let Some((first, newest)) = span else {
                 continue;
             };
-            let Some(&slot) = self.by_series.get(series) else {
-                self.tracked.push(Tracked {
-                    name: series.name.clone(),
-                    tags: series.tags.clone(),
+            let mut new = false;
+            let slot = self.beats.slot(series, || {
+                new = true;
+                Beat {
                     last_seen: newest,
                     lost: false,
-                });
-                self.by_series
-                    .insert(series.clone(), self.tracked.len() - 1);
+                }
+            });
+            if new {
                 continue;
-            };
-            let tracked = &self.tracked[slot];
-            if tracked.lost {
-                let silence = first - tracked.last_seen;
+            }
+            let beat = *self.beats.get(slot);
+            if beat.lost {
+                let silence = first - beat.last_seen;
                 let description =
                     self.describe(&self.settings.resolved_description, series, silence);
                 out.alert(Alert::resolved(
@@ -134,45 +129,62 @@ impl Processor for Heartbeat {
                     description,
                 ));
             }
-            let tracked = &mut self.tracked[slot];
-            tracked.lost = false;
-            tracked.last_seen = tracked.last_seen.max(newest);
+            let beat = self.beats.get_mut(slot);
+            beat.lost = false;
+            beat.last_seen = beat.last_seen.max(newest);
         }
     }
 
     fn tick(&mut self, now: i64, out: &mut Output) {
-        for slot in 0..self.tracked.len() {
-            let tracked = &self.tracked[slot];
-            let silence = now.saturating_sub(tracked.last_seen);
-            if tracked.lost || silence <= self.settings.timeout {
+        for slot in 0..self.beats.len() {
+            let beat = *self.beats.get(slot);
+            let silence = now.saturating_sub(beat.last_seen);
+            if beat.lost || silence <= self.settings.timeout {
                 continue;
             }
-            let series = tracked.series();
-            let description = self.describe(&self.settings.description, &series, silence);
+            let series = self.beats.series(slot);
+            let description = self.describe(&self.settings.description, series, silence);
             let settings = &self.settings;
             out.alert(Alert::firing(
                 &settings.kind,
                 settings.severity,
-                &series,
+                series,
                 now,
                 description,
             ));
-            self.tracked[slot].lost = true;
+            self.beats.get_mut(slot).lost = true;
         }
     }
 
     fn snapshot(&self) -> Vec<u8> {
-        snapshot::encode(&self.tracked)
+        let tracked: Vec<Tracked> = self
+            .beats
+            .iter()
+            .map(|(series, beat)| Tracked {
+                name: series.name.clone(),
+                tags: series.tags.clone(),
+                last_seen: beat.last_seen,
+                lost: beat.lost,
+            })
+            .collect();
+        snapshot::encode(&tracked)
     }
 
     fn restore(&mut self, state: &[u8]) -> Result<(), String> {
-        self.tracked = snapshot::decode(state)?;
-        self.by_series = self
-            .tracked
-            .iter()
-            .enumerate()
-            .map(|(slot, tracked)| (tracked.series(), slot))
-            .collect();
+        let tracked: Vec<Tracked> = snapshot::decode(state)?;
+        self.beats.clear();
+        for tracked in tracked {
+            let series = Series {
+                name: tracked.name,
+                tags: tracked.tags,
+            };
+            let beat = Beat {
+                last_seen: tracked.last_seen,
+                lost: tracked.lost,
+            };
+            let slot = self.beats.slot(&series, || beat);
+            *self.beats.get_mut(slot) = beat;
+        }
         Ok(())
     }
 }

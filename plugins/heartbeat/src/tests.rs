@@ -6,14 +6,11 @@ const SECOND: i64 = 1_000_000_000;
 const MS: i64 = 1_000_000;
 
 fn detector(config: &str) -> Heartbeat {
-    testing::from_json(config).expect("valid config")
+    testing::plugin(config)
 }
 
 fn config_error(config: &str) -> String {
-    match testing::from_json::<Heartbeat>(config) {
-        Ok(_) => panic!("config must be rejected: {config}"),
-        Err(message) => message,
-    }
+    testing::config_error::<Heartbeat>(config)
 }
 
 fn bench() -> Series {
@@ -45,14 +42,7 @@ fn points(detector: &mut Heartbeat, points: &[(i64, &Series)]) -> Vec<Summary> {
     for &(ts, series) in points {
         builder.point(ts, series).field("x", 1.0);
     }
-    let mut out = Output::default();
-    detector.process(
-        &Batch {
-            points: builder.finish(),
-            ..Batch::default()
-        },
-        &mut out,
-    );
+    let out = testing::run(detector, &testing::batch(builder.finish()));
     summarize(&out)
 }
 

@@ -13,14 +13,11 @@ const BENCH: &str = r#"{
 }"#;
 
 fn parser(config: &str) -> KvParser {
-    testing::from_json(config).expect("valid config")
+    testing::plugin(config)
 }
 
 fn config_error(config: &str) -> String {
-    match testing::from_json::<KvParser>(config) {
-        Ok(_) => panic!("config must be rejected: {config}"),
-        Err(message) => message,
-    }
+    testing::config_error::<KvParser>(config)
 }
 
 /// Parse `lines` (record `i` received at `100 + i`): the points, as

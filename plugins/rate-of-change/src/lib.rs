@@ -33,7 +33,6 @@
 
 mod config;
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use foghorn_plugin::prelude::*;
@@ -48,35 +47,13 @@ struct Reading {
     value: f64,
 }
 
-/// The last reading of each rule's field for one series.
-#[derive(Debug)]
-struct SeriesState {
-    series: Series,
-    /// One per rule, in config order.
-    previous: Vec<Option<Reading>>,
-}
-
 /// The rate-of-change detector.
 #[derive(Debug)]
 pub struct RateOfChange {
     rules: Vec<Rule>,
-    states: Vec<SeriesState>,
-    by_series: HashMap<Series, usize>,
-}
-
-impl RateOfChange {
-    /// The position of `series` in `states`, adding it if new.
-    fn state_of(&mut self, series: &Series) -> usize {
-        if let Some(&slot) = self.by_series.get(series) {
-            return slot;
-        }
-        self.states.push(SeriesState {
-            series: series.clone(),
-            previous: vec![None; self.rules.len()],
-        });
-        self.by_series.insert(series.clone(), self.states.len() - 1);
-        self.states.len() - 1
-    }
+    /// The last reading of each rule's field, per series: one per rule, in
+    /// config order.
+    previous: PerSeries<Vec<Option<Reading>>>,
 }
 
 impl Rule {
@@ -126,21 +103,17 @@ impl Processor for RateOfChange {
     fn new(config: Config) -> Result<Self, String> {
         Ok(Self {
             rules: config.compile()?,
-            states: Vec::new(),
-            by_series: HashMap::new(),
+            previous: PerSeries::new(),
         })
     }
 
     fn process(&mut self, batch: &Batch, out: &mut Output) {
-        // Batch series index -> state slot, so each series is hashed once per batch.
-        let mut slots: Vec<Option<usize>> = vec![None; batch.points.series.len()];
+        let mut slots = BatchSlots::new(&batch.points);
+        let none = || vec![None; self.rules.len()];
         for point in batch.points.iter() {
             let series = point.series();
-            let slot = match slots[point.series_index()] {
-                Some(slot) => slot,
-                None => *slots[point.series_index()].insert(self.state_of(series)),
-            };
-            for (rule, previous) in self.rules.iter().zip(&mut self.states[slot].previous) {
+            let slot = slots.slot(&mut self.previous, point, none);
+            for (rule, previous) in self.rules.iter().zip(self.previous.get_mut(slot)) {
                 let Some(value) = point.number(&rule.field).filter(|v| v.is_finite()) else {
                     continue;
                 };
@@ -173,12 +146,12 @@ impl Processor for RateOfChange {
 
     fn snapshot(&self) -> Vec<u8> {
         let mut readings = Vec::new();
-        for state in &self.states {
-            for (rule, (previous, config)) in state.previous.iter().zip(&self.rules).enumerate() {
+        for (series, previous) in self.previous.iter() {
+            for (rule, (previous, config)) in previous.iter().zip(&self.rules).enumerate() {
                 if let Some(reading) = previous {
                     readings.push(SavedReading {
-                        name: state.series.name.clone(),
-                        tags: state.series.tags.clone(),
+                        name: series.name.clone(),
+                        tags: series.tags.clone(),
                         rule,
                         field: config.field.clone(),
                         timestamp: reading.timestamp,
@@ -192,8 +165,8 @@ impl Processor for RateOfChange {
 
     fn restore(&mut self, state: &[u8]) -> Result<(), String> {
         let saved: Snapshot = snapshot::decode(state)?;
-        self.states.clear();
-        self.by_series.clear();
+        self.previous.clear();
+        let rules = self.rules.len();
         for reading in saved.readings {
             // A rule that changed since the snapshot starts afresh.
             if self
@@ -203,11 +176,12 @@ impl Processor for RateOfChange {
             {
                 continue;
             }
-            let slot = self.state_of(&Series {
+            let series = Series {
                 name: reading.name,
                 tags: reading.tags,
-            });
-            self.states[slot].previous[reading.rule] = Some(Reading {
+            };
+            let slot = self.previous.slot(&series, || vec![None; rules]);
+            self.previous.get_mut(slot)[reading.rule] = Some(Reading {
                 timestamp: reading.timestamp,
                 value: reading.value,
             });

@@ -5,14 +5,11 @@ use super::*;
 const SECOND: i64 = 1_000_000_000;
 
 fn detector(config: &str) -> RateOfChange {
-    testing::from_json(config).expect("valid config")
+    testing::plugin(config)
 }
 
 fn config_error(config: &str) -> String {
-    match testing::from_json::<RateOfChange>(config) {
-        Ok(_) => panic!("config must be rejected: {config}"),
-        Err(message) => message,
-    }
+    testing::config_error::<RateOfChange>(config)
 }
 
 fn batch(points: &[(i64, &Series, &str, f64)]) -> Batch {
@@ -159,14 +156,7 @@ fn missing_text_and_non_finite_values_are_skipped() {
     builder.point(3, &dev).field("temperature", "hot");
     builder.point(4, &dev).field("temperature", f64::INFINITY);
     builder.point(5, &dev).field("temperature", 30.0);
-    let mut out = Output::default();
-    d.process(
-        &Batch {
-            points: builder.finish(),
-            ..Batch::default()
-        },
-        &mut out,
-    );
+    let out = testing::run(&mut d, &testing::batch(builder.finish()));
     assert!(out.alerts().is_empty(), "{:?}", out.alerts());
 }
 

@@ -80,6 +80,7 @@ pub mod bindings;
 mod convert;
 pub mod host;
 mod output;
+mod per_series;
 pub mod snapshot;
 pub mod template;
 pub mod testing;
@@ -90,6 +91,7 @@ pub mod __private;
 pub use alert::{Alert, AlertState, Severity};
 pub use foghorn_columnar::{PointRef, Points, PointsBuilder, Record, Records, Series, Value};
 pub use output::{ItemError, Output};
+pub use per_series::{BatchSlots, PerSeries};
 
 /// What a plugin is given in one call: raw records from a source, or points
 /// from an upstream processor (or both).
@@ -140,8 +142,8 @@ pub trait Processor: Sized + 'static {
 pub mod prelude {
     pub use crate::host::{counter_add, gauge_set, log, now};
     pub use crate::{
-        Alert, AlertState, Batch, Output, PointRef, Points, PointsBuilder, Processor, Record,
-        Records, Series, Severity, Value, export_processor, snapshot,
+        Alert, AlertState, Batch, BatchSlots, Output, PerSeries, PointRef, Points, PointsBuilder,
+        Processor, Record, Records, Series, Severity, Value, export_processor, snapshot,
     };
     pub use serde::{Deserialize, Serialize};
 }

@@ -28,7 +28,7 @@
 
 use foghorn_columnar::{PointsBuilder, Records, Series};
 
-use crate::{Batch, Processor};
+use crate::{Batch, Output, Processor};
 
 /// Build a plugin from its config as JSON text, as the agent does: a config
 /// that does not deserialize or that the plugin rejects is an `Err` with the
@@ -41,6 +41,34 @@ pub fn from_json<P: Processor>(config: &str) -> Result<P, String> {
     P::new(config)
 }
 
+/// Build a plugin from its config as JSON text, for a test that expects the
+/// config to be valid.
+///
+/// # Panics
+/// When the config is rejected, with the message.
+pub fn plugin<P: Processor>(config: &str) -> P {
+    from_json(config).unwrap_or_else(|message| panic!("config rejected: {message}\n{config}"))
+}
+
+/// The message a plugin rejects `config` with, for a test that expects it
+/// to be invalid.
+///
+/// # Panics
+/// When the config is accepted.
+pub fn config_error<P: Processor>(config: &str) -> String {
+    match from_json::<P>(config) {
+        Ok(_) => panic!("config must be rejected: {config}"),
+        Err(message) => message,
+    }
+}
+
+/// Run `plugin` on `batch`; what it wrote.
+pub fn run<P: Processor>(plugin: &mut P, batch: &Batch) -> Output {
+    let mut out = Output::default();
+    plugin.process(batch, &mut out);
+    out
+}
+
 /// A batch of points with one numeric field each: `(timestamp, series,
 /// field, value)`.
 pub fn points(points: &[(i64, &Series, &str, f64)]) -> Batch {
@@ -50,6 +78,14 @@ pub fn points(points: &[(i64, &Series, &str, f64)]) -> Batch {
     }
     Batch {
         points: builder.finish(),
+        ..Batch::default()
+    }
+}
+
+/// A batch of `points` (from a [`PointsBuilder`]).
+pub fn batch(points: foghorn_columnar::Points) -> Batch {
+    Batch {
+        points,
         ..Batch::default()
     }
 }

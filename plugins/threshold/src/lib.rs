@@ -36,7 +36,6 @@
 
 mod config;
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use foghorn_plugin::prelude::*;
@@ -78,36 +77,14 @@ impl Rule {
     }
 }
 
-/// Where each rule stands for one series.
-#[derive(Debug)]
-struct SeriesState {
-    series: Series,
-    /// One per rule, in config order.
-    sides: Vec<Side>,
-}
-
 /// The threshold detector.
 #[derive(Debug)]
 pub struct Threshold {
     rules: Vec<Rule>,
     non_finite: NonFinite,
-    states: Vec<SeriesState>,
-    by_series: HashMap<Series, usize>,
-}
-
-impl Threshold {
-    /// The position of `series` in `states`, adding it if new.
-    fn state_of(&mut self, series: &Series) -> usize {
-        if let Some(&slot) = self.by_series.get(series) {
-            return slot;
-        }
-        self.states.push(SeriesState {
-            series: series.clone(),
-            sides: vec![Side::Within; self.rules.len()],
-        });
-        self.by_series.insert(series.clone(), self.states.len() - 1);
-        self.states.len() - 1
-    }
+    /// Where each rule stands, per series: one side per rule, in config
+    /// order.
+    sides: PerSeries<Vec<Side>>,
 }
 
 impl Processor for Threshold {
@@ -117,21 +94,17 @@ impl Processor for Threshold {
         Ok(Self {
             rules: config.compile()?,
             non_finite: config.non_finite,
-            states: Vec::new(),
-            by_series: HashMap::new(),
+            sides: PerSeries::new(),
         })
     }
 
     fn process(&mut self, batch: &Batch, out: &mut Output) {
-        // Batch series index -> state slot, so each series is hashed once per batch.
-        let mut slots: Vec<Option<usize>> = vec![None; batch.points.series.len()];
+        let mut slots = BatchSlots::new(&batch.points);
+        let within = || vec![Side::Within; self.rules.len()];
         for point in batch.points.iter() {
             let series = point.series();
-            let slot = match slots[point.series_index()] {
-                Some(slot) => slot,
-                None => *slots[point.series_index()].insert(self.state_of(series)),
-            };
-            for (rule, side_was) in self.rules.iter().zip(&mut self.states[slot].sides) {
+            let slot = slots.slot(&mut self.sides, point, within);
+            for (rule, side_was) in self.rules.iter().zip(self.sides.get_mut(slot)) {
                 let Some(value) = point.number(&rule.field) else {
                     continue;
                 };
@@ -178,12 +151,12 @@ impl Processor for Threshold {
 
     fn snapshot(&self) -> Vec<u8> {
         let mut violations = Vec::new();
-        for state in &self.states {
-            for (rule, (&side, config)) in state.sides.iter().zip(&self.rules).enumerate() {
+        for (series, sides) in self.sides.iter() {
+            for (rule, (&side, config)) in sides.iter().zip(&self.rules).enumerate() {
                 if side != Side::Within {
                     violations.push(Violation {
-                        name: state.series.name.clone(),
-                        tags: state.series.tags.clone(),
+                        name: series.name.clone(),
+                        tags: series.tags.clone(),
                         rule,
                         field: config.field.clone(),
                         side,
@@ -196,8 +169,8 @@ impl Processor for Threshold {
 
     fn restore(&mut self, state: &[u8]) -> Result<(), String> {
         let saved: Snapshot = snapshot::decode(state)?;
-        self.states.clear();
-        self.by_series.clear();
+        self.sides.clear();
+        let rules = self.rules.len();
         for violation in saved.violations {
             // A rule that changed since the snapshot starts afresh.
             if self
@@ -211,8 +184,8 @@ impl Processor for Threshold {
                 name: violation.name,
                 tags: violation.tags,
             };
-            let slot = self.state_of(&series);
-            self.states[slot].sides[violation.rule] = violation.side;
+            let slot = self.sides.slot(&series, || vec![Side::Within; rules]);
+            self.sides.get_mut(slot)[violation.rule] = violation.side;
         }
         Ok(())
     }

@@ -5,14 +5,11 @@ use foghorn_plugin::testing;
 use super::*;
 
 fn detector(config: &str) -> Threshold {
-    testing::from_json(config).expect("valid config")
+    testing::plugin(config)
 }
 
 fn config_error(config: &str) -> String {
-    match testing::from_json::<Threshold>(config) {
-        Ok(_) => panic!("config must be rejected: {config}"),
-        Err(message) => message,
-    }
+    testing::config_error::<Threshold>(config)
 }
 
 fn batch(points: &[(i64, &Series, &str, f64)]) -> Batch {
@@ -165,14 +162,7 @@ fn points_without_a_numeric_value_leave_the_state_alone() {
     builder.point(1, &dev).field("temperature", 90.0);
     builder.point(2, &dev).field("voltage", 5.0);
     builder.point(3, &dev).field("temperature", "n/a");
-    let mut out = Output::default();
-    d.process(
-        &Batch {
-            points: builder.finish(),
-            ..Batch::default()
-        },
-        &mut out,
-    );
+    let out = testing::run(&mut d, &testing::batch(builder.finish()));
     assert_eq!(out.alerts().len(), 1, "{:?}", out.alerts());
 }
 

@@ -41,7 +41,6 @@
 mod config;
 mod window;
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use foghorn_plugin::prelude::*;
@@ -60,9 +59,8 @@ struct FieldWindow {
 }
 
 /// The windows of one series.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct SeriesWindows {
-    series: Series,
     fields: Vec<FieldWindow>,
 }
 
@@ -86,23 +84,7 @@ impl SeriesWindows {
 #[derive(Debug)]
 pub struct Zscore {
     settings: Settings,
-    states: Vec<SeriesWindows>,
-    by_series: HashMap<Series, usize>,
-}
-
-impl Zscore {
-    /// The position of `series` in `states`, adding it if new.
-    fn state_of(&mut self, series: &Series) -> usize {
-        if let Some(&slot) = self.by_series.get(series) {
-            return slot;
-        }
-        self.states.push(SeriesWindows {
-            series: series.clone(),
-            fields: Vec::new(),
-        });
-        self.by_series.insert(series.clone(), self.states.len() - 1);
-        self.states.len() - 1
-    }
+    states: PerSeries<SeriesWindows>,
 }
 
 /// How many standard deviations `value` is from the mean; see the crate
@@ -131,7 +113,7 @@ fn round3(x: f64) -> f64 {
 /// Score `value` of field `field` against its window, alert if it is an
 /// outlier, then add it to the window. Records the score in `scored`.
 fn observe(
-    settings: &Settings,
+    (settings, series): (&Settings, &Series),
     state: &mut SeriesWindows,
     (field, value, timestamp): (&str, f64, i64),
     out: &mut Output,
@@ -155,13 +137,13 @@ fn observe(
                     Placeholder::Score => write!(out, "{}", round3(score)),
                     Placeholder::Mean => write!(out, "{}", round3(stats.mean)),
                     Placeholder::Std => write!(out, "{}", round3(stats.std)),
-                    Placeholder::Series => write!(out, "{}", state.series),
+                    Placeholder::Series => write!(out, "{series}"),
                 };
             });
             let alert = Alert::firing(
                 &settings.kind,
                 settings.severity,
-                &state.series,
+                series,
                 timestamp,
                 description,
             );
@@ -183,8 +165,7 @@ impl Processor for Zscore {
     fn new(config: Config) -> Result<Self, String> {
         Ok(Self {
             settings: config.compile()?,
-            states: Vec::new(),
-            by_series: HashMap::new(),
+            states: PerSeries::new(),
         })
     }
 
@@ -193,15 +174,11 @@ impl Processor for Zscore {
         reason = "integer readings are scored as f64"
     )]
     fn process(&mut self, batch: &Batch, out: &mut Output) {
-        // Batch series index -> state slot, so each series is hashed once per batch.
-        let mut slots: Vec<Option<usize>> = vec![None; batch.points.series.len()];
+        let mut slots = BatchSlots::new(&batch.points);
         let mut scored = Vec::new();
         for point in batch.points.iter() {
-            let slot = match slots[point.series_index()] {
-                Some(slot) => slot,
-                None => *slots[point.series_index()].insert(self.state_of(point.series())),
-            };
-            let (settings, state) = (&self.settings, &mut self.states[slot]);
+            let slot = slots.slot(&mut self.states, point, SeriesWindows::default);
+            let (settings, state) = (&self.settings, self.states.get_mut(slot));
             let ts = point.timestamp();
             scored.clear();
             if settings.fields.is_empty() {
@@ -211,7 +188,7 @@ impl Processor for Zscore {
                         Value::Int(v) => v as f64,
                         Value::Bool(_) | Value::Text(_) => continue,
                     };
-                    observe(settings, state, (field, value, ts), out, &mut scored);
+                    observe((settings, point.series()), state, (field, value, ts), out, &mut scored);
                 }
             } else {
                 for field in &settings.fields {
@@ -220,7 +197,7 @@ impl Processor for Zscore {
                         Some(Value::Int(v)) => v as f64,
                         _ => continue,
                     };
-                    observe(settings, state, (field, value, ts), out, &mut scored);
+                    observe((settings, point.series()), state, (field, value, ts), out, &mut scored);
                 }
             }
             if settings.emit_scores {
@@ -236,10 +213,10 @@ impl Processor for Zscore {
         let windows: Vec<SavedWindow> = self
             .states
             .iter()
-            .flat_map(|state| {
+            .flat_map(|(series, state)| {
                 state.fields.iter().map(|field| SavedWindow {
-                    name: state.series.name.clone(),
-                    tags: state.series.tags.clone(),
+                    name: series.name.clone(),
+                    tags: series.tags.clone(),
                     field: field.field.clone(),
                     values: field.window.values().collect(),
                 })
@@ -251,17 +228,17 @@ impl Processor for Zscore {
     fn restore(&mut self, state: &[u8]) -> Result<(), String> {
         let saved: Snapshot = snapshot::decode(state)?;
         self.states.clear();
-        self.by_series.clear();
         for saved in saved.windows {
             let fields = &self.settings.fields;
             if !fields.is_empty() && !fields.contains(&saved.field) {
                 continue;
             }
-            let slot = self.state_of(&Series {
+            let series = Series {
                 name: saved.name,
                 tags: saved.tags,
-            });
-            let state = &mut self.states[slot];
+            };
+            let slot = self.states.slot(&series, SeriesWindows::default);
+            let state = self.states.get_mut(slot);
             let index = state.field(&saved.field, self.settings.window);
             // The window may have shrunk since: it keeps the newest values.
             let values = saved.values.into_iter().filter(|v| v.is_finite());

@@ -5,14 +5,11 @@ use foghorn_plugin::testing;
 use super::*;
 
 fn detector(config: &str) -> Zscore {
-    testing::from_json(config).expect("valid config")
+    testing::plugin(config)
 }
 
 fn config_error(config: &str) -> String {
-    match testing::from_json::<Zscore>(config) {
-        Ok(_) => panic!("config must be rejected: {config}"),
-        Err(message) => message,
-    }
+    testing::config_error::<Zscore>(config)
 }
 
 /// Run one batch of `field` readings of `series`, one point each, at
@@ -22,15 +19,7 @@ fn run(detector: &mut Zscore, series: &Series, field: &str, values: &[f64]) -> O
     for (ts, &value) in (0..).zip(values) {
         builder.point(ts, series).field(field, value);
     }
-    let mut out = Output::default();
-    detector.process(
-        &Batch {
-            points: builder.finish(),
-            ..Batch::default()
-        },
-        &mut out,
-    );
-    out
+    testing::run(detector, &testing::batch(builder.finish()))
 }
 
 /// (timestamp, value, score, description) of each alert.
@@ -116,14 +105,7 @@ fn every_numeric_field_is_scored_when_none_are_listed() {
         .field("f", 9.0)
         .field("n", 100_i64)
         .field("ok", true);
-    let mut out = Output::default();
-    d.process(
-        &Batch {
-            points: builder.finish(),
-            ..Batch::default()
-        },
-        &mut out,
-    );
+    let out = testing::run(&mut d, &testing::batch(builder.finish()));
     let fields: Vec<_> = out
         .alerts()
         .iter()
