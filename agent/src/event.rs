@@ -10,54 +10,12 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 pub use foghorn_columnar::{
-    Column, ColumnData, PointRef, Points, PointsBuilder, Record, Records, Series, TextColumn, Value,
+    AlertState, Column, ColumnData, PointRef, Points, PointsBuilder, Record, Records, Series,
+    Severity, TextColumn, Value,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::delivery::Delivery;
-
-/// How bad an alert is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Worth knowing.
-    Info,
-    /// Needs attention.
-    Warning,
-    /// Needs action now.
-    Critical,
-}
-
-impl Severity {
-    /// The lowercase name, as in reports and metric labels.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Critical => "critical",
-        }
-    }
-}
-
-/// Whether an alert starts or ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AlertState {
-    /// The condition holds.
-    Firing,
-    /// The condition has cleared.
-    Resolved,
-}
-
-impl AlertState {
-    /// The lowercase name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertState::Firing => "firing",
-            AlertState::Resolved => "resolved",
-        }
-    }
-}
 
 /// An anomaly or condition raised by a processor.
 #[derive(Debug, Clone, PartialEq)]

@@ -13,27 +13,19 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
-/// Parses a human duration such as `50ms`, `4s`, `5m`, `1h 30m` or `0s`.
+/// Parses a human duration such as `50ms`, `4s`, `5m`, `1h 30m` or `0s`:
+/// the grammar plugins use too ([`foghorn_columnar::duration`]).
 ///
 /// # Errors
 /// A message naming the text and the expected shape.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text.trim()).map_err(|error| {
-        let error = error.to_string();
-        if error.contains("for example") {
-            format!("invalid duration `{text}`: {error}")
-        } else {
-            format!(
-                "invalid duration `{text}`: {error}; write a number and a unit, e.g. 50ms, 4s, 5m"
-            )
-        }
-    })
+    foghorn_columnar::duration::parse(text)
 }
 
 /// Formats a duration the way the YAML accepts it back (`1s 500ms`).
 #[must_use]
 pub fn format_duration(duration: Duration) -> String {
-    humantime::format_duration(duration).to_string()
+    foghorn_columnar::duration::format(duration)
 }
 
 /// A number of bytes, written in the YAML as `1024`, `512B`, `64KiB`, `64MiB`,

@@ -11,11 +11,14 @@
 //! [`PointsBuilder`]. Nobody outside this crate needs to see an offset.
 #![deny(missing_docs)]
 
+mod alert;
 mod builder;
 mod check;
+pub mod duration;
 mod points;
 mod records;
 
+pub use alert::{AlertState, Severity};
 pub use builder::{PointBuilder, PointsBuilder};
 pub use check::Malformed;
 pub use points::{Column, ColumnData, PointRef, Points, Series, TextColumn, Value};

@@ -5,16 +5,15 @@ use std::time::Duration;
 use foghorn_plugin::Severity;
 use serde::Deserialize;
 
-use crate::duration;
 use foghorn_plugin::template::Template;
 
 /// `config:` of a heartbeat processor.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// How long a series may go without a point before it is lost: `"4s"`,
-    /// `"500ms"`, `"2m"`, or a number of milliseconds. Required.
-    #[serde(deserialize_with = "duration::deserialize")]
+    /// How long a series may go without a point before it is lost: `4s`,
+    /// `500ms`, `2m`, `1m 30s` (the agent's duration grammar). Required.
+    #[serde(deserialize_with = "foghorn_plugin::duration::deserialize")]
     pub timeout: Duration,
     /// Severity of the firing alert. Default `critical`.
     #[serde(default = "defaults::severity")]

@@ -106,7 +106,7 @@ fn a_silent_series_fires_once_and_resolves_when_data_resumes() {
 fn series_are_tracked_separately_and_only_once_seen() {
     let (a, b) = (Series::new("a"), Series::new("b"));
     let mut d = detector(
-        r#"{ "timeout": 1000, "severity": "warning", "description": "{series} quiet {silence} (> {timeout})" }"#,
+        r#"{ "timeout": "1s", "severity": "warning", "description": "{series} quiet {silence} (> {timeout})" }"#,
     );
     assert!(
         tick(&mut d, 100 * SECOND).is_empty(),
@@ -156,7 +156,9 @@ fn snapshot_and_restore_keep_what_was_seen_and_what_is_lost() {
 #[test]
 fn config_errors_are_clear() {
     assert!(config_error("{}").contains("missing field `timeout`"));
-    assert!(config_error(r#"{ "timeout": "4 sec" }"#).contains(r#"invalid duration "4 sec""#));
+    assert!(config_error(r#"{ "timeout": "4 parsecs" }"#).contains("invalid duration `4 parsecs`"));
+    // One grammar with the agent's YAML: a unit is required.
+    assert!(config_error(r#"{ "timeout": 1000 }"#).contains("a duration with its unit"));
     assert_eq!(
         config_error(r#"{ "timeout": "0s" }"#),
         "heartbeat: `timeout` must be above 0"

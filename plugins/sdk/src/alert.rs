@@ -1,29 +1,7 @@
 //! Alerts a plugin raises.
 
+pub use foghorn_columnar::{AlertState, Severity};
 use foghorn_columnar::Series;
-use serde::{Deserialize, Serialize};
-
-/// How bad an alert is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Worth knowing.
-    Info,
-    /// Needs attention.
-    Warning,
-    /// Needs action now.
-    Critical,
-}
-
-/// Whether an alert starts or ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AlertState {
-    /// The condition holds.
-    Firing,
-    /// The condition has cleared.
-    Resolved,
-}
 
 /// An anomaly or condition found by a plugin.
 #[derive(Debug, Clone, PartialEq)]

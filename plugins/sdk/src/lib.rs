@@ -78,6 +78,7 @@ mod alert;
 #[doc(hidden)]
 pub mod bindings;
 mod convert;
+pub mod duration;
 pub mod host;
 mod output;
 mod per_series;
