@@ -17,7 +17,7 @@ fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let plugins = manifest.parent().unwrap().join("plugins");
     let packages: Vec<&str> = BUNDLED.iter().map(|(_, package)| *package).collect();
-    let sources: Vec<PathBuf> = ["wit", "sdk", "columnar"]
+    let sources: Vec<PathBuf> = ["wit", "sdk", "model"]
         .iter()
         .chain(packages.iter())
         .map(|dir| plugins.join(dir))

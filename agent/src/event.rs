@@ -1,7 +1,7 @@
 //! What flows through a pipeline: raw records, structured points and alerts,
 //! always in batches.
 //!
-//! Records and points use the columnar shape of [`foghorn_columnar`], the same
+//! Records and points use the columnar shape of [`foghorn_model`], the same
 //! one that crosses the WebAssembly boundary, so a batch reaches a plugin
 //! without being re-encoded. A [`Batch`] is shared between the consumers of a
 //! component behind an [`Arc`] ([`SharedBatch`]): fan-out never copies data.
@@ -9,7 +9,7 @@
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-pub use foghorn_columnar::{
+pub use foghorn_model::{
     AlertState, Column, ColumnData, PointRef, Points, PointsBuilder, Record, Records, Series,
     Severity, TextColumn, Value,
 };

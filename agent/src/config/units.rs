@@ -14,18 +14,18 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
 /// Parses a human duration such as `50ms`, `4s`, `5m`, `1h 30m` or `0s`:
-/// the grammar plugins use too ([`foghorn_columnar::duration`]).
+/// the grammar plugins use too ([`foghorn_model::duration`]).
 ///
 /// # Errors
 /// A message naming the text and the expected shape.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    foghorn_columnar::duration::parse(text)
+    foghorn_model::duration::parse(text)
 }
 
 /// Formats a duration the way the YAML accepts it back (`1s 500ms`).
 #[must_use]
 pub fn format_duration(duration: Duration) -> String {
-    foghorn_columnar::duration::format(duration)
+    foghorn_model::duration::format(duration)
 }
 
 /// A number of bytes, written in the YAML as `1024`, `512B`, `64KiB`, `64MiB`,

@@ -1,7 +1,7 @@
 //! Moves between the generated WIT types and the columnar model: vectors
 //! change hands, values are not copied one by one.
 
-use foghorn_columnar::{Column, ColumnData, Points, Records, Series, TextColumn};
+use foghorn_model::{Column, ColumnData, Points, Records, Series, TextColumn};
 
 use crate::bindings::foghorn::plugin::types as wit;
 use crate::{Alert, AlertState, Batch, ItemError, Output, Severity};

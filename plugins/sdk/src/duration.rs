@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use serde::de::{self, Deserializer, Visitor};
 
-pub use foghorn_columnar::duration::{format, parse};
+pub use foghorn_model::duration::{format, parse};
 
 /// Deserialize a duration written as text (see [`parse`]); for
 /// `#[serde(deserialize_with = "foghorn_plugin::duration::deserialize")]`.

@@ -90,7 +90,7 @@ pub mod testing;
 pub mod __private;
 
 pub use alert::{Alert, AlertState, Severity};
-pub use foghorn_columnar::{PointRef, Points, PointsBuilder, Record, Records, Series, Value};
+pub use foghorn_model::{PointRef, Points, PointsBuilder, Record, Records, Series, Value};
 pub use output::{ItemError, Output};
 pub use per_series::{BatchSlots, PerSeries};
 

@@ -1,6 +1,6 @@
 //! What a plugin writes during one call.
 
-use foghorn_columnar::{PointBuilder, PointsBuilder, Series};
+use foghorn_model::{PointBuilder, PointsBuilder, Series};
 
 use crate::Alert;
 
@@ -46,7 +46,7 @@ impl Output {
     }
 
     /// Pass a point through unchanged.
-    pub fn forward(&mut self, point: foghorn_columnar::PointRef<'_>) {
+    pub fn forward(&mut self, point: foghorn_model::PointRef<'_>) {
         self.points.push(point);
     }
 
@@ -88,7 +88,7 @@ impl Output {
     }
 
     /// Finish, returning the points emitted (for tests of plugin logic).
-    pub fn into_points(self) -> foghorn_columnar::Points {
+    pub fn into_points(self) -> foghorn_model::Points {
         self.points.finish()
     }
 }

@@ -30,7 +30,7 @@
 
 use std::collections::HashMap;
 
-use foghorn_columnar::{PointRef, Points, Series};
+use foghorn_model::{PointRef, Points, Series};
 
 /// A `T` for every series seen, in the order they first appeared.
 #[derive(Debug, Clone)]

@@ -26,7 +26,7 @@
 //! assert_eq!(testing::from_json::<Max>(r#"{"max": -1}"#).err().unwrap(), "max must be positive");
 //! ```
 
-use foghorn_columnar::{PointsBuilder, Records, Series};
+use foghorn_model::{PointsBuilder, Records, Series};
 
 use crate::{Batch, Output, Processor};
 
@@ -83,7 +83,7 @@ pub fn points(points: &[(i64, &Series, &str, f64)]) -> Batch {
 }
 
 /// A batch of `points` (from a [`PointsBuilder`]).
-pub fn batch(points: foghorn_columnar::Points) -> Batch {
+pub fn batch(points: foghorn_model::Points) -> Batch {
     Batch {
         points,
         ..Batch::default()

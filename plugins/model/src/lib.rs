@@ -1,4 +1,7 @@
-//! The columnar batch model shared by the foghorn agent and its plugins.
+//! foghorn's data model, shared by the agent and its plugins: the columnar
+//! batches, the invariants a batch from an untrusted source is checked
+//! against ([`Points::validate`]), alert [`Severity`] and [`AlertState`], and
+//! the one [`duration`] grammar of configs.
 //!
 //! Points and raw records travel between components, and across the
 //! WebAssembly boundary, in the shape of the `foghorn:plugin` WIT types: a
@@ -7,7 +10,7 @@
 //! the agent and the guest SDK convert to and from their generated bindings by
 //! moving vectors, never by copying values one at a time.
 //!
-//! Readers use [`Points::iter`] and [`PointRef`]; writers use
+//! Batches: readers use [`Points::iter`] and [`PointRef`]; writers use
 //! [`PointsBuilder`]. Nobody outside this crate needs to see an offset.
 #![deny(missing_docs)]
 
