@@ -11,5 +11,8 @@ fn main() {
     let sources: Vec<&Path> = vec![&chaos, &hostile, &plugins];
     let built = foghorn_plugin_build::build(&["chaos-plugin", "hostile-plugin"], &sources);
     println!("cargo:rustc-env=FIXTURE_CHAOS_WASM={}", built[0].display());
-    println!("cargo:rustc-env=FIXTURE_HOSTILE_WASM={}", built[1].display());
+    println!(
+        "cargo:rustc-env=FIXTURE_HOSTILE_WASM={}",
+        built[1].display()
+    );
 }

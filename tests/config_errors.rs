@@ -141,7 +141,11 @@ sinks:
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        (output.status.code(), errors_of(&stderr, path.to_str().unwrap()), stderr)
+        (
+            output.status.code(),
+            errors_of(&stderr, path.to_str().unwrap()),
+            stderr,
+        )
     };
 
     let (code, errors, stderr) = validate(pipeline(&"0".repeat(64), ""));
@@ -155,12 +159,19 @@ sinks:
         ],
         "{stderr}"
     );
-    assert!(stderr.contains(&format!("the plugin has {digest}")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("the plugin has {digest}")),
+        "{stderr}"
+    );
     assert!(stderr.contains("plugin rejected its config"), "{stderr}");
 
     // The right pin: the pinned plugin is compiled and initialised, and only
     // the other two mistakes remain.
     let (_, errors, stderr) = validate(pipeline(&digest.to_uppercase(), "X"));
     let keys: Vec<&str> = errors.iter().map(|(_, key)| key.as_str()).collect();
-    assert_eq!(keys, ["processors.gone.plugin", "processors.limits.config"], "{stderr}");
+    assert_eq!(
+        keys,
+        ["processors.gone.plugin", "processors.limits.config"],
+        "{stderr}"
+    );
 }

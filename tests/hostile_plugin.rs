@@ -14,10 +14,7 @@ use foghorn_tests::agent::Agent;
 use foghorn_tests::{http, wait};
 
 fn append(path: &std::path::Path, line: &str) {
-    let mut file = std::fs::OpenOptions::new()
-        .append(true)
-        .open(path)
-        .unwrap();
+    let mut file = std::fs::OpenOptions::new().append(true).open(path).unwrap();
     writeln!(file, "{line}").unwrap();
 }
 
@@ -37,7 +34,10 @@ const MALFORMED: [(&str, &str); 14] = [
     ("text-backwards", "before its start"),
     ("text-not-utf8", "not UTF-8"),
     ("text-split-char", "inside a UTF-8 character"),
-    ("error-out-of-range", "record 1000000, but the input has 1 records"),
+    (
+        "error-out-of-range",
+        "record 1000000, but the input has 1 records",
+    ),
     ("empty-kind", "empty kind"),
     ("too-many-labels", "1000 labels"),
     ("repeated-label", "label `field` is repeated"),
@@ -107,7 +107,13 @@ sinks:
             &[("component", "hostile"), ("kind", "invalid_output")],
         )
     };
-    let restarts = || metric(addr, "foghorn_plugin_restarts_total", &[("component", "hostile")]);
+    let restarts = || {
+        metric(
+            addr,
+            "foghorn_plugin_restarts_total",
+            &[("component", "hostile")],
+        )
+    };
     let health = || http::get(addr, "/health");
 
     append(&input, "ok");
@@ -130,17 +136,21 @@ sinks:
     // Failing over and over within the window: reported failed.
     let (status, body) = health().unwrap();
     assert_eq!(status, 503, "{body}");
-    assert!(body.contains("hostile") && body.contains("invalid_output"), "{body}");
+    assert!(
+        body.contains("hostile") && body.contains("invalid_output"),
+        "{body}"
+    );
     assert_eq!(
         metric(addr, "foghorn_component_up", &[("component", "hostile")]),
         0.0
     );
 
     // Each one is in the dead letter with its reason, nothing else is.
-    let dead: Vec<serde_json::Value> = wait::read(&dir.path().join("data/dead_letter/hostile.ndjson"))
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let dead: Vec<serde_json::Value> =
+        wait::read(&dir.path().join("data/dead_letter/hostile.ndjson"))
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
     assert_eq!(dead.len(), MALFORMED.len());
     for (entry, (command, reason)) in dead.iter().zip(MALFORMED) {
         assert_eq!(entry["record"], command);
@@ -154,9 +164,11 @@ sinks:
     // A call that works again: the plugin is healthy, and its state (the
     // records it has seen) was restored from its snapshot each time.
     append(&input, "ok");
-    wait::until("the point after the failures", Duration::from_secs(60), || {
-        (wait::read(&points).lines().count() == 2).then_some(())
-    });
+    wait::until(
+        "the point after the failures",
+        Duration::from_secs(60),
+        || (wait::read(&points).lines().count() == 2).then_some(()),
+    );
     assert_eq!(health().unwrap().0, 200);
     assert_eq!(
         metric(addr, "foghorn_component_up", &[("component", "hostile")]),
@@ -205,8 +217,10 @@ sinks:
     // The rest of the pipeline never stopped: every line reached the audit
     // file, and the agent still serves.
     append(&input, "ok");
-    wait::until("every line in the audit file", Duration::from_secs(60), || {
-        (wait::read(&raw).lines().count() == 20).then_some(())
-    });
+    wait::until(
+        "every line in the audit file",
+        Duration::from_secs(60),
+        || (wait::read(&raw).lines().count() == 20).then_some(()),
+    );
     assert!(health().is_some());
 }

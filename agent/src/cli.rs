@@ -187,7 +187,11 @@ fn check_processors(config: &Config) -> Result<(), Vec<ConfigError>> {
     let engine = PluginEngine::new(Some(&cache_dir(config)))
         .map_err(|e| internal(format!("cannot set up plugins: {e}")))?;
     let errors = runtime.block_on(crate::topology::check_processors(config, &engine));
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 /// Where compiled plugins are cached: `$FOGHORN_CACHE_DIR`, or

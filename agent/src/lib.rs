@@ -9,6 +9,7 @@
 //! - [`delivery`]: end-to-end acknowledgements (the handle every batch
 //!   carries, and a source's register of batches in flight).
 //! - [`event`]: records, points and alerts, and the batches that carry them.
+//! - [`fanout`]: one component output to every component that reads it.
 //! - [`topology`]: builds the pipeline graph, runs it, drains it on shutdown.
 //! - [`sources`]: serial, file, stdin and the generator.
 //! - [`processors`]: the WebAssembly plugin host and the processor runner.
@@ -21,6 +22,7 @@ pub mod cli;
 pub mod config;
 pub mod delivery;
 pub mod event;
+pub mod fanout;
 pub mod internal;
 pub mod log_file;
 pub mod processors;

@@ -18,13 +18,14 @@ use marked_yaml::{
 };
 use serde::de::DeserializeOwned;
 
+use super::batch::{BatchConfig, BatchOverride};
 use super::duplicates::duplicate_keys;
 use super::error::{ConfigError, backticked, did_you_mean, sort};
 use super::inputs::InputRef;
 use super::interpolate::interpolate_tree;
 use super::plugin_config::to_json;
 use super::processors::{PluginRef, ProcessorConfig};
-use super::schema::{BatchConfig, BatchOverride, Config, LogFilesConfig};
+use super::schema::{Config, LogFilesConfig};
 use super::sinks::{BufferConfig, SinkConfig, SinkKind};
 use super::source_map::{SourceMap, position};
 use super::sources::{SourceConfig, SourceKind};

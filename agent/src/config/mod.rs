@@ -24,6 +24,7 @@
 //!   [`ConfigError`].
 //! - `watch`: [`ConfigWatch`], edits of the config file for reloads.
 
+mod batch;
 mod duplicates;
 mod error;
 mod inputs;
@@ -31,6 +32,7 @@ mod interpolate;
 mod load;
 mod plugin_config;
 mod plugins;
+mod problems;
 mod processors;
 mod schema;
 mod sinks;
@@ -45,11 +47,12 @@ mod tests;
 
 use std::path::Path;
 
+pub use batch::{BatchConfig, BatchOverride};
 pub use error::ConfigError;
 pub(crate) use error::sort as sort_errors;
 pub use inputs::{InputRef, Output};
 pub use processors::{Limits, PluginRef, ProcessorConfig, RestartPolicy};
-pub use schema::{ApiConfig, BatchConfig, BatchOverride, Config, LogFilesConfig};
+pub use schema::{ApiConfig, Config, LogFilesConfig};
 pub use sinks::{
     BlackholeConfig, BufferConfig, ConsoleConfig, ConsoleFormat, FileEncoding, FileSinkConfig,
     PrometheusConfig, ReportConfig, SinkConfig, SinkKind, WhenFull,

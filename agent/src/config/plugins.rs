@@ -6,7 +6,7 @@
 //! pin are the bytes compiled.
 
 use super::error::did_you_mean;
-use super::validate::Problems;
+use super::problems::Problems;
 
 include!(concat!(env!("OUT_DIR"), "/builtin_names.rs"));
 

@@ -14,8 +14,8 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, Visitor};
 
 use super::inputs::InputRef;
+use super::problems::Problems;
 use super::units::{self, ByteSize};
-use super::validate::Problems;
 
 /// One entry of `processors`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

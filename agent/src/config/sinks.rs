@@ -11,8 +11,8 @@ use marked_yaml::{FromNodeError, Node, from_node};
 use serde::Deserialize;
 
 use super::inputs::InputRef;
+use super::problems::Problems;
 use super::units;
-use super::validate::Problems;
 
 /// One entry of `sinks`.
 #[derive(Debug, Clone, PartialEq)]

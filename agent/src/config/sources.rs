@@ -10,9 +10,9 @@ use std::time::Duration;
 use marked_yaml::{FromNodeError, Node, from_node};
 use serde::Deserialize;
 
-use super::schema::BatchOverride;
+use super::batch::BatchOverride;
+use super::problems::Problems;
 use super::units;
-use super::validate::Problems;
 
 /// One entry of `sources`.
 #[derive(Debug, Clone, PartialEq)]

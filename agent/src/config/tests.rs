@@ -625,9 +625,16 @@ fn unknown_builtins_are_named_with_a_hint() {
            sinks:\n  out: { type: console, inputs: [typo, builtin] }\n";
     let errors = load_str(Path::new("f.yaml"), text, &|_| None).unwrap_err();
     let found: Vec<(usize, &str)> = lines_and_keys(&errors);
-    assert_eq!(found, [(6, "processors.typo.plugin")], "{}", render(&errors));
+    assert_eq!(
+        found,
+        [(6, "processors.typo.plugin")],
+        "{}",
+        render(&errors)
+    );
     assert!(
-        errors[0].message.starts_with("unknown builtin plugin `kv-parsr`; builtins: kv-parser, ")
+        errors[0]
+            .message
+            .starts_with("unknown builtin plugin `kv-parsr`; builtins: kv-parser, ")
             && errors[0].message.ends_with("did you mean `kv-parser`?"),
         "{}",
         errors[0].message

@@ -112,7 +112,11 @@ mod tests {
             .collect();
         assert_eq!(waits, [0, 100, 200, 400, 800, 1000, 1000]);
         restarts.succeeded();
-        assert_eq!(restarts.failed(now).wait, Duration::ZERO, "a success resets the wait");
+        assert_eq!(
+            restarts.failed(now).wait,
+            Duration::ZERO,
+            "a success resets the wait"
+        );
     }
 
     #[test]

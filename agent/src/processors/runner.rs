@@ -29,13 +29,13 @@ use super::wasm::{
 };
 use crate::delivery::Delivery;
 use crate::event::{Alert, Batch, Points, Records, SharedBatch, now_nanos};
+use crate::fanout::Fanout;
 use crate::internal::events::{
     AlertRaised, BatchProcessed, ComponentError, EventsReceived, InputDeadLettered, ItemsRejected,
     PluginFailed, PluginFailureKind, PluginRecovered, PluginRestarted, PluginTripped,
     SnapshotSaved,
 };
 use crate::state::StateStore;
-use crate::topology::Fanout;
 
 /// Everything a processor needs to run.
 #[derive(Debug)]

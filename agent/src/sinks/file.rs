@@ -411,7 +411,12 @@ impl CsvTable {
             };
             if let Some(shape) = shape {
                 if !self.has_content {
-                    writer.write_record(shape.header().into_iter().map(|name| csv_cell(name).into_owned()))?;
+                    writer.write_record(
+                        shape
+                            .header()
+                            .into_iter()
+                            .map(|name| csv_cell(name).into_owned()),
+                    )?;
                     self.has_content = true;
                 }
                 self.shape = Some(shape);
@@ -579,8 +584,7 @@ mod tests {
         let batches = vec![
             records(&["T:21.5,V:5.0", "garbage"]),
             points(|p| {
-                p
-                    .point(T0, &series)
+                p.point(T0, &series)
                     .field("temperature", 21.5)
                     .field("status", "OK");
             }),
@@ -643,8 +647,7 @@ mod tests {
         let batches = vec![
             records(&["T:21.5"]),
             points(|p| {
-                p
-                    .point(T0, &series)
+                p.point(T0, &series)
                     .field("temperature", 21.5)
                     .field("count", 3_i64)
                     .field("ok", true);
@@ -681,15 +684,13 @@ mod tests {
             .with_tag("device", "b2")
             .with_tag("site", "lab, 2");
         let first = points(|p| {
-            p
-                .point(T0, &b1)
+            p.point(T0, &b1)
                 .field("temperature", 21.5)
                 .field("status", "OK");
             p.point(T0, &b2).field("status", "needs \"care\"");
         });
         let second = points(|p| {
-            p
-                .point(T0, &b1)
+            p.point(T0, &b1)
                 .field("temperature", 22.0)
                 .field("humidity", 40_i64);
         });
@@ -703,8 +704,7 @@ mod tests {
         );
         // A restart reads the header back: no second header, same columns.
         let third = points(|p| {
-            p
-                .point(T0, &b1)
+            p.point(T0, &b1)
                 .field("status", "HOT")
                 .field("temperature", 95.5);
         });
@@ -746,12 +746,18 @@ mod tests {
         let records = write(
             &dir.path().join("raw.csv"),
             FileEncoding::Csv,
-            vec![records(&["=HYPERLINK(\"http://evil\")", "ok\r\nforged,line"])],
+            vec![records(&[
+                "=HYPERLINK(\"http://evil\")",
+                "ok\r\nforged,line",
+            ])],
         )
         .await;
         let rows: Vec<&str> = records.lines().collect();
         assert_eq!(rows.len(), 3, "{records}");
-        assert!(rows[1].ends_with(",\"'=HYPERLINK(\"\"http://evil\"\")\""), "{records}");
+        assert!(
+            rows[1].ends_with(",\"'=HYPERLINK(\"\"http://evil\"\")\""),
+            "{records}"
+        );
         assert!(rows[2].ends_with(",\"ok\\r\\nforged,line\""), "{records}");
 
         let points = write(
@@ -765,6 +771,9 @@ mod tests {
         )
         .await;
         let row = points.lines().nth(1).unwrap();
-        assert!(row.ends_with(",dev,'@cmd,-5,'+1"), "numbers stay numbers: {points}");
+        assert!(
+            row.ends_with(",dev,'@cmd,-5,'+1"),
+            "numbers stay numbers: {points}"
+        );
     }
 }

@@ -210,7 +210,6 @@ async fn serve_metrics(State(registry): State<Registry>) -> Response {
     }
 }
 
-
 /// The agent's families and the sink's, sorted by name; on a name clash the
 /// agent's family wins and the sink's is left out.
 fn merge(mut internal: Vec<MetricFamily>, own: Vec<MetricFamily>) -> Vec<MetricFamily> {

@@ -7,8 +7,8 @@ use tokio::time::Instant;
 
 use crate::delivery::{Acks, Mark};
 use crate::event::{Batch, Records};
+use crate::fanout::Fanout;
 use crate::internal::events::{EventsReceived, SourceOverflow};
-use crate::topology::Fanout;
 
 /// Collects records until a batch holds `max_records` or its first record has
 /// waited `linger`, then sends it downstream.

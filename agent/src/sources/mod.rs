@@ -182,8 +182,8 @@ mod testing {
 
     use super::{RecordBatcher, SourceContext};
     use crate::event::SharedBatch;
+    use crate::fanout::{Consumer, Fanout};
     use crate::state::StateStore;
-    use crate::topology::{Consumer, Fanout};
 
     /// A state store in a directory that lives as long as the test process.
     pub(super) fn state() -> std::sync::Arc<StateStore> {

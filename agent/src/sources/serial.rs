@@ -439,10 +439,10 @@ mod tests {
         // One batch of room, one line per batch, and nobody reading.
         let (tx, rx) = tokio::sync::mpsc::channel(1);
         let name: std::sync::Arc<str> = "serial-overflow-test".into();
-        let out = crate::topology::Fanout::new(
+        let out = crate::fanout::Fanout::new(
             name.clone(),
             "records",
-            vec![crate::topology::Consumer::blocking("stalled".into(), tx)],
+            vec![crate::fanout::Consumer::blocking("stalled".into(), tx)],
         );
         let (mut ctx, _unused) = context(1, Duration::from_millis(1));
         ctx.name = name.clone();

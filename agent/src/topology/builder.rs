@@ -23,11 +23,12 @@ use sha2::Digest as _;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 
+use super::CHANNEL_BATCHES;
 use super::pipeline::{Pipeline, Port, ProcessorHandle, SinkHandle, SourceHandle};
-use super::{CHANNEL_BATCHES, Consumer, Consumers, Fanout};
 use crate::config::{
     Config, ConfigError, InputRef, Output, PluginRef, ProcessorConfig, SourceKind,
 };
+use crate::fanout::{Consumer, Consumers, Fanout};
 use crate::internal::health::{ComponentStatus, health};
 use crate::processors::dead_letter::DeadLetter;
 use crate::processors::error_log::ErrorLog;
@@ -159,7 +160,11 @@ pub async fn check_processors(config: &Config, engine: &PluginEngine) -> Vec<Con
             )
         });
         if let Err(error) = checked {
-            errors.push(located(config, &["processors", name, "config"], error.to_string()));
+            errors.push(located(
+                config,
+                &["processors", name, "config"],
+                error.to_string(),
+            ));
         }
     }
     crate::config::sort_errors(&mut errors);

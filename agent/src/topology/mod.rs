@@ -11,11 +11,9 @@
 //! replay) drains the same way by itself.
 
 mod builder;
-mod fanout;
 mod pipeline;
 
 pub use builder::{build, check_processors};
-pub use fanout::{Consumer, Consumers, Fanout};
 pub use pipeline::Pipeline;
 
 /// Batches a component's input channel holds before its producers wait.

@@ -10,8 +10,8 @@ use tokio::sync::oneshot;
 use tokio::task::{Id, JoinSet};
 use tokio_util::sync::CancellationToken;
 
-use super::Consumers;
 use crate::config::Config;
+use crate::fanout::Consumers;
 use crate::internal::events::ComponentFailed;
 use crate::internal::health::{ComponentStatus, health};
 use crate::processors::wasm::PluginEngine;

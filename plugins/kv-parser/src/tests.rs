@@ -320,13 +320,20 @@ fn config_errors_are_clear_and_all_reported() {
 
 #[test]
 fn non_finite_numbers_are_rejected_unless_kept() {
-    let lines: &[&[u8]] = &[b"T:NaN,V:5.0,S:OK", b"T:inf,V:5.0,S:OK", b"T:1e999,V:5.0,S:OK", b"T:20.5,V:5.0,S:OK"];
+    let lines: &[&[u8]] = &[
+        b"T:NaN,V:5.0,S:OK",
+        b"T:inf,V:5.0,S:OK",
+        b"T:1e999,V:5.0,S:OK",
+        b"T:20.5,V:5.0,S:OK",
+    ];
     let (points, errors) = run(&mut parser(BENCH), lines);
     assert_eq!(points.len(), 1, "only the finite line is a point");
     let indexes: Vec<u32> = errors.iter().map(|(i, _)| *i).collect();
     assert_eq!(indexes, [0, 1, 2]);
     assert!(
-        errors[0].1.contains("field temperature: \"NaN\" is not a finite number"),
+        errors[0]
+            .1
+            .contains("field temperature: \"NaN\" is not a finite number"),
         "{}",
         errors[0].1
     );
@@ -334,8 +341,18 @@ fn non_finite_numbers_are_rejected_unless_kept() {
     let (_, errors) = run(&mut parser("{}"), &[b"x:1e999"]);
     assert_eq!(errors.len(), 1);
 
-    let keep = BENCH.replace("\"unknown_keys\"", "\"non_finite\": \"keep\", \"unknown_keys\"");
+    let keep = BENCH.replace(
+        "\"unknown_keys\"",
+        "\"non_finite\": \"keep\", \"unknown_keys\"",
+    );
     let (points, errors) = run(&mut parser(&keep), lines);
     assert_eq!((points.len(), errors.len()), (4, 0));
-    assert!(points.get(0).unwrap().number("temperature").unwrap().is_nan());
+    assert!(
+        points
+            .get(0)
+            .unwrap()
+            .number("temperature")
+            .unwrap()
+            .is_nan()
+    );
 }

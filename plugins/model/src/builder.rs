@@ -271,8 +271,7 @@ mod tests {
     fn builds_sparse_columns_with_presence_bits() {
         let dev = Series::new("dev").with_tag("port", "ttyUSB0");
         let mut b = PointsBuilder::new();
-        b
-            .point(1, &dev)
+        b.point(1, &dev)
             .field("temperature", 25.0)
             .field("status", "OK");
         b.point(2, &dev).field("voltage", 5.0);

@@ -160,7 +160,10 @@ mod tests {
     fn each_broken_invariant_is_named() {
         type Case = (fn(&mut Points), &'static str);
         let cases: Vec<Case> = vec![
-            (|p| p.series_index.pop().map(drop).unwrap(), "series indexes"),
+            (
+                |p| p.series_index.pop().map(drop).unwrap(),
+                "series indexes",
+            ),
             (|p| p.series_index[1] = 7, "refers to series 7"),
             (|p| p.timestamps.push(3), "series indexes for 3"),
             (

@@ -46,7 +46,10 @@ mod tests {
         }
         assert_eq!(parse("4 sec"), Ok(Duration::from_secs(4)));
         for text in ["4", "4 parsecs", "-1s", ""] {
-            assert!(parse(text).unwrap_err().starts_with("invalid duration"), "{text}");
+            assert!(
+                parse(text).unwrap_err().starts_with("invalid duration"),
+                "{text}"
+            );
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Alerts a plugin raises.
 
-pub use foghorn_model::{AlertState, Severity};
 use foghorn_model::Series;
+pub use foghorn_model::{AlertState, Severity};
 
 /// An anomaly or condition found by a plugin.
 #[derive(Debug, Clone, PartialEq)]

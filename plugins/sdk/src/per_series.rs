@@ -60,7 +60,8 @@ impl<T> PerSeries<T> {
             return slot;
         }
         self.entries.push((series.clone(), new()));
-        self.by_series.insert(series.clone(), self.entries.len() - 1);
+        self.by_series
+            .insert(series.clone(), self.entries.len() - 1);
         self.entries.len() - 1
     }
 

@@ -139,8 +139,7 @@ impl Processor for Threshold {
                         Alert::firing(&rule.kind, rule.severity, series, ts, description)
                     }
                     Side::NotFinite => {
-                        let description =
-                            format!("{} is {value}, not a finite number", rule.field);
+                        let description = format!("{} is {value}, not a finite number", rule.field);
                         Alert::firing(&rule.kind, rule.severity, series, ts, description)
                     }
                 };

@@ -213,7 +213,10 @@ fn non_finite_values_are_rejected_or_alerted_never_dropped() {
     assert_eq!(
         alerts,
         [
-            (AlertState::Firing, "temperature is NaN, not a finite number"),
+            (
+                AlertState::Firing,
+                "temperature is NaN, not a finite number"
+            ),
             (AlertState::Resolved, "temperature 21 back within limits"),
         ],
         "infinity after NaN is the same violation"

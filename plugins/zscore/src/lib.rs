@@ -188,7 +188,13 @@ impl Processor for Zscore {
                         Value::Int(v) => v as f64,
                         Value::Bool(_) | Value::Text(_) => continue,
                     };
-                    observe((settings, point.series()), state, (field, value, ts), out, &mut scored);
+                    observe(
+                        (settings, point.series()),
+                        state,
+                        (field, value, ts),
+                        out,
+                        &mut scored,
+                    );
                 }
             } else {
                 for field in &settings.fields {
@@ -197,7 +203,13 @@ impl Processor for Zscore {
                         Some(Value::Int(v)) => v as f64,
                         _ => continue,
                     };
-                    observe((settings, point.series()), state, (field, value, ts), out, &mut scored);
+                    observe(
+                        (settings, point.series()),
+                        state,
+                        (field, value, ts),
+                        out,
+                        &mut scored,
+                    );
                 }
             }
             if settings.emit_scores {

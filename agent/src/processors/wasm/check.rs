@@ -9,7 +9,7 @@
 
 use crate::event::{Alert, Points, Series};
 
-use super::convert::{PluginOutput, RejectedItem};
+use super::output::{PluginOutput, RejectedItem};
 
 /// The longest name: series, column, tag key, alert kind and label key.
 pub const MAX_NAME_BYTES: usize = 256;
@@ -183,7 +183,8 @@ mod tests {
             ),
             (
                 |o| {
-                    o.alerts[0].labels = (0..65).map(|i| (format!("k{i}"), String::new())).collect();
+                    o.alerts[0].labels =
+                        (0..65).map(|i| (format!("k{i}"), String::new())).collect();
                 },
                 "65 labels",
             ),

@@ -6,40 +6,11 @@ use std::sync::Arc;
 
 use super::bindings::types as wit;
 use super::check::{InputSize, check_output};
+use super::output::{PluginOutput, RejectedItem};
 use crate::event::{
     Alert, AlertState, Column, ColumnData, Points, Records, Series, Severity, SharedBatch,
     TextColumn,
 };
-
-/// What one plugin call produced, in pipeline types.
-#[derive(Debug, Default)]
-pub struct PluginOutput {
-    /// Points for the `points` output.
-    pub points: Points,
-    /// Alerts for the `alerts` output.
-    pub alerts: Vec<Alert>,
-    /// Input items the plugin rejected.
-    pub rejected: Vec<RejectedItem>,
-}
-
-/// An input item a plugin rejected.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RejectedItem {
-    /// A record of the input batch.
-    Record {
-        /// Its index in the batch.
-        index: usize,
-        /// Why.
-        reason: String,
-    },
-    /// A point of the input batch.
-    Point {
-        /// Its index in the batch.
-        index: usize,
-        /// Why.
-        reason: String,
-    },
-}
 
 /// The WIT form of a batch: moved out when this is the only reference to it,
 /// copied buffer by buffer otherwise.

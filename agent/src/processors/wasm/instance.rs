@@ -144,10 +144,7 @@ impl PluginInstance {
     /// When the new instance cannot be created, initialised or restored.
     pub fn reinstantiate(&mut self, snapshot: Option<&[u8]>) -> Result<(), CallError> {
         // The host budgets carry over: failing does not reset them.
-        let budget = std::mem::replace(
-            &mut self.store.data_mut().budget,
-            HostBudget::new(0, 1),
-        );
+        let budget = std::mem::replace(&mut self.store.data_mut().budget, HostBudget::new(0, 1));
         self.store = new_store(&self.plugin, &self.component, self.limits, budget);
         self.bindings = self
             .plugin

@@ -13,15 +13,17 @@ mod check;
 mod convert;
 mod engine;
 mod instance;
+mod output;
 #[cfg(test)]
 mod proptests;
 mod store;
 
 pub use bindings::types as wit;
 pub use check::{InputSize, MAX_NAME_BYTES, MAX_PAIRS, MAX_TEXT_BYTES, MAX_VALUE_BYTES};
-pub use convert::{PluginOutput, RejectedItem, batch_from_wit, batch_to_wit, output_from_wit};
+pub use convert::{batch_from_wit, batch_to_wit, output_from_wit};
 pub use engine::{LoadedPlugin, PluginEngine, PluginError};
 pub use instance::{CallError, PluginInstance, PluginLimits};
+pub use output::{PluginOutput, RejectedItem};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_plugins.rs"));
 

@@ -17,7 +17,8 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
 use super::check::{InputSize, MAX_TEXT_BYTES, MAX_VALUE_BYTES};
-use super::convert::{PluginOutput, RejectedItem, output_from_wit};
+use super::convert::output_from_wit;
+use super::output::{PluginOutput, RejectedItem};
 use super::wit;
 use crate::event::{Batch, ColumnData, Points};
 use crate::sinks;
@@ -26,7 +27,19 @@ use crate::sinks;
 /// replaces, names that collide once replaced or with the sinks' own labels,
 /// non-ASCII, quotes, separators and formula prefixes.
 const NAMES: [&str; 14] = [
-    "t", "v", "a", "b", "type", "series", "component", "a-b", "a_b", "é", "0x", "=1+2", "a \"b\"\n",
+    "t",
+    "v",
+    "a",
+    "b",
+    "type",
+    "series",
+    "component",
+    "a-b",
+    "a_b",
+    "é",
+    "0x",
+    "=1+2",
+    "a \"b\"\n",
     "__name__",
 ];
 
@@ -241,14 +254,25 @@ fn corrupt(output: &mut wit::Output, input: InputSize, kind: u8, salt: usize) {
             points.columns.push(text(data, ends));
         }
         8 if len > 0 => {
-            let ends = (1..=u32::try_from(len).unwrap()).map(|e| e * 2 - 1).collect();
-            points.columns.push(text("é".repeat(len).into_bytes(), ends));
+            let ends = (1..=u32::try_from(len).unwrap())
+                .map(|e| e * 2 - 1)
+                .collect();
+            points
+                .columns
+                .push(text("é".repeat(len).into_bytes(), ends));
         }
         9 => points.series[any_series].name.clear(),
         10 => points.series[any_series].name = "n".repeat(257),
-        11 => points.series[any_series].tags = vec![("b".into(), String::new()), ("a".into(), String::new())],
+        11 => {
+            points.series[any_series].tags =
+                vec![("b".into(), String::new()), ("a".into(), String::new())]
+        }
         12 => points.series[any_series].tags = vec![("a".into(), String::new()); 2],
-        13 => points.series[any_series].tags = (0..65).map(|i| (format!("k{i:03}"), String::new())).collect(),
+        13 => {
+            points.series[any_series].tags = (0..65)
+                .map(|i| (format!("k{i:03}"), String::new()))
+                .collect()
+        }
         14 => points.series[any_series].tags = vec![(String::new(), "v".into())],
         15 => {
             let i = alert(output);
@@ -268,9 +292,15 @@ fn corrupt(output: &mut wit::Output, input: InputSize, kind: u8, salt: usize) {
         }
         _ => {
             let (index, of) = if salt.is_multiple_of(2) {
-                (input.records + salt % 3, wit::Item::Record as fn(u32) -> wit::Item)
+                (
+                    input.records + salt % 3,
+                    wit::Item::Record as fn(u32) -> wit::Item,
+                )
             } else {
-                (input.points + salt % 3, wit::Item::Point as fn(u32) -> wit::Item)
+                (
+                    input.points + salt % 3,
+                    wit::Item::Point as fn(u32) -> wit::Item,
+                )
             };
             output.errors.push(wit::ItemError {
                 item: of(u32::try_from(index).unwrap()),
@@ -282,16 +312,14 @@ fn corrupt(output: &mut wit::Output, input: InputSize, kind: u8, salt: usize) {
 
 /// A valid output, or one broken in exactly one way (and whether it is).
 fn output() -> impl Strategy<Value = (wit::Output, InputSize, bool)> {
-    (
-        valid(),
-        prop::option::of((0..CORRUPTIONS, any::<usize>())),
-    )
-        .prop_map(|((mut output, input), corruption)| {
+    (valid(), prop::option::of((0..CORRUPTIONS, any::<usize>()))).prop_map(
+        |((mut output, input), corruption)| {
             if let Some((kind, salt)) = corruption {
                 corrupt(&mut output, input, kind, salt);
             }
             (output, input, corruption.is_some())
-        })
+        },
+    )
 }
 
 /// Read every value of an output the check let through, the way sinks do,

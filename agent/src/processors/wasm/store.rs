@@ -68,7 +68,8 @@ impl HostBudget {
         let now = Instant::now();
         let elapsed = now.duration_since(self.refilled).as_secs_f64();
         self.refilled = now;
-        self.log_tokens = (self.log_tokens + elapsed * self.logs_per_second).min(self.logs_per_second);
+        self.log_tokens =
+            (self.log_tokens + elapsed * self.logs_per_second).min(self.logs_per_second);
         if self.log_tokens >= 1.0 {
             self.log_tokens -= 1.0;
             true
@@ -159,10 +160,7 @@ impl MemoryLimiter {
     }
 
     fn grow(&mut self, current: usize, desired: usize) -> bool {
-        let used = self
-            .used
-            .saturating_sub(current)
-            .saturating_add(desired);
+        let used = self.used.saturating_sub(current).saturating_add(desired);
         if used > self.max_bytes {
             self.exceeded = true;
             return false;
@@ -277,10 +275,19 @@ mod tests {
     fn memories_and_tables_share_one_budget() {
         let mut limiter = MemoryLimiter::new(1000);
         assert!(limiter.grow(0, 600), "first memory");
-        assert!(!limiter.grow(0, 600), "a second memory counts against the same budget");
+        assert!(
+            !limiter.grow(0, 600),
+            "a second memory counts against the same budget"
+        );
         assert!(limiter.exceeded);
-        assert!(limiter.grow(600, 900), "growing the first within the budget");
-        assert!(!limiter.table_growing(0, 10, None).unwrap(), "160 bytes of table do not fit");
+        assert!(
+            limiter.grow(600, 900),
+            "growing the first within the budget"
+        );
+        assert!(
+            !limiter.table_growing(0, 10, None).unwrap(),
+            "160 bytes of table do not fit"
+        );
         assert!(limiter.table_growing(0, 6, None).unwrap());
     }
 
@@ -300,7 +307,10 @@ mod tests {
     fn logs_over_the_rate_are_refused() {
         let mut budget = HostBudget::new(1, 5);
         let allowed = (0..100).filter(|_| budget.log()).count();
-        assert_eq!(allowed, 5, "a burst of the rate, then nothing until time passes");
+        assert_eq!(
+            allowed, 5,
+            "a burst of the rate, then nothing until time passes"
+        );
         budget.refilled -= std::time::Duration::from_secs(1);
         assert!(budget.log(), "a second later the bucket has refilled");
     }
