@@ -17,32 +17,43 @@ use serde::Serialize;
 
 use crate::delivery::Delivery;
 
-/// An anomaly or condition raised by a processor.
+/// An alert as it travels the pipeline: what the plugin raised (the
+/// model's [`foghorn_model::Alert`], whose fields it derefs to) and where it
+/// came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Alert {
-    /// When it happened, nanoseconds since the Unix epoch.
-    pub timestamp: i64,
-    /// The kind, e.g. `threshold`, `rate_of_change`, `heartbeat_lost`.
-    pub kind: String,
-    /// How bad it is.
-    pub severity: Severity,
-    /// Firing or resolved.
-    pub state: AlertState,
-    /// The series it is about.
-    pub series: Series,
-    /// What tells it apart from other alerts of the same kind on the same
-    /// series (`field=temperature`); part of its fingerprint.
-    pub labels: Vec<(String, String)>,
-    /// The value that caused it.
-    pub value: Option<f64>,
-    /// An anomaly score, for detectors that have one.
-    pub score: Option<f64>,
-    /// Human-readable description.
-    pub description: String,
+    /// What was raised: kind, severity, state, series, labels, value, score,
+    /// description.
+    pub raised: foghorn_model::Alert,
     /// The processor that raised it.
     pub component: Arc<str>,
     /// The plugin that raised it (`builtin:threshold`, a path).
     pub plugin: Arc<str>,
+}
+
+impl std::ops::Deref for Alert {
+    type Target = foghorn_model::Alert;
+
+    fn deref(&self) -> &Self::Target {
+        &self.raised
+    }
+}
+
+impl std::ops::DerefMut for Alert {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.raised
+    }
+}
+
+impl Alert {
+    /// `raised` by processor `component` running `plugin`.
+    pub fn new(raised: foghorn_model::Alert, component: Arc<str>, plugin: Arc<str>) -> Self {
+        Self {
+            raised,
+            component,
+            plugin,
+        }
+    }
 }
 
 impl Alert {
@@ -235,15 +246,17 @@ mod tests {
 
     fn alert(kind: &str, state: AlertState) -> Alert {
         Alert {
-            timestamp: 1_700_000_000_123_000_000,
-            kind: kind.into(),
-            severity: Severity::Critical,
-            state,
-            series: Series::new("dev").with_tag("port", "a"),
-            labels: vec![("field".into(), "temperature".into())],
-            value: Some(95.5),
-            score: None,
-            description: "hot".into(),
+            raised: foghorn_model::Alert {
+                timestamp: 1_700_000_000_123_000_000,
+                kind: kind.into(),
+                severity: Severity::Critical,
+                state,
+                series: Series::new("dev").with_tag("port", "a"),
+                labels: vec![("field".into(), "temperature".into())],
+                value: Some(95.5),
+                score: None,
+                description: "hot".into(),
+            },
             component: "detect".into(),
             plugin: "builtin:threshold".into(),
         }

@@ -157,15 +157,17 @@ mod tests {
 
     fn alert(state: AlertState) -> Alert {
         Alert {
-            timestamp: T0,
-            kind: "heartbeat_lost".into(),
-            severity: Severity::Critical,
-            state,
-            series: Series::new("bench").with_tag("device", "b1"),
-            labels: Vec::new(),
-            value: None,
-            score: None,
-            description: "no data for 4s".into(),
+            raised: foghorn_model::Alert {
+                timestamp: T0,
+                kind: "heartbeat_lost".into(),
+                severity: Severity::Critical,
+                state,
+                series: Series::new("bench").with_tag("device", "b1"),
+                labels: Vec::new(),
+                value: None,
+                score: None,
+                description: "no data for 4s".into(),
+            },
             component: "detect".into(),
             plugin: "builtin:heartbeat".into(),
         }

@@ -512,15 +512,17 @@ mod tests {
 
     fn alert() -> Alert {
         Alert {
-            timestamp: T0,
-            kind: "threshold".into(),
-            severity: Severity::Critical,
-            state: AlertState::Firing,
-            series: Series::new("bench").with_tag("device", "b1"),
-            labels: Vec::new(),
-            value: Some(95.5),
-            score: None,
-            description: "temperature 95.5, above 80".into(),
+            raised: foghorn_model::Alert {
+                timestamp: T0,
+                kind: "threshold".into(),
+                severity: Severity::Critical,
+                state: AlertState::Firing,
+                series: Series::new("bench").with_tag("device", "b1"),
+                labels: Vec::new(),
+                value: Some(95.5),
+                score: None,
+                description: "temperature 95.5, above 80".into(),
+            },
             component: "detect".into(),
             plugin: "builtin:threshold".into(),
         }

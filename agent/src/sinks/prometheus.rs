@@ -657,15 +657,17 @@ mod tests {
 
     fn alert(kind: &str, state: AlertState) -> Alert {
         Alert {
-            timestamp: 1_700_000_000_000_000_000,
-            kind: kind.into(),
-            severity: Severity::Critical,
-            state,
-            series: Series::new("bench_device").with_tag("device", "bench-1"),
-            labels: Vec::new(),
-            value: Some(95.5),
-            score: None,
-            description: "hot".into(),
+            raised: foghorn_model::Alert {
+                timestamp: 1_700_000_000_000_000_000,
+                kind: kind.into(),
+                severity: Severity::Critical,
+                state,
+                series: Series::new("bench_device").with_tag("device", "bench-1"),
+                labels: Vec::new(),
+                value: Some(95.5),
+                score: None,
+                description: "hot".into(),
+            },
             component: "detect".into(),
             plugin: "builtin:threshold".into(),
         }

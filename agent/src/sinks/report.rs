@@ -424,15 +424,17 @@ mod tests {
 
     fn alert(seconds: i64, kind: &str, series: &str, state: AlertState) -> Alert {
         Alert {
-            timestamp: seconds * 1_000_000_000,
-            kind: kind.into(),
-            severity: Severity::Warning,
-            state,
-            series: Series::new(series),
-            labels: Vec::new(),
-            value: None,
-            score: None,
-            description: format!("{kind} on {series}"),
+            raised: foghorn_model::Alert {
+                timestamp: seconds * 1_000_000_000,
+                kind: kind.into(),
+                severity: Severity::Warning,
+                state,
+                series: Series::new(series),
+                labels: Vec::new(),
+                value: None,
+                score: None,
+                description: format!("{kind} on {series}"),
+            },
             component: "detect".into(),
             plugin: "builtin:threshold".into(),
         }

@@ -21,7 +21,7 @@ pub mod duration;
 mod points;
 mod records;
 
-pub use alert::{AlertState, Severity};
+pub use alert::{Alert, AlertState, Severity};
 pub use builder::{PointBuilder, PointsBuilder};
 pub use check::Malformed;
 pub use points::{Column, ColumnData, PointRef, Points, Series, TextColumn, Value};

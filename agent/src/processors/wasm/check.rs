@@ -128,15 +128,17 @@ mod tests {
 
     fn alert() -> Alert {
         Alert {
-            timestamp: 1,
-            kind: "threshold".into(),
-            severity: Severity::Warning,
-            state: AlertState::Firing,
-            series: Series::new("dev").with_tag("a", "1").with_tag("b", "2"),
-            labels: vec![("field".into(), "t".into())],
-            value: Some(f64::NAN),
-            score: None,
-            description: "hot".into(),
+            raised: foghorn_model::Alert {
+                timestamp: 1,
+                kind: "threshold".into(),
+                severity: Severity::Warning,
+                state: AlertState::Firing,
+                series: Series::new("dev").with_tag("a", "1").with_tag("b", "2"),
+                labels: vec![("field".into(), "t".into())],
+                value: Some(f64::NAN),
+                score: None,
+                description: "hot".into(),
+            },
             component: Arc::from("detect"),
             plugin: Arc::from("builtin:threshold"),
         }

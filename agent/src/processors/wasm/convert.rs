@@ -131,28 +131,29 @@ fn convert_output(output: wit::Output, component: &Arc<str>, plugin: &Arc<str>) 
     let alerts = output
         .alerts
         .into_iter()
-        .map(|a| Alert {
-            timestamp: a.timestamp,
-            kind: a.kind,
-            severity: match a.severity {
-                wit::Severity::Info => Severity::Info,
-                wit::Severity::Warning => Severity::Warning,
-                wit::Severity::Critical => Severity::Critical,
-            },
-            state: match a.state {
-                wit::AlertState::Firing => AlertState::Firing,
-                wit::AlertState::Resolved => AlertState::Resolved,
-            },
-            series: Series {
-                name: a.series.name,
-                tags: a.series.tags,
-            },
-            labels: a.labels,
-            value: a.value,
-            score: a.score,
-            description: a.description,
-            component: Arc::clone(component),
-            plugin: Arc::clone(plugin),
+        .map(|a| {
+            let raised = foghorn_model::Alert {
+                timestamp: a.timestamp,
+                kind: a.kind,
+                severity: match a.severity {
+                    wit::Severity::Info => Severity::Info,
+                    wit::Severity::Warning => Severity::Warning,
+                    wit::Severity::Critical => Severity::Critical,
+                },
+                state: match a.state {
+                    wit::AlertState::Firing => AlertState::Firing,
+                    wit::AlertState::Resolved => AlertState::Resolved,
+                },
+                series: Series {
+                    name: a.series.name,
+                    tags: a.series.tags,
+                },
+                labels: a.labels,
+                value: a.value,
+                score: a.score,
+                description: a.description,
+            };
+            Alert::new(raised, Arc::clone(component), Arc::clone(plugin))
         })
         .collect();
     let rejected = output
