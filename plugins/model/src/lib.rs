@@ -17,6 +17,7 @@
 mod alert;
 mod builder;
 mod check;
+mod convert;
 pub mod duration;
 mod points;
 mod records;

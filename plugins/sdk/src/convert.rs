@@ -1,5 +1,5 @@
-//! Moves between the generated WIT types and the columnar model: vectors
-//! change hands, values are not copied one by one.
+//! Moves between the generated WIT types and the model: vectors change
+//! hands, values are not copied one by one ([`foghorn_model::move_points!`]).
 
 use foghorn_model::{Column, ColumnData, Points, Records, Series, TextColumn};
 
@@ -18,35 +18,8 @@ pub(crate) fn batch_from_wit(batch: wit::Batch) -> Batch {
 }
 
 fn points_from_wit(points: wit::Points) -> Points {
-    Points {
-        series: points.series.into_iter().map(series_from_wit).collect(),
-        series_index: points.series_index,
-        timestamps: points.timestamps,
-        columns: points
-            .columns
-            .into_iter()
-            .map(|c| Column {
-                name: c.name,
-                present: c.present,
-                data: match c.data {
-                    wit::ColumnData::Float(v) => ColumnData::Float(v),
-                    wit::ColumnData::Int(v) => ColumnData::Int(v),
-                    wit::ColumnData::Boolean(v) => ColumnData::Boolean(v),
-                    wit::ColumnData::Text(t) => ColumnData::Text(TextColumn {
-                        data: t.data,
-                        ends: t.ends,
-                    }),
-                },
-            })
-            .collect(),
-    }
-}
-
-fn series_from_wit(series: wit::Series) -> Series {
-    Series {
-        name: series.name,
-        tags: series.tags,
-    }
+    foghorn_model::move_points!(points, wit::ColumnData
+        => Points, Series, Column, ColumnData, TextColumn)
 }
 
 fn series_to_wit(series: Series) -> wit::Series {
@@ -57,28 +30,8 @@ fn series_to_wit(series: Series) -> wit::Series {
 }
 
 fn points_to_wit(points: Points) -> wit::Points {
-    wit::Points {
-        series: points.series.into_iter().map(series_to_wit).collect(),
-        series_index: points.series_index,
-        timestamps: points.timestamps,
-        columns: points
-            .columns
-            .into_iter()
-            .map(|c| wit::Column {
-                name: c.name,
-                present: c.present,
-                data: match c.data {
-                    ColumnData::Float(v) => wit::ColumnData::Float(v),
-                    ColumnData::Int(v) => wit::ColumnData::Int(v),
-                    ColumnData::Boolean(v) => wit::ColumnData::Boolean(v),
-                    ColumnData::Text(t) => wit::ColumnData::Text(wit::TextColumn {
-                        data: t.data,
-                        ends: t.ends,
-                    }),
-                },
-            })
-            .collect(),
-    }
+    foghorn_model::move_points!(points, ColumnData
+        => wit::Points, wit::Series, wit::Column, wit::ColumnData, wit::TextColumn)
 }
 
 fn alert_to_wit(alert: Alert) -> wit::Alert {

@@ -47,67 +47,13 @@ fn records_to_wit(records: Records) -> wit::Records {
 }
 
 fn points_to_wit(points: Points) -> wit::Points {
-    wit::Points {
-        series: points
-            .series
-            .into_iter()
-            .map(|s| wit::Series {
-                name: s.name,
-                tags: s.tags,
-            })
-            .collect(),
-        series_index: points.series_index,
-        timestamps: points.timestamps,
-        columns: points
-            .columns
-            .into_iter()
-            .map(|c| wit::Column {
-                name: c.name,
-                present: c.present,
-                data: match c.data {
-                    ColumnData::Float(v) => wit::ColumnData::Float(v),
-                    ColumnData::Int(v) => wit::ColumnData::Int(v),
-                    ColumnData::Boolean(v) => wit::ColumnData::Boolean(v),
-                    ColumnData::Text(t) => wit::ColumnData::Text(wit::TextColumn {
-                        data: t.data,
-                        ends: t.ends,
-                    }),
-                },
-            })
-            .collect(),
-    }
+    foghorn_model::move_points!(points, ColumnData
+        => wit::Points, wit::Series, wit::Column, wit::ColumnData, wit::TextColumn)
 }
 
 fn points_from_wit(points: wit::Points) -> Points {
-    Points {
-        series: points
-            .series
-            .into_iter()
-            .map(|s| Series {
-                name: s.name,
-                tags: s.tags,
-            })
-            .collect(),
-        series_index: points.series_index,
-        timestamps: points.timestamps,
-        columns: points
-            .columns
-            .into_iter()
-            .map(|c| Column {
-                name: c.name,
-                present: c.present,
-                data: match c.data {
-                    wit::ColumnData::Float(v) => ColumnData::Float(v),
-                    wit::ColumnData::Int(v) => ColumnData::Int(v),
-                    wit::ColumnData::Boolean(v) => ColumnData::Boolean(v),
-                    wit::ColumnData::Text(t) => ColumnData::Text(TextColumn {
-                        data: t.data,
-                        ends: t.ends,
-                    }),
-                },
-            })
-            .collect(),
-    }
+    foghorn_model::move_points!(points, wit::ColumnData
+        => Points, Series, Column, ColumnData, TextColumn)
 }
 
 /// The pipeline form of a plugin's output, checked against the input it was
