@@ -504,6 +504,7 @@ impl ProcessorRunner {
         let result = block_in_place(|| self.instance.snapshot());
         match result {
             Ok(snapshot) => {
+                self.succeeded("snapshot");
                 // An empty state is saved too: it replaces an older one.
                 if self.last_snapshot.as_deref() == Some(&snapshot[..]) {
                     return;
