@@ -109,21 +109,24 @@ async fn load_plugins(
     }
     // Every processor's pin against the digest of the bytes compiled.
     for (name, processor) in config.processors.iter().filter(|(n, _)| only.contains(n)) {
-        let (Some(pinned), Some(plugin)) = (
-            &processor.sha256,
-            plugins.get(&plugin_label(&processor.plugin)),
-        ) else {
-            continue;
-        };
-        if !pinned.eq_ignore_ascii_case(&plugin.digest) {
-            let message = format!(
-                "sha256 mismatch: pinned {pinned}, the plugin has {}",
-                plugin.digest
-            );
+        if let Some(plugin) = plugins.get(&plugin_label(&processor.plugin))
+            && let Some(message) = pin_mismatch(processor, plugin)
+        {
             errors.push(located(config, &["processors", name, "sha256"], message));
         }
     }
     (plugins, errors)
+}
+
+/// Why `plugin` is not the one `processor` pins, if it is not.
+fn pin_mismatch(processor: &ProcessorConfig, plugin: &LoadedPlugin) -> Option<String> {
+    let pinned = processor.sha256.as_ref()?;
+    (!pinned.eq_ignore_ascii_case(&plugin.digest)).then(|| {
+        format!(
+            "sha256 mismatch: pinned {pinned}, the plugin has {}",
+            plugin.digest
+        )
+    })
 }
 
 /// The compiled plugin of `processor`, unless it is missing or is not the
@@ -133,11 +136,7 @@ fn pinned_plugin<'a>(
     processor: &ProcessorConfig,
 ) -> Option<&'a LoadedPlugin> {
     let plugin = plugins.get(&plugin_label(&processor.plugin))?;
-    let mismatch = processor
-        .sha256
-        .as_ref()
-        .is_some_and(|pin| !pin.eq_ignore_ascii_case(&plugin.digest));
-    (!mismatch).then_some(plugin)
+    pin_mismatch(processor, plugin).is_none().then_some(plugin)
 }
 
 /// What `foghorn validate` adds to the static checks: every plugin is read,
