@@ -6,22 +6,16 @@
 //! fails too often is reported failed in `/health` until it works again, and
 //! the rest of the pipeline never stops.
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use foghorn_tests::agent::Agent;
+use foghorn_tests::input::append;
 use foghorn_tests::{http, wait};
 
-fn append(path: &std::path::Path, line: &str) {
-    let mut file = std::fs::OpenOptions::new().append(true).open(path).unwrap();
-    writeln!(file, "{line}").unwrap();
-}
-
+/// A metric's value, 0 until it exists.
 fn metric(addr: SocketAddr, name: &str, labels: &[(&str, &str)]) -> f64 {
-    http::get(addr, "/metrics")
-        .and_then(|(_, body)| http::sample(&body, name, labels))
-        .unwrap_or(0.0)
+    http::metric(addr, name, labels).unwrap_or(0.0)
 }
 
 /// Each malformed output the fixture can return, and what the reason says.
@@ -116,7 +110,7 @@ sinks:
     };
     let health = || http::get(addr, "/health");
 
-    append(&input, "ok");
+    append(&input, &["ok"]);
     wait::until("the first point", Duration::from_secs(60), || {
         (wait::read(&points).lines().count() == 1).then_some(())
     });
@@ -124,7 +118,7 @@ sinks:
 
     // Every malformed output fails the call, one after the other.
     for (n, (command, _)) in (1..).zip(MALFORMED) {
-        append(&input, command);
+        append(&input, &[command]);
         wait::until(
             &format!("`{command}` to fail and the plugin to restart"),
             Duration::from_secs(60),
@@ -163,7 +157,7 @@ sinks:
 
     // A call that works again: the plugin is healthy, and its state (the
     // records it has seen) was restored from its snapshot each time.
-    append(&input, "ok");
+    append(&input, &["ok"]);
     wait::until(
         "the point after the failures",
         Duration::from_secs(60),
@@ -177,8 +171,8 @@ sinks:
 
     // Floods: metric names past the limit and log lines past the rate are
     // dropped and counted, and the calls still succeed.
-    append(&input, "metric-flood");
-    append(&input, "log-flood");
+    append(&input, &["metric-flood"]);
+    append(&input, &["log-flood"]);
     wait::until("the flood points", Duration::from_secs(60), || {
         (wait::read(&points).lines().count() == 4).then_some(())
     });
@@ -203,12 +197,12 @@ sinks:
 
     // Bad `tick` output and an oversized snapshot are failures too.
     let before = invalid();
-    append(&input, "bad-tick");
+    append(&input, &["bad-tick"]);
     wait::until("a bad tick to fail", Duration::from_secs(60), || {
         (invalid() > before).then_some(())
     });
     let before = invalid();
-    append(&input, "huge-snapshot");
+    append(&input, &["huge-snapshot"]);
     wait::until("a huge snapshot to fail", Duration::from_secs(60), || {
         (invalid() > before).then_some(())
     });
@@ -216,7 +210,7 @@ sinks:
 
     // The rest of the pipeline never stopped: every line reached the audit
     // file, and the agent still serves.
-    append(&input, "ok");
+    append(&input, &["ok"]);
     wait::until(
         "every line in the audit file",
         Duration::from_secs(60),

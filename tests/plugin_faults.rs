@@ -2,21 +2,12 @@
 //! contained: its batch is dead-lettered with the reason, the failure is
 //! counted, the plugin is re-instantiated and the agent keeps running.
 
-use std::io::Write;
 use std::time::Duration;
 
 use foghorn_tests::agent::Agent;
+use foghorn_tests::input::append;
 use foghorn_tests::{http, wait};
 use sha2::{Digest, Sha256};
-
-fn append(path: &std::path::Path, line: &str) {
-    let mut file = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(path)
-        .unwrap();
-    writeln!(file, "{line}").unwrap();
-}
 
 #[test]
 fn trapping_looping_and_memory_hungry_plugins_are_contained() {
@@ -65,9 +56,8 @@ sinks:
     let addr = agent.metrics_addr();
 
     let failures = |kind: &str| {
-        let (_, body) = http::get(addr, "/metrics")?;
-        http::sample(
-            &body,
+        http::metric(
+            addr,
             "foghorn_plugin_failures_total",
             &[("component", "chaos"), ("kind", kind)],
         )
@@ -78,13 +68,13 @@ sinks:
         ("third", "OOM", "memory"),
     ];
     for (expected_points, (good, bad, kind)) in (1..).zip(cases) {
-        append(&input, good);
+        append(&input, &[good]);
         wait::until(
             &format!("point for {good:?}"),
             Duration::from_secs(60),
             || (wait::read(&points).lines().count() == expected_points).then_some(()),
         );
-        append(&input, bad);
+        append(&input, &[bad]);
         wait::until(
             &format!("a {kind} failure to be counted"),
             Duration::from_secs(60),
@@ -92,7 +82,7 @@ sinks:
         );
     }
     // Still alive and processing after all three.
-    append(&input, "fourth");
+    append(&input, &["fourth"]);
     wait::until(
         "the point after the failures",
         Duration::from_secs(60),

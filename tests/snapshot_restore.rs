@@ -1,19 +1,12 @@
 //! `kill -9`, then restart: detector state comes back from the last
 //! snapshot, so a rolling window continues instead of starting empty.
 
-use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
 use foghorn_tests::agent::Agent;
+use foghorn_tests::input::append;
 use foghorn_tests::wait;
-
-fn append(path: &Path, lines: &[String]) {
-    let mut file = std::fs::OpenOptions::new().append(true).open(path).unwrap();
-    for line in lines {
-        writeln!(file, "{line}").unwrap();
-    }
-}
 
 fn write_config(dir: &Path, data_dir: &Path) -> std::path::PathBuf {
     let config = dir.join("pipeline.yaml");

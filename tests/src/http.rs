@@ -18,6 +18,14 @@ pub fn get(addr: SocketAddr, path: &str) -> Option<(u16, String)> {
     Some((status, body.to_owned()))
 }
 
+/// Scrape `/metrics` from `addr` and return the sample of `metric` with
+/// `labels` ([`sample`]); `None` when the server does not answer or has no
+/// such sample.
+pub fn metric(addr: SocketAddr, metric: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let (_, body) = get(addr, "/metrics")?;
+    sample(&body, metric, labels)
+}
+
 /// The value of the sample of `metric` whose labels contain every
 /// `key="value"` of `labels`, from a text exposition.
 pub fn sample(exposition: &str, metric: &str, labels: &[(&str, &str)]) -> Option<f64> {

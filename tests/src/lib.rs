@@ -1,11 +1,13 @@
 //! Helpers for foghorn's integration tests: run the agent as a real process,
-//! wait for what it writes, scrape its metrics, make pseudo-terminals.
+//! feed its input files, wait for what it writes, scrape its metrics, make
+//! pseudo-terminals.
 //!
 //! Waiting is always for an event (a file's content, a metric value, a log
 //! line), polled with a deadline, never a fixed sleep.
 
 pub mod agent;
 pub mod http;
+pub mod input;
 pub mod prometheus;
 pub mod pty;
 pub mod wait;
