@@ -8,6 +8,7 @@ mod health;
 mod hostile_plugin;
 mod kill_storm;
 mod metrics;
+mod native_processor;
 mod plugin_faults;
 mod reload;
 mod serial_bench;

@@ -2,13 +2,49 @@
 
 use std::sync::{Arc, PoisonError, RwLock};
 
+use serde::Deserialize;
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 
-use crate::config::WhenFull;
 use crate::delivery::DeliveryStatus;
 use crate::event::SharedBatch;
 use crate::internal::events::{BufferDropped, ConsumerGone, EventsSent};
+
+/// A sink's input buffer: batches wait here while the sink writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BufferConfig {
+    /// `max_batches`: batches that may wait for the sink (1 to 100000).
+    /// Memory is bounded by this times the batch size of its inputs.
+    /// Default: 16.
+    pub max_batches: usize,
+    /// `when_full`: `block` (default) makes the producers wait, which slows
+    /// every sink reading the same output down to this one; `drop_newest`
+    /// drops the batch for this sink only, counts it in
+    /// `foghorn_buffer_dropped_events_total{component}`, and acknowledges it
+    /// as dropped, so the source moves on.
+    pub when_full: WhenFull,
+}
+
+impl Default for BufferConfig {
+    fn default() -> Self {
+        Self {
+            max_batches: 16,
+            when_full: WhenFull::Block,
+        }
+    }
+}
+
+/// What a full sink buffer does with the next batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WhenFull {
+    /// Wait for room: backpressure up to the sources.
+    #[default]
+    Block,
+    /// Drop the batch for this sink, counted.
+    DropNewest,
+}
 
 /// One reader of a component output: its input channel and what to do when
 /// that channel is full.

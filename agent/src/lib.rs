@@ -4,17 +4,23 @@
 //!
 //! - [`cli`]: the command line (`run`, `validate`, `plugin list`); the only
 //!   place that uses `anyhow`.
-//! - [`config`]: the YAML pipeline schema, `${VAR}` interpolation, and
-//!   validation that reports every error with file, line, column and key.
+//! - [`config`]: the YAML pipeline file: loading, `${VAR}` interpolation,
+//!   and validation that reports every error with file, line, column and
+//!   key. It reads each component's settings through its kind's registry.
+//! - [`settings`]: the vocabulary component settings are written in
+//!   (durations, byte sizes, range checks, located errors), below the
+//!   components so each keeps its settings next to its code.
 //! - [`delivery`]: end-to-end acknowledgements (the handle every batch
 //!   carries, and a source's register of batches in flight).
 //! - [`event`]: records, points and alerts, and the batches that carry them.
 //! - [`fanout`]: one component output to every component that reads it.
 //! - [`topology`]: builds the pipeline graph, runs it, drains it on shutdown.
 //! - [`sources`]: serial, file, stdin and the generator.
-//! - [`processors`]: the WebAssembly plugin host and the processor runner.
-//! - [`sinks`]: Prometheus, report, file and console.
+//! - [`processors`]: the WebAssembly plugin host and its runner, and native
+//!   processors (`filter`).
+//! - [`sinks`]: Prometheus, report, file, console and blackhole.
 //! - [`state`]: durable state (plugin snapshots) in one redb database.
+//! - [`matchers`]: Prometheus/Alertmanager label matchers (`severity="critical"`).
 //! - [`log_file`]: the agent's own append-only files, rotated by size.
 //! - [`internal`]: the agent's own metrics and internal events.
 
@@ -25,7 +31,9 @@ pub mod event;
 pub mod fanout;
 pub mod internal;
 pub mod log_file;
+pub mod matchers;
 pub mod processors;
+pub mod settings;
 pub mod sinks;
 pub mod sources;
 pub mod state;

@@ -12,7 +12,31 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use crate::config::LogFilesConfig;
+use serde::Deserialize;
+
+use crate::settings::units;
+
+/// `log_files`: how the agent's own append-only files are bounded on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogFilesConfig {
+    /// `max_size`: a file past this size is renamed to `<file>.1` (older
+    /// ones shift to `.2`, `.3`, ...) and a new one is started. Default
+    /// `100MiB`, from `4KiB` up.
+    pub max_size: units::ByteSize,
+    /// `keep`: rotated files kept; the oldest beyond it is deleted. Default 5,
+    /// from 0 to 1000. Disk use per file is at most `(keep + 1) * max_size`.
+    pub keep: usize,
+}
+
+impl Default for LogFilesConfig {
+    fn default() -> Self {
+        Self {
+            max_size: units::ByteSize(100 * 1024 * 1024),
+            keep: 5,
+        }
+    }
+}
 
 /// An append-only file rotated by size.
 #[derive(Debug)]
@@ -119,7 +143,7 @@ impl LogFile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::ByteSize;
+    use crate::settings::ByteSize;
 
     #[test]
     fn rotates_by_size_and_keeps_only_so_many_files() {

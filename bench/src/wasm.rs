@@ -130,7 +130,7 @@ pub fn run(repeat: usize) -> anyhow::Result<String> {
     let limits = PluginLimits {
         memory: 256 << 20,
         time_per_call: Duration::from_secs(10),
-        ..PluginLimits::of(&foghorn::config::Limits::default())
+        ..PluginLimits::of(&foghorn::processors::Limits::default())
     };
     let passthrough = engine.load(&std::fs::read(env!("PASSTHROUGH_WASM"))?)?;
     let kv = engine.load(wasm::builtin("kv-parser").expect("bundled"))?;

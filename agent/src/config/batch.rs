@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::problems::Problems;
-use super::units;
+use crate::settings::Problems;
+use crate::settings::units;
 
 /// How many records a component gathers before handing them on, and how long
 /// it waits for more.

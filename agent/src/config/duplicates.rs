@@ -10,8 +10,8 @@ use std::path::Path;
 
 use marked_yaml::{LoadError, LoaderOptions, Node, parse_yaml_with_options};
 
-use super::error::ConfigError;
-use super::source_map::{position, start};
+use crate::settings::ConfigError;
+use crate::settings::{position, start};
 
 /// Stop after this many duplicates; beyond it the file has bigger problems.
 const MAX_REPORTED: u32 = 32;

@@ -17,8 +17,8 @@ use std::path::Path;
 use marked_yaml::Node;
 use marked_yaml::types::MarkedScalarNode;
 
-use super::error::ConfigError;
-use super::source_map::start;
+use crate::settings::ConfigError;
+use crate::settings::start;
 
 /// Expands `text`; `Ok(None)` when it contains no `$` at all.
 pub(crate) fn expand(

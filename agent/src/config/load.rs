@@ -4,8 +4,9 @@
 //! error); scan for duplicate keys; interpolate `${VAR}` in every scalar;
 //! deserialize each top-level key and each component on its own, so one bad
 //! component does not hide mistakes in another; then run the pure checks of
-//! [`super::validate`]. Component `type`s are dispatched here by hand, because
-//! the parser hands every scalar to serde as text and serde's tagged enums
+//! [`super::validate`]. A component's `type` selects its settings through
+//! its kind's registry (`SourceKind::from_node` and the like), because the
+//! parser hands every scalar to serde as text and serde's tagged enums
 //! cannot work with that.
 
 use std::collections::BTreeMap;
@@ -20,16 +21,20 @@ use serde::de::DeserializeOwned;
 
 use super::batch::{BatchConfig, BatchOverride};
 use super::duplicates::duplicate_keys;
-use super::error::{ConfigError, backticked, did_you_mean, sort};
 use super::inputs::InputRef;
 use super::interpolate::interpolate_tree;
 use super::plugin_config::to_json;
-use super::processors::{PluginRef, ProcessorConfig};
-use super::schema::{Config, LogFilesConfig};
-use super::sinks::{BufferConfig, SinkConfig, SinkKind};
-use super::source_map::{SourceMap, position};
-use super::sources::{SourceConfig, SourceKind};
+use super::processors::ProcessorConfig;
+use super::schema::Config;
+use super::sinks::SinkConfig;
+use super::sources::SourceConfig;
 use super::validate::{self, Declared, Section};
+use crate::fanout::BufferConfig;
+use crate::log_file::LogFilesConfig;
+use crate::processors::{PluginRef, ProcessorKind, WasmConfig};
+use crate::settings::{ConfigError, SourceMap, backticked, did_you_mean, position, sort, start};
+use crate::sinks::SinkKind;
+use crate::sources::SourceKind;
 
 /// The top-level keys, in the order they are listed in errors.
 const TOP_LEVEL_KEYS: &[&str] = &[
@@ -255,26 +260,92 @@ impl Loader<'_> {
 
     fn processor(&mut self, name: &str, mapping: &MarkedMappingNode) -> Option<ProcessorConfig> {
         let key = format!("processors.{name}");
-        let processor: Option<ProcessorConfig> =
-            self.deserialize(&Node::Mapping(mapping.clone()), &key, &[]);
+        // A processor that names a `plugin` and no `type` runs that plugin.
+        let has_type = mapping.get_node("type").is_some_and(|node| !is_null(node));
+        let type_name = if !has_type && mapping.get_node("plugin").is_some() {
+            Some(ProcessorKind::PLUGIN_TYPE.to_owned())
+        } else if !has_type {
+            let types = backticked(ProcessorKind::TYPES);
+            self.error(
+                &key,
+                format!("missing `plugin` (a WebAssembly component) or `type` (one of {types})"),
+            );
+            None
+        } else {
+            self.component_type(&key, mapping, Section::Processor, ProcessorKind::TYPES)
+        };
+        let mut rest = mapping.clone();
+        rest.remove("type");
+        let inputs = self.inputs(&key, &mut rest);
+        let kind = type_name.and_then(|type_name| {
+            let view = typed_view(&Node::Mapping(rest));
+            let result = ProcessorKind::from_node(&type_name, &view)?;
+            self.accept(result, &key, &["type", "inputs"])
+        });
+        let kind = match kind {
+            Some(ProcessorKind::Wasm(wasm)) => {
+                Some(ProcessorKind::Wasm(self.plugin(&key, mapping, wasm)))
+            }
+            other => other,
+        };
+        self.entry(name, Section::Processor, inputs, kind)
+            .map(|(inputs, kind)| ProcessorConfig { inputs, kind })
+    }
+
+    /// A plugin's settings completed from the node tree: its `config` with
+    /// YAML scalar types kept, and a relative `.wasm` path made absolute
+    /// against the configuration file's directory.
+    fn plugin(
+        &mut self,
+        key: &str,
+        mapping: &MarkedMappingNode,
+        mut wasm: WasmConfig,
+    ) -> WasmConfig {
         let plugin_config = mapping
             .get_node("config")
             .map(|node| to_json(node, &format!("{key}.config"), self.file, &mut self.errors));
-        let Some(mut processor) = processor else {
-            self.salvage_inputs(name, Section::Processor, mapping.get_node("inputs"));
-            return None;
-        };
         if let Some(plugin_config) = plugin_config.filter(|value| !value.is_null()) {
-            processor.config = plugin_config;
+            wasm.config = plugin_config;
         }
-        if let PluginRef::Path(path) = &mut processor.plugin
+        if let PluginRef::Path(path) = &mut wasm.plugin
             && path.is_relative()
         {
             let base = self.file.parent().filter(|dir| !dir.as_os_str().is_empty());
             let joined = base.unwrap_or(Path::new(".")).join(&*path);
             *path = std::path::absolute(&joined).unwrap_or(joined);
         }
-        Some(processor)
+        wasm
+    }
+
+    /// The required `inputs` of a processor or sink, taken out of `rest`;
+    /// `None` after reporting them missing or invalid.
+    fn inputs(&mut self, key: &str, rest: &mut MarkedMappingNode) -> Option<Vec<InputRef>> {
+        match rest.remove("inputs") {
+            Some(node) if !is_null(&node) => self.deserialize(&node, &format!("{key}.inputs"), &[]),
+            _ => {
+                self.error(key, "missing field `inputs`");
+                None
+            }
+        }
+    }
+
+    /// Both halves of a processor or sink, or `None`; when only the
+    /// settings failed, the `inputs` are kept for the graph checks.
+    fn entry<K>(
+        &mut self,
+        name: &str,
+        section: Section,
+        inputs: Option<Vec<InputRef>>,
+        kind: Option<K>,
+    ) -> Option<(Vec<InputRef>, K)> {
+        match (inputs, kind) {
+            (Some(inputs), Some(kind)) => Some((inputs, kind)),
+            (Some(inputs), None) => {
+                self.salvage(name, section, inputs);
+                None
+            }
+            (None, _) => None,
+        }
     }
 
     fn sink(&mut self, name: &str, mapping: &MarkedMappingNode) -> Option<SinkConfig> {
@@ -282,13 +353,7 @@ impl Loader<'_> {
         let type_name = self.component_type(&key, mapping, Section::Sink, SinkKind::TYPES);
         let mut rest = mapping.clone();
         rest.remove("type");
-        let inputs: Option<Vec<InputRef>> = match rest.remove("inputs") {
-            Some(node) if !is_null(&node) => self.deserialize(&node, &format!("{key}.inputs"), &[]),
-            _ => {
-                self.error(&key, "missing field `inputs`");
-                None
-            }
-        };
+        let inputs = self.inputs(&key, &mut rest);
         // `Err` when `buffer` is present but invalid (already reported).
         let buffer = match rest.remove("buffer") {
             Some(node) if !is_null(&node) => self
@@ -301,29 +366,12 @@ impl Loader<'_> {
             let result = SinkKind::from_node(&type_name, &view)?;
             self.accept(result, &key, &["type", "inputs", "buffer"])
         });
-        match (inputs, kind) {
-            (Some(inputs), Some(kind)) => Some(SinkConfig {
-                inputs,
-                buffer: buffer.ok()?,
-                kind,
-            }),
-            (Some(inputs), None) => {
-                self.salvage(name, Section::Sink, inputs);
-                None
-            }
-            (None, _) => None,
-        }
-    }
-
-    /// Keeps the `inputs` of a processor that failed to load, if they parse,
-    /// so the graph checks still see them. Their own errors, if any, were
-    /// already reported.
-    fn salvage_inputs(&mut self, name: &str, section: Section, node: Option<&Node>) {
-        let inputs =
-            node.and_then(|node| marked_yaml::from_node::<Vec<InputRef>>(&typed_view(node)).ok());
-        if let Some(inputs) = inputs {
-            self.salvage(name, section, inputs);
-        }
+        let (inputs, kind) = self.entry(name, Section::Sink, inputs, kind)?;
+        Some(SinkConfig {
+            inputs,
+            buffer: buffer.ok()?,
+            kind,
+        })
     }
 
     fn salvage(&mut self, name: &str, section: Section, inputs: Vec<InputRef>) {
@@ -460,7 +508,7 @@ impl Loader<'_> {
         key: &str,
         message: impl Into<String>,
     ) {
-        let at = super::source_map::start(scalar.span()).unwrap_or((1, 1));
+        let at = start(scalar.span()).unwrap_or((1, 1));
         self.errors
             .push(ConfigError::new(self.file, at, key, message));
     }

@@ -12,33 +12,30 @@
 //!
 //! # Layout
 //!
-//! - `schema`: [`Config`] and the shared [`BatchConfig`].
-//! - `sources`, `processors`, `sinks`: one struct per component type, with its
-//!   documented defaults and range checks; `inputs`: [`InputRef`].
-//! - `units`: durations (`50ms`) and [`ByteSize`] (`64MiB`).
+//! - `schema`: [`Config`]; `batch`: [`BatchConfig`], global and per source.
+//! - `sources`, `processors`, `sinks`: one entry of each section, the keys
+//!   every component of the kind has (`batch`, `inputs`, `buffer`) around
+//!   its `type` and settings. The settings of each type live next to its
+//!   code and are named once in the kind's registry (`sources!`,
+//!   `processors!`, `sinks!`); this module reads them through it.
+//! - `inputs`: [`InputRef`].
 //! - `load`: YAML to typed config; `interpolate`: `${VAR}`; `duplicates`:
 //!   repeated keys; `plugin_config`: the free-form plugin `config` as JSON.
-//! - `validate`: pure range, name and graph checks; `plugins`: `builtin:`
-//!   names.
-//! - `source_map`: [`SourceMap`], positions for later errors; `error`:
-//!   [`ConfigError`].
+//! - `validate`: pure range, name and graph checks.
 //! - `watch`: [`ConfigWatch`], edits of the config file for reloads.
+//! - The vocabulary shared with the components (durations, byte sizes,
+//!   [`ConfigError`], [`SourceMap`], range checks) is [`crate::settings`].
 
 mod batch;
 mod duplicates;
-mod error;
 mod inputs;
 mod interpolate;
 mod load;
 mod plugin_config;
-mod plugins;
-mod problems;
 mod processors;
 mod schema;
 mod sinks;
-mod source_map;
 mod sources;
-mod units;
 mod validate;
 mod watch;
 
@@ -48,22 +45,14 @@ mod tests;
 use std::path::Path;
 
 pub use batch::{BatchConfig, BatchOverride};
-pub use error::ConfigError;
-pub(crate) use error::sort as sort_errors;
 pub use inputs::{InputRef, Output};
-pub use processors::{Limits, PluginRef, ProcessorConfig, RestartPolicy};
-pub use schema::{ApiConfig, Config, LogFilesConfig};
-pub use sinks::{
-    BlackholeConfig, BufferConfig, ConsoleConfig, ConsoleFormat, FileEncoding, FileSinkConfig,
-    PrometheusConfig, ReportConfig, SinkConfig, SinkKind, WhenFull,
-};
-pub use source_map::SourceMap;
-pub use sources::{
-    FaultsConfig, FileSourceConfig, FlowControl, GeneratorConfig, Parity, ReadFrom,
-    ReconnectConfig, Scenario, SerialConfig, SourceConfig, SourceKind, StdinConfig,
-};
-pub use units::{ByteSize, format_duration, parse_duration};
+pub use processors::ProcessorConfig;
+pub use schema::{ApiConfig, Config};
+pub use sinks::SinkConfig;
+pub use sources::SourceConfig;
 pub use watch::ConfigWatch;
+
+pub use crate::settings::{ByteSize, ConfigError, SourceMap, format_duration, parse_duration};
 
 /// Reads and loads the configuration file at `path`, interpolating `${VAR}`
 /// from the process environment.

@@ -13,8 +13,8 @@ use marked_yaml::Node;
 use marked_yaml::types::MarkedScalarNode;
 use serde_json::{Map, Number, Value};
 
-use super::error::ConfigError;
-use super::source_map::start;
+use crate::settings::ConfigError;
+use crate::settings::start;
 
 /// The JSON form of `node`; problems are pushed onto `errors` with `key` as
 /// the dotted path of `node`.

@@ -12,9 +12,9 @@ use serde::Deserialize;
 use super::batch::{BatchConfig, BatchOverride};
 use super::processors::ProcessorConfig;
 use super::sinks::SinkConfig;
-use super::source_map::SourceMap;
 use super::sources::SourceConfig;
-use super::units;
+use crate::log_file::LogFilesConfig;
+use crate::settings::SourceMap;
 
 /// A whole pipeline: where state lives, how records are batched, and the named
 /// sources, processors and sinks wired together by their `inputs`.
@@ -59,28 +59,6 @@ impl Default for ApiConfig {
     fn default() -> Self {
         Self {
             listen: std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 9599)),
-        }
-    }
-}
-
-/// `log_files`: how the agent's own append-only files are bounded on disk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct LogFilesConfig {
-    /// `max_size`: a file past this size is renamed to `<file>.1` (older
-    /// ones shift to `.2`, `.3`, ...) and a new one is started. Default
-    /// `100MiB`, from `4KiB` up.
-    pub max_size: units::ByteSize,
-    /// `keep`: rotated files kept; the oldest beyond it is deleted. Default 5,
-    /// from 0 to 1000. Disk use per file is at most `(keep + 1) * max_size`.
-    pub keep: usize,
-}
-
-impl Default for LogFilesConfig {
-    fn default() -> Self {
-        Self {
-            max_size: units::ByteSize(100 * 1024 * 1024),
-            keep: 5,
         }
     }
 }

@@ -9,6 +9,17 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::*;
+use crate::processors::{Limits, PluginRef, ProcessorKind, RestartPolicy, WasmConfig};
+use crate::sinks::*;
+use crate::sources::*;
+
+/// The plugin settings of processor `name`.
+fn wasm<'a>(config: &'a Config, name: &str) -> &'a WasmConfig {
+    config.processors[name]
+        .kind
+        .wasm()
+        .expect("a plugin processor")
+}
 
 fn env_from(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
     let vars: HashMap<String, String> = pairs
@@ -192,6 +203,8 @@ fn full_config_loads_into_typed_values() {
             .collect::<Vec<_>>(),
         ["bench", "tail", "pipe", "fake"]
     );
+    let parse_inputs = &parse.inputs;
+    let parse = wasm(&config, "parse");
     assert_eq!(parse.plugin, PluginRef::Builtin("kv-parser".into()));
     assert_eq!(parse.sha256, None);
     assert_eq!(
@@ -212,9 +225,10 @@ fn full_config_loads_into_typed_values() {
         (Duration::from_secs(1), Duration::from_secs(10))
     );
 
-    let detect = &config.processors["detect"];
+    assert_eq!(parse_inputs.len(), 4);
+    let detect = wasm(&config, "detect");
     assert_eq!(
-        detect.inputs,
+        config.processors["detect"].inputs,
         [InputRef {
             component: "parse".into(),
             output: Output::Points
@@ -230,9 +244,9 @@ fn full_config_loads_into_typed_values() {
         Limits {
             memory: ByteSize::mib(32),
             time_per_call: Duration::from_millis(50),
-            restart: crate::config::RestartPolicy {
+            restart: RestartPolicy {
                 max_failures: 3,
-                ..crate::config::RestartPolicy::default()
+                ..RestartPolicy::default()
             },
             ..Limits::default()
         }
@@ -342,7 +356,7 @@ fn interpolates_environment_variables() {
     assert_eq!(serial.baud, 9600);
     assert_eq!(serial.audit_log, Some("/logs/${HOME}/raw.log".into()));
     assert_eq!(
-        config.processors["p"].config,
+        wasm(&config, "p").config,
         json!({ "max": "80", "plain": 80 })
     );
 
@@ -408,7 +422,7 @@ sinks:
     assert!(
         errors[4]
             .message
-            .starts_with("unknown field `colour`; expected one of `inputs`, `plugin`"),
+            .starts_with("unknown field `colour`; expected one of `type`, `inputs`, `plugin`"),
         "{}",
         errors[4].message
     );
@@ -674,5 +688,84 @@ fn unreadable_file_is_one_error_at_line_zero() {
         errors[0]
             .to_string()
             .starts_with("/nonexistent/foghorn.yaml:0:0: cannot read")
+    );
+}
+
+/// A processor's `type` selects its settings from the processors'
+/// registry; `plugin:` alone means `type: wasm`.
+#[test]
+fn processor_types_come_from_the_registry() {
+    let config = load_ok(
+        r#"
+sources:
+  s: { type: stdin }
+processors:
+  implied: { inputs: [s], plugin: builtin:kv-parser }
+  explicit: { type: wasm, inputs: [s], plugin: builtin:kv-parser }
+  critical:
+    type: filter
+    inputs: [implied.alerts]
+    alerts: ['severity="critical"', 'kind=~"thresh.*"']
+sinks:
+  out: { type: console, inputs: [implied, explicit, critical.alerts] }
+"#,
+    );
+    assert_eq!(config.processors["implied"].kind.type_name(), "wasm");
+    assert_eq!(
+        config.processors["explicit"].kind,
+        config.processors["implied"].kind
+    );
+    let ProcessorKind::Filter(filter) = &config.processors["critical"].kind else {
+        panic!("a filter: {:?}", config.processors["critical"].kind);
+    };
+    let written: Vec<String> = filter.alerts.0.iter().map(ToString::to_string).collect();
+    assert_eq!(written, [r#"severity="critical""#, r#"kind=~"thresh.*""#]);
+    assert!(filter.points.0.is_empty());
+    assert_eq!(ProcessorKind::TYPES, ["wasm", "filter"]);
+}
+
+#[test]
+fn processor_type_mistakes_are_located() {
+    let text = "sources:\n  s: { type: stdin }\nprocessors:\n  \
+                none: { inputs: [s] }\n  \
+                typo: { type: filtr, inputs: [s] }\n  \
+                mixed: { type: filter, inputs: [s], plugin: builtin:zscore }\n  \
+                bad:\n    type: filter\n    inputs: [s]\n    alerts: ['severity', 'kind=~\"(\"']\n\
+                sinks:\n  out: { type: console, inputs: [none, typo, mixed, bad] }\n";
+    let errors = load_err(text);
+    assert_eq!(
+        lines_and_keys(&errors),
+        [
+            (4, "processors.none"),
+            (5, "processors.typo.type"),
+            (6, "processors.mixed.plugin"),
+            (10, "processors.bad.alerts[0]"),
+        ],
+        "{}",
+        render(&errors)
+    );
+    assert!(
+        errors[0].message.contains(
+            "missing `plugin` (a WebAssembly component) or `type` (one of `wasm`, `filter`)"
+        ),
+        "{}",
+        errors[0].message
+    );
+    assert!(
+        errors[1].message.ends_with("did you mean `filter`?"),
+        "{}",
+        errors[1].message
+    );
+    assert!(
+        errors[2].message.starts_with(
+            "unknown field `plugin`; expected one of `type`, `inputs`, `points`, `alerts`"
+        ),
+        "{}",
+        errors[2].message
+    );
+    assert!(
+        errors[3].message.contains("needs an operator"),
+        "{}",
+        errors[3].message
     );
 }

@@ -9,11 +9,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use super::error::{ConfigError, did_you_mean, sort};
 use super::inputs::{InputRef, Output};
-use super::problems::Problems;
 use super::schema::Config;
-use super::source_map::SourceMap;
+use crate::settings::Problems;
+use crate::settings::SourceMap;
+use crate::settings::{ConfigError, did_you_mean, sort};
 
 /// The three kinds of component, as named in `sources`, `processors`, `sinks`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -125,7 +125,9 @@ pub(crate) fn check(config: &Config, declared: &[Declared]) -> Vec<ConfigError> 
         source.kind.check(&key, &mut problems);
     }
     for (name, processor) in &config.processors {
-        processor.check(&format!("processors.{name}"), &mut problems);
+        processor
+            .kind
+            .check(&format!("processors.{name}"), &mut problems);
     }
     for (name, sink) in &config.sinks {
         sink.kind.check(&format!("sinks.{name}"), &mut problems);

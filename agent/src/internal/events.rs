@@ -225,7 +225,7 @@ impl PluginTripped<'_> {
         let reason = format!(
             "plugin failed {} times within {}: {}",
             self.failures,
-            crate::config::format_duration(self.window),
+            crate::settings::format_duration(self.window),
             self.error
         );
         tracing::error!(
@@ -440,6 +440,30 @@ impl BufferDropped<'_> {
             .buffer_dropped
             .with_label_values(&[self.component])
             .inc_by(self.count as u64);
+    }
+}
+
+/// A component left events out on purpose (a filter's matchers did not
+/// select them): counted, not an error.
+#[derive(Debug)]
+pub struct EventsDiscarded<'a> {
+    /// The component.
+    pub component: &'a str,
+    /// Why, e.g. `points_not_matched`.
+    pub reason: &'static str,
+    /// How many.
+    pub count: usize,
+}
+
+impl EventsDiscarded<'_> {
+    /// Count it (not logged: it is what the component is for).
+    pub fn emit(self) {
+        if self.count > 0 {
+            metrics()
+                .discarded
+                .with_label_values(&[self.component, self.reason])
+                .inc_by(self.count as u64);
+        }
     }
 }
 

@@ -46,6 +46,9 @@ pub struct Metrics {
     /// `foghorn_buffer_dropped_events_total{component}`: dropped by a full
     /// `drop_newest` sink buffer.
     pub buffer_dropped: IntCounterVec,
+    /// `foghorn_component_discarded_events_total{component, reason}`: left
+    /// out on purpose by a component (a filter's matchers), not an error.
+    pub discarded: IntCounterVec,
     /// `foghorn_sink_delivered_events_total{component}`: made durable by a sink.
     pub delivered: IntCounterVec,
     /// `foghorn_sink_retries_total{component}`: writes retried after a failure.
@@ -219,6 +222,12 @@ impl Metrics {
                 "foghorn_buffer_dropped_events_total",
                 "Events a full `drop_newest` sink buffer dropped.",
                 &["component"],
+            ),
+            discarded: counter(
+                &registry,
+                "foghorn_component_discarded_events_total",
+                "Events a component left out on purpose, by reason.",
+                &["component", "reason"],
             ),
             delivered: counter(
                 &registry,

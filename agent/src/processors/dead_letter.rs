@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::config::LogFilesConfig;
 use crate::event::{Alert, Points, Records, format_timestamp, now_nanos};
 use crate::log_file::LogFile;
+use crate::log_file::LogFilesConfig;
 
 /// The dead-letter file of one processor.
 #[derive(Debug)]

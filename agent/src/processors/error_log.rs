@@ -6,9 +6,9 @@
 
 use std::path::Path;
 
-use crate::config::LogFilesConfig;
 use crate::event::{Points, Records, format_timestamp};
 use crate::log_file::LogFile;
+use crate::log_file::LogFilesConfig;
 use crate::processors::wasm::RejectedItem;
 
 /// An append-only error log.

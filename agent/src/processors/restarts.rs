@@ -8,7 +8,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crate::config::RestartPolicy;
+use super::RestartPolicy;
 
 /// The failure history of one plugin.
 #[derive(Debug)]

@@ -10,13 +10,35 @@
 use std::io::{BufWriter, Write};
 use std::sync::Arc;
 
+use serde::Deserialize;
 use tokio::sync::mpsc::Receiver;
 
 use super::escape::control;
 use super::{SinkContext, SinkError, banner, point_json, record_json};
-use crate::config::{ConsoleConfig, ConsoleFormat};
 use crate::event::{AlertState, Batch, SharedBatch, format_timestamp};
 use crate::internal::events::{ComponentError, EventsReceived};
+use crate::settings::Settings;
+
+/// `type: console`: prints to standard output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsoleConfig {
+    /// `format`: `text` (human-readable) or `json`. Default `text`.
+    pub format: ConsoleFormat,
+}
+
+/// How the console sink prints items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsoleFormat {
+    /// One human-readable line per item.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl Settings for ConsoleConfig {}
 
 /// Prints batches on standard output.
 #[derive(Debug)]
@@ -27,7 +49,7 @@ pub struct ConsoleSink {
 
 impl ConsoleSink {
     /// The console needs no I/O to start.
-    pub fn build(config: &ConsoleConfig, ctx: SinkContext) -> Self {
+    fn build(config: &ConsoleConfig, ctx: SinkContext) -> Self {
         let json = matches!(config.format, ConsoleFormat::Json);
         Self {
             name: ctx.name,
@@ -36,7 +58,7 @@ impl ConsoleSink {
     }
 
     /// `console  stdout (text)`.
-    pub fn describe(&self) -> String {
+    fn describe(&self) -> String {
         banner(
             "console",
             if self.json {
@@ -52,7 +74,7 @@ impl ConsoleSink {
     /// # Errors
     /// When the thread printing panics or the final flush fails. A batch that
     /// cannot be printed (a closed pipe) is reported and the sink carries on.
-    pub async fn run(self, input: Receiver<SharedBatch>) -> Result<(), SinkError> {
+    async fn run(self, input: Receiver<SharedBatch>) -> Result<(), SinkError> {
         self.run_to(input, || std::io::stdout().lock()).await
     }
 
@@ -144,6 +166,24 @@ pub(crate) fn write_batch(out: &mut impl Write, batch: &Batch, json: bool) -> st
         writeln!(out, "{suffix}")?;
     }
     Ok(())
+}
+
+impl super::Sink for ConsoleConfig {
+    type Running = ConsoleSink;
+
+    async fn build(&self, ctx: SinkContext) -> Result<ConsoleSink, SinkError> {
+        Ok(ConsoleSink::build(self, ctx))
+    }
+}
+
+impl super::RunningSink for ConsoleSink {
+    fn describe(&self) -> String {
+        ConsoleSink::describe(self)
+    }
+
+    async fn run(self, input: Receiver<SharedBatch>) -> Result<(), SinkError> {
+        ConsoleSink::run(self, input).await
+    }
 }
 
 #[cfg(test)]

@@ -1,12 +1,15 @@
 //! Sinks: where batches leave the pipeline.
 //!
-//! Each sink is one file: [`prometheus`] (a `/metrics` endpoint with a gauge
-//! per numeric point field and alert metrics, next to the agent's own),
-//! [`report`] (the anomaly report, a JSON array written atomically), [`file`]
-//! (records, points and alerts as raw lines, NDJSON or CSV) and [`console`]
-//! (standard output, for people) and [`blackhole`] (counts and drops). The topology calls [`Sink::build`] for every
-//! sink before anything runs, so a taken port or an unwritable path fails
-//! start-up next to every other error; then it spawns [`Sink::run`], which
+//! Each sink is one module with its settings struct next to its code:
+//! [`prometheus`] (a `/metrics` endpoint with a gauge per numeric point field
+//! and alert metrics, next to the agent's own), [`report`] (the anomaly
+//! report, a JSON array written atomically), [`file`] (records, points and
+//! alerts as raw lines, NDJSON or CSV), [`console`] (standard output, for
+//! people) and [`blackhole`] (counts and drops). Each settings struct
+//! implements [`Sink`], and the `sinks!` registry below names each type
+//! once. The topology calls [`SinkKind::build`] for every sink before
+//! anything runs, so a taken port or an unwritable path fails start-up next
+//! to every other error; then it spawns [`BuiltSink::run`], which
 //! consumes batches until every upstream component has dropped its sender,
 //! flushes and returns. The JSON shapes shared by the NDJSON file encoding and
 //! the console's JSON format live here.
@@ -26,8 +29,14 @@ use std::sync::Arc;
 use tokio::sync::mpsc::Receiver;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::SinkKind;
+pub use blackhole::BlackholeConfig;
+pub use console::{ConsoleConfig, ConsoleFormat};
+pub use file::config::{FileEncoding, FileSinkConfig};
+pub use prometheus::config::PrometheusConfig;
+pub use report::config::ReportConfig;
+
 use crate::event::{PointRef, Record, SharedBatch, Value, format_timestamp};
+use crate::settings::{Settings, settings_enum};
 
 /// What a sink is given by the topology.
 #[derive(Debug, Clone)]
@@ -89,53 +98,37 @@ pub enum SinkError {
     Task(#[from] tokio::task::JoinError),
 }
 
-/// A built sink, ready to run.
-#[derive(Debug)]
-pub enum Sink {
-    /// `/metrics` and `/health` over HTTP.
-    Prometheus(prometheus::PrometheusSink),
-    /// The anomaly report.
-    Report(report::ReportSink),
-    /// Records, points and alerts in a file.
-    File(file::FileSink),
-    /// Standard output.
-    Console(console::ConsoleSink),
-    /// Nowhere: counts and drops.
-    Blackhole(blackhole::BlackholeSink),
-}
+/// What every sink type provides, next to its settings struct: building
+/// it, where I/O happens (the listener is bound, parent directories are
+/// created, files are opened and an existing report is loaded), so errors
+/// are reported before the pipeline starts.
+pub trait Sink: Settings {
+    /// The sink once built.
+    type Running: RunningSink;
 
-impl Sink {
-    /// Build the sink. I/O happens here: the listener is bound, parent
-    /// directories are created, files are opened (and an existing report is
-    /// loaded), so errors are reported before the pipeline starts.
+    /// Build the sink.
     ///
     /// # Errors
-    /// When the address cannot be bound or a path cannot be created, opened
+    /// When an address cannot be bound or a path cannot be created, opened
     /// or written.
-    pub async fn build(kind: &SinkKind, ctx: SinkContext) -> Result<Sink, SinkError> {
-        Ok(match kind {
-            SinkKind::Prometheus(config) => {
-                Sink::Prometheus(prometheus::PrometheusSink::build(config, ctx).await?)
-            }
-            SinkKind::Report(config) => Sink::Report(report::ReportSink::build(config, ctx).await?),
-            SinkKind::File(config) => Sink::File(file::FileSink::build(config, ctx).await?),
-            SinkKind::Console(config) => Sink::Console(console::ConsoleSink::build(config, ctx)),
-            SinkKind::Blackhole(_) => Sink::Blackhole(blackhole::BlackholeSink::build(ctx)),
-        })
-    }
+    fn build(
+        &self,
+        ctx: SinkContext,
+    ) -> impl Future<Output = Result<Self::Running, SinkError>> + Send;
 
+    /// The address the sink listens on, if it is one that does: a reload
+    /// that rebuilds it frees the old listener first.
+    fn listen(&self) -> Option<SocketAddr> {
+        None
+    }
+}
+
+/// A built sink.
+pub trait RunningSink: Send + 'static {
     /// One line for the startup banner, e.g.
     /// `metrics  http://127.0.0.1:9598/metrics` or
     /// `report   /abs/path/anomaly_report.json`.
-    pub fn describe(&self) -> String {
-        match self {
-            Sink::Prometheus(sink) => sink.describe(),
-            Sink::Report(sink) => sink.describe(),
-            Sink::File(sink) => sink.describe(),
-            Sink::Console(sink) => sink.describe(),
-            Sink::Blackhole(sink) => sink.describe(),
-        }
-    }
+    fn describe(&self) -> String;
 
     /// Consume batches until the channel closes (the pipeline is draining),
     /// then flush everything and return.
@@ -144,15 +137,83 @@ impl Sink {
     /// When the final flush fails, or the sink's task or server fails. Write
     /// failures on single batches are reported as internal events and the
     /// sink carries on.
-    pub async fn run(self, input: Receiver<SharedBatch>) -> Result<(), SinkError> {
-        match self {
-            Sink::Prometheus(sink) => sink.run(input).await,
-            Sink::Report(sink) => sink.run(input).await,
-            Sink::File(sink) => sink.run(input).await,
-            Sink::Console(sink) => sink.run(input).await,
-            Sink::Blackhole(sink) => sink.run(input).await,
+    fn run(
+        self,
+        input: Receiver<SharedBatch>,
+    ) -> impl Future<Output = Result<(), SinkError>> + Send;
+}
+
+/// The registry of sinks: one line per `type`. From it come the
+/// [`SinkKind`] enum the loader fills, its `TYPES`, validation, and the
+/// [`BuiltSink`] the topology runs.
+macro_rules! sinks {
+    ($( $(#[$doc:meta])* $name:literal => $variant:ident($settings:ty), )*) => {
+        settings_enum! {
+            /// Where a sink delivers, selected by its `type`.
+            pub enum SinkKind {
+                $( $(#[$doc])* $name => $variant($settings), )*
+            }
         }
-    }
+
+        /// A built sink, ready to run.
+        #[derive(Debug)]
+        pub enum BuiltSink {
+            $( $(#[$doc])* $variant(<$settings as Sink>::Running), )*
+        }
+
+        impl SinkKind {
+            /// Build the sink: see [`Sink::build`].
+            ///
+            /// # Errors
+            /// As [`Sink::build`].
+            pub async fn build(&self, ctx: SinkContext) -> Result<BuiltSink, SinkError> {
+                Ok(match self {
+                    $( Self::$variant(settings) => BuiltSink::$variant(settings.build(ctx).await?), )*
+                })
+            }
+
+            /// The address the sink listens on, if any.
+            #[must_use]
+            pub fn listen(&self) -> Option<SocketAddr> {
+                match self {
+                    $( Self::$variant(settings) => Sink::listen(settings), )*
+                }
+            }
+        }
+
+        impl BuiltSink {
+            /// One line for the startup banner.
+            #[must_use]
+            pub fn describe(&self) -> String {
+                match self {
+                    $( Self::$variant(sink) => sink.describe(), )*
+                }
+            }
+
+            /// Run the sink: see [`RunningSink::run`].
+            ///
+            /// # Errors
+            /// As [`RunningSink::run`].
+            pub async fn run(self, input: Receiver<SharedBatch>) -> Result<(), SinkError> {
+                match self {
+                    $( Self::$variant(sink) => sink.run(input).await, )*
+                }
+            }
+        }
+    };
+}
+
+sinks! {
+    /// `type: prometheus`: serves points as Prometheus metrics over HTTP.
+    "prometheus" => Prometheus(PrometheusConfig),
+    /// `type: report`: rewrites a JSON summary report of alerts periodically.
+    "report" => Report(ReportConfig),
+    /// `type: file`: appends every item to a file.
+    "file" => File(FileSinkConfig),
+    /// `type: console`: prints every item to standard output.
+    "console" => Console(ConsoleConfig),
+    /// `type: blackhole`: counts and drops everything, for benchmarks.
+    "blackhole" => Blackhole(BlackholeConfig),
 }
 
 /// An error and its causes on one line: `cannot write …: No space left`.

@@ -13,9 +13,19 @@ use std::sync::Arc;
 
 use super::RecordBatcher;
 use crate::internal::events::ItemsRejected;
+use crate::settings::Problems;
 
 /// How much of a cut line is shown in the log.
 const EXAMPLE_BYTES: usize = 64;
+
+/// The range every line source accepts for `max_line_length`.
+const MAX_LINE_LENGTH: (usize, usize) = (16, 1_048_576);
+
+/// Reports `{key}.max_line_length` unless it is in [`MAX_LINE_LENGTH`].
+pub(super) fn check_max_line_length(key: &str, value: usize, problems: &mut Problems<'_>) {
+    let (min, max) = MAX_LINE_LENGTH;
+    problems.range(&format!("{key}.max_line_length"), value, min, max);
+}
 
 /// Cuts a byte stream into lines.
 #[derive(Debug)]

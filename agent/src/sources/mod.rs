@@ -1,13 +1,16 @@
 //! Sources: where records come from.
 //!
-//! Each source is one file: [`serial`] (a device on a serial port), [`file`]
-//! (one file, replayed or followed), [`stdin`] and [`generator`] (a seeded
-//! simulator of the bench device). The byte-stream sources cut their input
-//! into lines with the shared [`lines::LineFramer`]. Every source pushes raw
-//! records into the [`RecordBatcher`] of its [`SourceContext`], which sends
-//! full or lingering batches downstream; [`run`] is the one entry point the
-//! topology calls, and it returns after the source has flushed its pending
-//! batch, when the source ends or its shutdown token is cancelled.
+//! Each source is one module with its settings struct next to its code:
+//! `serial` (a device on a serial port), `file` (one file, replayed or
+//! followed), `stdin` and `generator` (a seeded simulator of the bench
+//! device). Each settings struct implements [`Source`], and the
+//! `sources!` registry below names each type once. The byte-stream sources
+//! cut their input into lines with the shared `lines::LineFramer`. Every
+//! source pushes raw records into the [`RecordBatcher`] of its
+//! [`SourceContext`], which sends full or lingering batches downstream;
+//! [`SourceKind::run`] is the one entry point the topology calls, and it
+//! returns after the source has flushed its pending batch, when the source
+//! ends or its shutdown token is cancelled.
 
 mod batcher;
 mod file;
@@ -23,8 +26,12 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 pub use batcher::RecordBatcher;
+pub use file::config::{FileSourceConfig, ReadFrom};
+pub use generator::config::{FaultsConfig, GeneratorConfig, Scenario};
+pub use serial::config::{FlowControl, Parity, ReconnectConfig, SerialConfig};
+pub use stdin::StdinConfig;
 
-use crate::config::SourceKind;
+use crate::settings::{Settings, settings_enum};
 use crate::state::StateStore;
 
 /// What a running source is given by the topology.
@@ -35,7 +42,7 @@ pub struct SourceContext {
     /// Durable state, for checkpoints.
     pub state: Arc<StateStore>,
     /// Size rotation of the files a source keeps (audit logs).
-    pub log_files: crate::config::LogFilesConfig,
+    pub log_files: crate::log_file::LogFilesConfig,
     /// Cancelled when the source must stop.
     pub shutdown: CancellationToken,
     /// Where the source's records go.
@@ -80,31 +87,78 @@ pub enum SourceError {
     ReaderThread(#[from] tokio::task::JoinError),
 }
 
-/// Run the source until it ends (a finite generator, a file with
-/// `follow: false`, stdin EOF) or `shutdown` is cancelled; flush the pending
-/// batch before returning.
-///
-/// # Errors
-/// When the input cannot be opened or read for a reason retrying will not
-/// fix (a serial source retries for ever instead).
-pub async fn run(kind: SourceKind, ctx: SourceContext) -> Result<(), SourceError> {
-    match kind {
-        SourceKind::Serial(config) => serial::run(config, ctx).await,
-        SourceKind::File(config) => file::run(config, ctx).await,
-        SourceKind::Stdin(config) => stdin::run(&config, ctx).await,
-        SourceKind::Generator(config) => generator::run(config, ctx).await,
-    }
+/// What every source type provides, next to its settings struct: a line
+/// for the banner and the task that reads.
+pub trait Source: Settings {
+    /// Whether the source opens an input before it reads; `/health` says
+    /// `starting` until it has.
+    const OPENS_INPUT: bool = false;
+
+    /// One line for the startup banner, e.g.
+    /// `serial /dev/ttyUSB0 @ 9600 8N1, audit log /abs/raw.log`.
+    fn describe(&self) -> String;
+
+    /// Run until the input ends (a finite generator, a file with
+    /// `follow: false`, stdin EOF) or `ctx.shutdown` is cancelled; flush the
+    /// pending batch before returning.
+    ///
+    /// # Errors
+    /// When the input cannot be opened or read for a reason retrying will
+    /// not fix (a serial source retries for ever instead).
+    fn run(self, ctx: SourceContext) -> impl Future<Output = Result<(), SourceError>> + Send;
 }
 
-/// One line for the startup banner, e.g.
-/// `serial /dev/ttyUSB0 @ 9600 8N1, audit log /abs/raw.log`.
-pub fn describe(kind: &SourceKind) -> String {
-    match kind {
-        SourceKind::Serial(config) => serial::describe(config),
-        SourceKind::File(config) => file::describe(config),
-        SourceKind::Stdin(config) => stdin::describe(config),
-        SourceKind::Generator(config) => generator::describe(config),
-    }
+/// The registry of sources: one line per `type`. From it come the
+/// [`SourceKind`] enum the loader fills, its `TYPES`, validation, the banner
+/// line and the task the topology spawns.
+macro_rules! sources {
+    ($( $(#[$doc:meta])* $name:literal => $variant:ident($settings:ty), )*) => {
+        settings_enum! {
+            /// What a source reads, selected by its `type`.
+            pub enum SourceKind {
+                $( $(#[$doc])* $name => $variant($settings), )*
+            }
+        }
+
+        impl SourceKind {
+            /// One line for the startup banner.
+            #[must_use]
+            pub fn describe(&self) -> String {
+                match self {
+                    $( Self::$variant(settings) => Source::describe(settings), )*
+                }
+            }
+
+            /// Whether the source opens an input before it reads.
+            #[must_use]
+            pub fn opens_input(&self) -> bool {
+                match self {
+                    $( Self::$variant(_) => <$settings as Source>::OPENS_INPUT, )*
+                }
+            }
+
+            /// Run the source: see [`Source::run`].
+            ///
+            /// # Errors
+            /// As [`Source::run`].
+            pub async fn run(self, ctx: SourceContext) -> Result<(), SourceError> {
+                match self {
+                    $( Self::$variant(settings) => Source::run(settings, ctx).await, )*
+                }
+            }
+        }
+    };
+}
+
+sources! {
+    /// `type: serial`: lines from a serial port.
+    "serial" => Serial(SerialConfig),
+    /// `type: file`: lines from a file, optionally following it as it grows.
+    "file" => File(FileSourceConfig),
+    /// `type: stdin`: lines from the agent's standard input.
+    "stdin" => Stdin(StdinConfig),
+    /// `type: generator`: synthetic device lines, for demos and benchmarks.
+    "generator" => Generator(GeneratorConfig),
 }
 
 /// Wait until `until`, sending the pending batch when its linger time is up.
@@ -127,8 +181,7 @@ async fn idle_until(ctx: &mut SourceContext, until: Instant) -> bool {
 mod tests {
     use std::time::Duration;
 
-    use super::describe;
-    use crate::config::{
+    use super::{
         FaultsConfig, FileSourceConfig, GeneratorConfig, ReadFrom, Scenario, SourceKind,
         StdinConfig,
     };
@@ -143,11 +196,11 @@ mod tests {
             max_line_length: 4096,
         };
         assert_eq!(
-            describe(&SourceKind::File(file)),
+            SourceKind::describe(&SourceKind::File(file)),
             "file /var/log/bench.log from the end, following (events, polling every 250ms)"
         );
         assert_eq!(
-            describe(&SourceKind::Stdin(StdinConfig {
+            SourceKind::describe(&SourceKind::Stdin(StdinConfig {
                 max_line_length: 4096
             })),
             "stdin, lines up to 4096 bytes"
@@ -167,7 +220,7 @@ mod tests {
             },
         };
         assert_eq!(
-            describe(&SourceKind::Generator(generator)),
+            SourceKind::describe(&SourceKind::Generator(generator)),
             "generator bench_device bench-1 every 200ms, seed 42, faults: spike 0.02, voltage 0.02, \
              malformed 0.02, silent 6s every 1m"
         );
@@ -206,7 +259,7 @@ mod testing {
         let ctx = SourceContext {
             name: name.clone(),
             state: state(),
-            log_files: crate::config::LogFilesConfig::default(),
+            log_files: crate::log_file::LogFilesConfig::default(),
             shutdown: tokio_util::sync::CancellationToken::new(),
             batcher: RecordBatcher::new(name, max_records, linger, out),
         };

@@ -8,22 +8,48 @@
 //! once on shutdown, but the runtime may wait for that read when it is
 //! dropped (the binary should shut its runtime down with a timeout).
 
+use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use super::lines::{LineFramer, push_last_line, push_lines};
+use super::lines::{LineFramer, check_max_line_length, push_last_line, push_lines};
 use super::{SourceContext, SourceError};
-use crate::config::StdinConfig;
 use crate::event::now_nanos;
+use crate::settings::{Problems, Settings};
 
 /// Bytes asked for per read.
 const CHUNK_BYTES: usize = 64 * 1024;
 
-pub(super) async fn run(config: &StdinConfig, ctx: SourceContext) -> Result<(), SourceError> {
-    read_lines(tokio::io::stdin(), config.max_line_length, ctx).await
+/// `type: stdin`: reads lines from standard input until it closes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StdinConfig {
+    /// `max_line_length`: longest line in bytes. Default 65536, from 16 to
+    /// 1048576.
+    pub max_line_length: usize,
 }
 
-pub(super) fn describe(config: &StdinConfig) -> String {
-    format!("stdin, lines up to {} bytes", config.max_line_length)
+impl Default for StdinConfig {
+    fn default() -> Self {
+        Self {
+            max_line_length: 65_536,
+        }
+    }
+}
+
+impl Settings for StdinConfig {
+    fn check(&self, key: &str, problems: &mut Problems<'_>) {
+        check_max_line_length(key, self.max_line_length, problems);
+    }
+}
+
+impl super::Source for StdinConfig {
+    fn describe(&self) -> String {
+        format!("stdin, lines up to {} bytes", self.max_line_length)
+    }
+
+    async fn run(self, ctx: SourceContext) -> Result<(), SourceError> {
+        read_lines(tokio::io::stdin(), self.max_line_length, ctx).await
+    }
 }
 
 /// What happened while the source waited.

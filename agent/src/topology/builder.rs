@@ -25,18 +25,18 @@ use tokio::task::JoinSet;
 
 use super::CHANNEL_BATCHES;
 use super::pipeline::{Pipeline, Port, ProcessorHandle, SinkHandle, SourceHandle};
-use crate::config::{
-    Config, ConfigError, InputRef, Output, PluginRef, ProcessorConfig, SourceKind,
-};
+use crate::config::{Config, ConfigError, InputRef, Output};
 use crate::fanout::{Consumer, Consumers, Fanout};
 use crate::internal::health::{ComponentStatus, health};
 use crate::processors::dead_letter::DeadLetter;
 use crate::processors::error_log::ErrorLog;
+use crate::processors::native::NativeRunner;
 use crate::processors::restarts::Restarts;
 use crate::processors::runner::{Predecessor, ProcessorRunner};
 use crate::processors::wasm::{self, LoadedPlugin, PluginEngine, PluginInstance, PluginLimits};
-use crate::sinks::{Sink, SinkContext, chain};
-use crate::sources::{self, RecordBatcher, SourceContext};
+use crate::processors::{NativeProcessor, PluginRef, ProcessorContext, WasmConfig};
+use crate::sinks::{BuiltSink, SinkContext, chain};
+use crate::sources::{RecordBatcher, SourceContext};
 use crate::state::StateStore;
 
 fn located(config: &Config, path: &[&str], message: impl Into<String>) -> ConfigError {
@@ -74,7 +74,7 @@ async fn load_plugins(
 ) -> (HashMap<String, LoadedPlugin>, Vec<ConfigError>) {
     let mut loading = JoinSet::new();
     let mut seen = std::collections::HashSet::new();
-    for (name, processor) in config.processors.iter().filter(|(n, _)| only.contains(n)) {
+    for (name, processor) in wasm_processors(config, only) {
         let label = plugin_label(&processor.plugin);
         if !seen.insert(label.clone()) {
             continue;
@@ -108,7 +108,7 @@ async fn load_plugins(
         }
     }
     // Every processor's pin against the digest of the bytes compiled.
-    for (name, processor) in config.processors.iter().filter(|(n, _)| only.contains(n)) {
+    for (name, processor) in wasm_processors(config, only) {
         if let Some(plugin) = plugins.get(&plugin_label(&processor.plugin))
             && let Some(message) = pin_mismatch(processor, plugin)
         {
@@ -118,8 +118,20 @@ async fn load_plugins(
     (plugins, errors)
 }
 
+/// The processors among `only` that run a plugin.
+fn wasm_processors<'a>(
+    config: &'a Config,
+    only: &'a [String],
+) -> impl Iterator<Item = (&'a String, &'a WasmConfig)> + 'a {
+    config
+        .processors
+        .iter()
+        .filter(|(name, _)| only.contains(name))
+        .filter_map(|(name, processor)| Some((name, processor.kind.wasm()?)))
+}
+
 /// Why `plugin` is not the one `processor` pins, if it is not.
-fn pin_mismatch(processor: &ProcessorConfig, plugin: &LoadedPlugin) -> Option<String> {
+fn pin_mismatch(processor: &WasmConfig, plugin: &LoadedPlugin) -> Option<String> {
     let pinned = processor.sha256.as_ref()?;
     (!pinned.eq_ignore_ascii_case(&plugin.digest)).then(|| {
         format!(
@@ -133,7 +145,7 @@ fn pin_mismatch(processor: &ProcessorConfig, plugin: &LoadedPlugin) -> Option<St
 /// one its `sha256` pins (reported by [`load_plugins`]; never instantiated).
 fn pinned_plugin<'a>(
     plugins: &'a HashMap<String, LoadedPlugin>,
-    processor: &ProcessorConfig,
+    processor: &WasmConfig,
 ) -> Option<&'a LoadedPlugin> {
     let plugin = plugins.get(&plugin_label(&processor.plugin))?;
     pin_mismatch(processor, plugin).is_none().then_some(plugin)
@@ -142,11 +154,13 @@ fn pinned_plugin<'a>(
 /// What `foghorn validate` adds to the static checks: every plugin is read,
 /// checked against its pin, compiled, instantiated and initialised with its
 /// `config`, so a plugin that rejects its config is reported at the line of
-/// its `config:` key, as `run` would report it.
+/// its `config:` key, as `run` would report it. (A native processor's
+/// settings are checked with the rest of the file; building one needs the
+/// running agent's state.)
 pub async fn check_processors(config: &Config, engine: &PluginEngine) -> Vec<ConfigError> {
     let names: Vec<String> = config.processors.keys().cloned().collect();
     let (plugins, mut errors) = load_plugins(config, &names, engine, &mut HashMap::new()).await;
-    for (name, processor) in &config.processors {
+    for (name, processor) in wasm_processors(config, &names) {
         let Some(plugin) = pinned_plugin(&plugins, processor) else {
             continue;
         };
@@ -166,8 +180,25 @@ pub async fn check_processors(config: &Config, engine: &PluginEngine) -> Vec<Con
             ));
         }
     }
-    crate::config::sort_errors(&mut errors);
+    crate::settings::sort(&mut errors);
     errors
+}
+
+/// The native processor `name`, built; `Ok(None)` for a plugin.
+fn build_native(
+    config: &Config,
+    name: &str,
+    state: &Arc<StateStore>,
+) -> Result<Option<Box<dyn NativeProcessor>>, ConfigError> {
+    let ctx = ProcessorContext {
+        name: Arc::from(name),
+        state: Arc::clone(state),
+    };
+    config.processors[name]
+        .kind
+        .build_native(&ctx)
+        .transpose()
+        .map_err(|message| located(config, &["processors", name], message))
 }
 
 struct PreparedProcessor {
@@ -183,7 +214,7 @@ struct PreparedProcessor {
 fn prepare_processor(
     config: &Config,
     name: &str,
-    processor: &ProcessorConfig,
+    processor: &WasmConfig,
     plugin: &LoadedPlugin,
     state: &StateStore,
 ) -> Result<PreparedProcessor, ConfigError> {
@@ -342,7 +373,7 @@ fn port_of(config: &Config, input: &InputRef) -> (String, Port) {
 /// A sink built and waiting to be spawned.
 struct NewSink {
     name: Arc<str>,
-    sink: Sink,
+    sink: BuiltSink,
     consumer: Consumer,
     rx: mpsc::Receiver<crate::event::SharedBatch>,
 }
@@ -449,7 +480,7 @@ impl Pipeline {
             };
             // A listener taken by the sink this one replaces is freed first.
             let rebind = self.sinks.get(&*name).is_some_and(|handle| {
-                handle.listen.is_some() && handle.listen == listen_of(&sink.kind)
+                handle.listen.is_some() && handle.listen == sink.kind.listen()
             });
             if rebind && let Some(mut stopped) = self.sinks.remove(&*name) {
                 self.disconnect(stopped.consumer);
@@ -457,7 +488,7 @@ impl Pipeline {
                     let _ = done.await;
                 }
             }
-            match Sink::build(&sink.kind, ctx).await {
+            match sink.kind.build(ctx).await {
                 Ok(built) => new_sinks.push(NewSink {
                     consumer: Consumer::new(Arc::clone(&name), tx, sink.buffer.when_full),
                     name,
@@ -471,8 +502,15 @@ impl Pipeline {
             load_plugins(config, &start_processors, &self.engine, &mut self.compiled).await;
         errors.extend(load_errors);
         let mut prepared = Vec::new();
+        let mut natives = Vec::new();
         for name in &start_processors {
-            let processor = &config.processors[name];
+            match build_native(config, name, &self.state) {
+                Ok(Some(native)) => natives.push((Arc::<str>::from(name.as_str()), native)),
+                Ok(None) => {}
+                Err(error) => errors.push(error),
+            }
+        }
+        for (name, processor) in wasm_processors(config, &start_processors) {
             let Some(plugin) = pinned_plugin(&plugins, processor) else {
                 continue;
             };
@@ -542,14 +580,18 @@ impl Pipeline {
                 new.name.to_string(),
                 SinkHandle {
                     consumer: new.consumer.id,
-                    listen: listen_of(kind),
+                    listen: kind.listen(),
                     done: Some(done_rx),
                     id: task.id(),
                 },
             );
         }
+        for (name, processor) in natives {
+            self.start_native(config, &name, processor, &mut predecessors, initial);
+        }
         for ready in prepared {
             let entry = &config.processors[&*ready.name];
+            let wasm = entry.kind.wasm().expect("prepared processors run plugins");
             if initial && let Some(log) = &ready.errors {
                 let target = format!("{} ({})", absolute(log.path()).display(), ready.name);
                 self.banner.push(crate::sinks::banner("errors", target));
@@ -570,8 +612,8 @@ impl Pipeline {
                 alerts_out: Fanout::shared(Arc::clone(&ready.name), Port::Alerts.name(), alerts),
                 dead_letter: DeadLetter::new(&config.data_dir, &ready.name, config.log_files),
                 state: Arc::clone(&self.state),
-                tick_interval: entry.tick_interval,
-                snapshot_interval: entry.snapshot_interval,
+                tick_interval: wasm.tick_interval,
+                snapshot_interval: wasm.snapshot_interval,
                 name: Arc::clone(&ready.name),
                 snapshot_key: ready.snapshot_key,
                 plugin: ready.plugin,
@@ -580,7 +622,7 @@ impl Pipeline {
                 last_snapshot: ready.last_snapshot,
                 predecessor,
                 final_snapshot: Some(snapshot_tx),
-                restarts: Restarts::new(entry.limits.restart),
+                restarts: Restarts::new(wasm.limits.restart),
                 down: None,
                 failed_call: None,
             };
@@ -621,13 +663,14 @@ impl Pipeline {
                 ),
             };
             if initial {
-                let target = format!("{name}: {}", sources::describe(&source.kind));
+                let target = format!("{name}: {}", source.kind.describe());
                 self.banner.push(crate::sinks::banner("source", target));
             }
             // Sources with an input to open are ready once they have opened it.
-            let status = match source.kind {
-                SourceKind::Serial(_) | SourceKind::File(_) => ComponentStatus::Starting,
-                _ => ComponentStatus::Running,
+            let status = if source.kind.opens_input() {
+                ComponentStatus::Starting
+            } else {
+                ComponentStatus::Running
             };
             health().set(&name, status);
             let kind = source.kind.clone();
@@ -639,7 +682,7 @@ impl Pipeline {
                 if let Some(predecessor) = predecessor {
                     let _ = predecessor.await;
                 }
-                let result = sources::run(kind, ctx).await.map_err(|e| chain(&e));
+                let result = kind.run(ctx).await.map_err(|e| chain(&e));
                 let _ = done_tx.send(());
                 (task_name, result)
             });
@@ -655,13 +698,58 @@ impl Pipeline {
         }
         Ok(changes)
     }
-}
 
-/// The address a sink listens on, if it is one that does.
-fn listen_of(kind: &crate::config::SinkKind) -> Option<std::net::SocketAddr> {
-    match kind {
-        crate::config::SinkKind::Prometheus(config) => Some(config.listen),
-        _ => None,
+    /// Wire in and spawn a native processor, after the instance it
+    /// replaces has drained (so batches keep their order).
+    fn start_native(
+        &mut self,
+        config: &Config,
+        name: &Arc<str>,
+        processor: Box<dyn NativeProcessor>,
+        predecessors: &mut HashMap<String, ProcessorHandle>,
+        initial: bool,
+    ) {
+        let entry = &config.processors[&**name];
+        if initial && let Some(line) = entry.kind.describe_native() {
+            self.banner
+                .push(crate::sinks::banner("process", format!("{name}: {line}")));
+        }
+        let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
+        let consumer = Consumer::blocking(Arc::clone(name), tx);
+        self.connect(config, &entry.inputs, &consumer);
+        let predecessor = predecessors
+            .remove(&**name)
+            .and_then(|old| old.final_snapshot);
+        let points = self.fresh_consumers((name.to_string(), Port::Points));
+        let alerts = self.fresh_consumers((name.to_string(), Port::Alerts));
+        let runner = NativeRunner {
+            processor,
+            input: rx,
+            points_out: Fanout::shared(Arc::clone(name), Port::Points.name(), points),
+            alerts_out: Fanout::shared(Arc::clone(name), Port::Alerts.name(), alerts),
+            name: Arc::clone(name),
+        };
+        let (drained_tx, drained_rx) = oneshot::channel();
+        health().set(name, ComponentStatus::Running);
+        let task_name = Arc::clone(name);
+        let task = self.tasks.spawn(async move {
+            if let Some(predecessor) = predecessor {
+                let _ = predecessor.await;
+            }
+            runner.run().await;
+            let _ = drained_tx.send(None);
+            (task_name, Ok(()))
+        });
+        self.names.insert(task.id(), Arc::clone(name));
+        self.processors.insert(
+            name.to_string(),
+            ProcessorHandle {
+                consumer: consumer.id,
+                digest: Arc::from(""),
+                final_snapshot: Some(drained_rx),
+                id: task.id(),
+            },
+        );
     }
 }
 

@@ -28,7 +28,7 @@ pub struct PluginLimits {
 
 impl PluginLimits {
     /// The limits a processor's `limits:` configures.
-    pub fn of(limits: &crate::config::Limits) -> Self {
+    pub fn of(limits: &super::config::Limits) -> Self {
         Self {
             memory: usize::try_from(limits.memory.bytes()).unwrap_or(usize::MAX),
             time_per_call: limits.time_per_call,

@@ -10,6 +10,7 @@
 
 mod bindings;
 mod check;
+pub mod config;
 mod convert;
 mod engine;
 mod instance;

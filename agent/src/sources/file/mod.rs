@@ -32,6 +32,7 @@
 //! no checkpoint, so the next run reads it whole.
 
 mod checkpoint;
+pub(super) mod config;
 mod watch;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -47,10 +48,10 @@ use tokio::time::Instant;
 use self::checkpoint::{
     Checkpoint, FINGERPRINT_BYTES, find_rotated, fingerprint, read_head, rotated_since,
 };
+use self::config::{FileSourceConfig, ReadFrom};
 use self::watch::Watch;
 use super::lines::{LineFramer, push_last_line};
 use super::{SourceContext, SourceError};
-use crate::config::{FileSourceConfig, ReadFrom};
 use crate::delivery::Mark;
 use crate::event::now_nanos;
 use crate::internal::events::{
@@ -65,10 +66,7 @@ const MIN_POLL_INTERVAL: Duration = Duration::from_millis(1);
 /// in flight plus what was acknowledged in this long.
 pub const COMMIT_INTERVAL: Duration = Duration::from_millis(100);
 
-pub(super) async fn run(
-    config: FileSourceConfig,
-    mut ctx: SourceContext,
-) -> Result<(), SourceError> {
+async fn run(config: FileSourceConfig, mut ctx: SourceContext) -> Result<(), SourceError> {
     ctx.batcher.track_deliveries();
     let mut tail = Tail::new(&config, &ctx);
     let result = tail.read(&mut ctx).await;
@@ -79,7 +77,7 @@ pub(super) async fn run(
     result
 }
 
-pub(super) fn describe(config: &FileSourceConfig) -> String {
+fn describe(config: &FileSourceConfig) -> String {
     let from = match config.read_from {
         ReadFrom::Checkpoint => "its checkpoint",
         ReadFrom::Beginning => "the beginning",
@@ -635,6 +633,18 @@ async fn replay_progress(config: &FileSourceConfig, stream: &Stream) -> Progress
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar
+}
+
+impl super::Source for FileSourceConfig {
+    const OPENS_INPUT: bool = true;
+
+    fn describe(&self) -> String {
+        describe(self)
+    }
+
+    async fn run(self, ctx: SourceContext) -> Result<(), SourceError> {
+        run(self, ctx).await
+    }
 }
 
 #[cfg(test)]

@@ -10,20 +10,19 @@
 //! seeded with `seed`, so one seed always gives the same lines; only the
 //! receive timestamps (wall-clock time) differ between runs.
 
+pub(super) mod config;
+
 use std::io::Write;
 
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 use tokio::time::Instant;
 
+use self::config::{FaultsConfig, GeneratorConfig, Scenario};
 use super::{SourceContext, SourceError, idle_until};
-use crate::config::{FaultsConfig, GeneratorConfig, Scenario};
 use crate::event::now_nanos;
 
-pub(super) async fn run(
-    config: GeneratorConfig,
-    mut ctx: SourceContext,
-) -> Result<(), SourceError> {
+async fn run(config: GeneratorConfig, mut ctx: SourceContext) -> Result<(), SourceError> {
     let GeneratorConfig {
         scenario: Scenario::BenchDevice,
         interval,
@@ -71,7 +70,7 @@ pub(super) async fn run(
     Ok(())
 }
 
-pub(super) fn describe(config: &GeneratorConfig) -> String {
+fn describe(config: &GeneratorConfig) -> String {
     let Scenario::BenchDevice = config.scenario;
     let pace = if config.interval.is_zero() {
         "as fast as possible".to_owned()
@@ -186,6 +185,16 @@ impl BenchDevice {
 }
 
 /// Lines the generator would write for `config`, without pacing (tests).
+impl super::Source for GeneratorConfig {
+    fn describe(&self) -> String {
+        describe(self)
+    }
+
+    async fn run(self, ctx: SourceContext) -> Result<(), SourceError> {
+        run(self, ctx).await
+    }
+}
+
 #[cfg(test)]
 fn lines(seed: u64, faults: FaultsConfig, count: usize) -> Vec<String> {
     let mut device = BenchDevice::new(seed, faults);

@@ -29,6 +29,8 @@
 //! A batch is acknowledged once the report holding its alerts is on disk
 //! (after the next periodic or final write), not when it arrives.
 
+pub(super) mod config;
+
 use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -37,8 +39,8 @@ use std::time::Duration;
 
 use tokio::sync::mpsc::Receiver;
 
+use self::config::ReportConfig;
 use super::{SinkContext, SinkError, absolute, banner, create_parent};
-use crate::config::ReportConfig;
 use crate::delivery::Delivery;
 use crate::event::SharedBatch;
 use crate::internal::events::{EventsDelivered, EventsReceived, ReportEvicted, SinkRetrying};
@@ -206,7 +208,7 @@ impl ReportSink {
     /// # Errors
     /// When the directory cannot be created, the existing report cannot be
     /// read or moved aside, or the report cannot be written.
-    pub async fn build(config: &ReportConfig, ctx: SinkContext) -> Result<Self, SinkError> {
+    async fn build(config: &ReportConfig, ctx: SinkContext) -> Result<Self, SinkError> {
         let path = absolute(&config.path);
         create_parent(&path).await?;
         let mut window = Window::new(config.max_alerts);
@@ -227,7 +229,7 @@ impl ReportSink {
     }
 
     /// `report   /abs/path/anomaly_report.json`.
-    pub fn describe(&self) -> String {
+    fn describe(&self) -> String {
         banner("report", self.path.display())
     }
 
@@ -237,7 +239,7 @@ impl ReportSink {
     /// # Errors
     /// When the final write fails. A failed periodic write is reported and
     /// retried at the next interval; its batches stay unacknowledged.
-    pub async fn run(mut self, mut input: Receiver<SharedBatch>) -> Result<(), SinkError> {
+    async fn run(mut self, mut input: Receiver<SharedBatch>) -> Result<(), SinkError> {
         let start = tokio::time::Instant::now() + self.interval;
         let mut ticker =
             tokio::time::interval_at(start, self.interval.max(Duration::from_millis(1)));
@@ -320,6 +322,24 @@ impl ReportSink {
 
 /// The report a fresh report sink would write after `batch`: for tests that
 /// feed sinks arbitrary batches.
+impl super::Sink for ReportConfig {
+    type Running = ReportSink;
+
+    async fn build(&self, ctx: SinkContext) -> Result<ReportSink, SinkError> {
+        ReportSink::build(self, ctx).await
+    }
+}
+
+impl super::RunningSink for ReportSink {
+    fn describe(&self) -> String {
+        ReportSink::describe(self)
+    }
+
+    async fn run(self, input: Receiver<SharedBatch>) -> Result<(), SinkError> {
+        ReportSink::run(self, input).await
+    }
+}
+
 #[cfg(test)]
 pub(crate) fn render_alerts(batch: &crate::event::Batch) -> String {
     let entries: Vec<Entry> = batch.alerts.iter().map(Entry::of_alert).collect();

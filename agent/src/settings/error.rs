@@ -1,5 +1,5 @@
 //! The one error type of configuration loading, and the message helpers that
-//! every other module in [`crate::config`] uses to word its errors alike.
+//! every other module of configuration uses to word its errors alike.
 //!
 //! A [`ConfigError`] always carries a file, a 1-based line and column, and a
 //! dotted key path, so `foghorn validate` can print one line per mistake and an

@@ -14,6 +14,8 @@
 //! on a blocking thread; it flushes to the OS after every batch, so `kill -9`
 //! loses at most the batch in flight, and syncs to disk when its input closes.
 
+pub(super) mod config;
+
 use std::collections::{BTreeSet, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -23,12 +25,12 @@ use std::time::Duration;
 use tokio::sync::mpsc::Receiver;
 use tokio_util::sync::CancellationToken;
 
+use self::config::{FileEncoding, FileSinkConfig};
 use super::appender::Appender;
 use super::escape::csv_cell;
 use super::{
     SinkContext, SinkError, absolute, banner, chain, create_parent, point_json, record_json,
 };
-use crate::config::{FileEncoding, FileSinkConfig};
 use crate::event::{Batch, Points, SharedBatch, Value, format_timestamp};
 use crate::internal::events::{
     ComponentError, EventsDelivered, EventsReceived, ItemsRejected, SinkRetrying,
@@ -103,7 +105,7 @@ impl FileSink {
     ///
     /// # Errors
     /// When the directory cannot be created or the file cannot be opened.
-    pub async fn build(config: &FileSinkConfig, ctx: SinkContext) -> Result<Self, SinkError> {
+    async fn build(config: &FileSinkConfig, ctx: SinkContext) -> Result<Self, SinkError> {
         let path = absolute(&config.path);
         create_parent(&path).await?;
         let open_error = |source| SinkError::Open {
@@ -157,7 +159,7 @@ impl FileSink {
     }
 
     /// `file     /abs/path/out.csv (csv)`.
-    pub fn describe(&self) -> String {
+    fn describe(&self) -> String {
         let encoding = match self.encoder {
             Encoder::Raw => "raw",
             Encoder::Ndjson => "ndjson",
@@ -171,7 +173,7 @@ impl FileSink {
     /// # Errors
     /// When the final sync fails. A batch that fails to write is retried
     /// with backoff, and stays unacknowledged until it is written.
-    pub async fn run(self, input: Receiver<SharedBatch>) -> Result<(), SinkError> {
+    async fn run(self, input: Receiver<SharedBatch>) -> Result<(), SinkError> {
         tokio::task::spawn_blocking(move || self.run_blocking(input)).await?
     }
 
@@ -333,6 +335,24 @@ impl Encoder {
 
 /// Every encoding of `batch`, as a fresh file would get it: for tests that
 /// feed sinks arbitrary batches.
+impl super::Sink for FileSinkConfig {
+    type Running = FileSink;
+
+    async fn build(&self, ctx: SinkContext) -> Result<FileSink, SinkError> {
+        FileSink::build(self, ctx).await
+    }
+}
+
+impl super::RunningSink for FileSink {
+    fn describe(&self) -> String {
+        FileSink::describe(self)
+    }
+
+    async fn run(self, input: Receiver<SharedBatch>) -> Result<(), SinkError> {
+        FileSink::run(self, input).await
+    }
+}
+
 #[cfg(test)]
 pub(crate) fn encode_every_way(batch: &Batch) -> Vec<u8> {
     let mut out = Vec::new();

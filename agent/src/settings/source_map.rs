@@ -1,4 +1,4 @@
-//! [`SourceMap`]: the parsed YAML tree kept next to the typed [`super::Config`]
+//! [`SourceMap`]: the parsed YAML tree kept next to the typed [`crate::config::Config`]
 //! so that any error, found while loading or later while building the
 //! pipeline, can be reported at the line and column of the key it is about.
 //!

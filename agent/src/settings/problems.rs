@@ -11,7 +11,7 @@ use super::source_map::SourceMap;
 use super::units::format_duration;
 
 /// Collects located errors while checking one configuration.
-pub(crate) struct Problems<'a> {
+pub struct Problems<'a> {
     /// Locates each key path.
     map: &'a SourceMap,
     /// Everything found so far.
@@ -27,23 +27,18 @@ impl<'a> Problems<'a> {
     }
 
     /// An error about the dotted key path `key`.
-    pub(crate) fn push(&mut self, key: &str, message: impl Into<String>) {
+    pub fn push(&mut self, key: &str, message: impl Into<String>) {
         self.errors.push(self.map.error_at_key(key, message));
     }
 
     /// An error about `key` at an explicit position.
-    pub(crate) fn push_at(
-        &mut self,
-        key: String,
-        position: (usize, usize),
-        message: impl Into<String>,
-    ) {
+    pub fn push_at(&mut self, key: String, position: (usize, usize), message: impl Into<String>) {
         self.errors
             .push(ConfigError::new(self.map.file(), position, key, message));
     }
 
     /// An error unless `min <= value <= max` (NaN is out of every range).
-    pub(crate) fn range<T: Copy + PartialOrd + fmt::Display>(
+    pub fn range<T: Copy + PartialOrd + fmt::Display>(
         &mut self,
         key: &str,
         value: T,
@@ -56,13 +51,7 @@ impl<'a> Problems<'a> {
     }
 
     /// [`Self::range`] for durations, written as the YAML would write them.
-    pub(crate) fn duration_range(
-        &mut self,
-        key: &str,
-        value: Duration,
-        min: Duration,
-        max: Duration,
-    ) {
+    pub fn duration_range(&mut self, key: &str, value: Duration, min: Duration, max: Duration) {
         if !(min <= value && value <= max) {
             let (min, max, value) = (
                 format_duration(min),

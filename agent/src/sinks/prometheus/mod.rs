@@ -43,6 +43,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+pub(super) mod config;
+
 use ::prometheus::core::{Collector, Desc};
 use ::prometheus::proto::{Counter, Gauge, LabelPair, Metric, MetricFamily, MetricType};
 use ::prometheus::{Encoder, Registry, TextEncoder};
@@ -55,8 +57,8 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc::Receiver;
 use tokio_util::sync::CancellationToken;
 
+use self::config::PrometheusConfig;
 use super::{SinkContext, SinkError, banner};
-use crate::config::PrometheusConfig;
 use crate::event::{Alert, AlertState, Batch, Points, SharedBatch};
 use crate::internal::events::{ComponentError, EventsReceived, ItemsRejected};
 use crate::internal::metrics::metrics;
@@ -96,7 +98,7 @@ impl PrometheusSink {
     ///
     /// # Errors
     /// When the address cannot be bound.
-    pub async fn build(config: &PrometheusConfig, ctx: SinkContext) -> Result<Self, SinkError> {
+    async fn build(config: &PrometheusConfig, ctx: SinkContext) -> Result<Self, SinkError> {
         let addr = config.listen;
         let listener = TcpListener::bind(addr)
             .await
@@ -127,7 +129,7 @@ impl PrometheusSink {
     }
 
     /// `metrics  http://127.0.0.1:9598/metrics`.
-    pub fn describe(&self) -> String {
+    fn describe(&self) -> String {
         banner(
             "metrics",
             format_args!("http://{}/metrics", self.local_addr),
@@ -139,7 +141,7 @@ impl PrometheusSink {
     ///
     /// # Errors
     /// When the server fails or its task panics.
-    pub async fn run(self, mut input: Receiver<SharedBatch>) -> Result<(), SinkError> {
+    async fn run(self, mut input: Receiver<SharedBatch>) -> Result<(), SinkError> {
         let shutdown = CancellationToken::new();
         let app = router(self.registry.clone());
         let stop = shutdown.clone();
@@ -552,6 +554,28 @@ impl ExportState {
 
 /// The exposition a scrape would get after `batch`: for tests that feed
 /// sinks arbitrary batches.
+impl super::Sink for PrometheusConfig {
+    type Running = PrometheusSink;
+
+    async fn build(&self, ctx: SinkContext) -> Result<PrometheusSink, SinkError> {
+        PrometheusSink::build(self, ctx).await
+    }
+
+    fn listen(&self) -> Option<std::net::SocketAddr> {
+        Some(self.listen)
+    }
+}
+
+impl super::RunningSink for PrometheusSink {
+    fn describe(&self) -> String {
+        PrometheusSink::describe(self)
+    }
+
+    async fn run(self, input: Receiver<SharedBatch>) -> Result<(), SinkError> {
+        PrometheusSink::run(self, input).await
+    }
+}
+
 #[cfg(test)]
 pub(crate) fn expose(batch: &Batch) -> String {
     let mut state = ExportState::new(&PrometheusConfig::default());
@@ -716,10 +740,11 @@ mod tests {
             listen: "127.0.0.1:0".parse().unwrap(),
             ..PrometheusConfig::default()
         };
-        let sink = super::super::Sink::build(&crate::config::SinkKind::Prometheus(config), ctx)
+        let sink = crate::sinks::SinkKind::Prometheus(config)
+            .build(ctx)
             .await
             .unwrap();
-        let super::super::Sink::Prometheus(inner) = &sink else {
+        let crate::sinks::BuiltSink::Prometheus(inner) = &sink else {
             unreachable!()
         };
         let addr = inner.local_addr();

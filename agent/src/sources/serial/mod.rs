@@ -12,6 +12,8 @@
 //! long as it runs; every successful open reports [`SourceConnected`] and
 //! resets the backoff.
 
+pub(super) mod config;
+
 use std::fmt::Write as _;
 use std::io::{ErrorKind, Read};
 use std::path::{Path, PathBuf};
@@ -19,12 +21,12 @@ use std::time::{Duration, Instant};
 
 use serialport::SerialPort;
 
+use self::config::{FlowControl, Parity, SerialConfig};
 use super::lines::LineFramer;
 use super::{SourceContext, SourceError};
-use crate::config::{FlowControl, LogFilesConfig, Parity, SerialConfig};
 use crate::event::now_nanos;
 use crate::internal::events::{ComponentError, SourceConnected, SourceReconnecting};
-use crate::log_file::LogFile;
+use crate::log_file::{LogFile, LogFilesConfig};
 
 /// How long one read waits for data before the loop looks around.
 const READ_TIMEOUT: Duration = Duration::from_millis(50);
@@ -36,7 +38,7 @@ const READ_BYTES: usize = 4096;
 /// of file: a pty whose other end has gone away.
 const EMPTY_READS_AT_EOF: u32 = 3;
 
-pub(super) async fn run(config: SerialConfig, ctx: SourceContext) -> Result<(), SourceError> {
+async fn run(config: SerialConfig, ctx: SourceContext) -> Result<(), SourceError> {
     tokio::task::spawn_blocking(move || {
         SerialReader::new(config, ctx)?.run();
         Ok(())
@@ -44,7 +46,7 @@ pub(super) async fn run(config: SerialConfig, ctx: SourceContext) -> Result<(), 
     .await?
 }
 
-pub(super) fn describe(config: &SerialConfig) -> String {
+fn describe(config: &SerialConfig) -> String {
     let parity = match config.parity {
         Parity::None => 'N',
         Parity::Odd => 'O',
@@ -343,8 +345,8 @@ mod tests {
 
     use serialport::TTYPort;
 
+    use super::config::ReconnectConfig;
     use super::*;
-    use crate::config::ReconnectConfig;
     use crate::sources::testing::{context, drain};
 
     /// A pseudo-terminal standing in for a device: tests write to `host`,
@@ -573,5 +575,16 @@ mod tests {
             describe(&config),
             "serial /dev/ttyUSB0 @ 9600 7E2, hardware flow control"
         );
+    }
+}
+impl super::Source for SerialConfig {
+    const OPENS_INPUT: bool = true;
+
+    fn describe(&self) -> String {
+        describe(self)
+    }
+
+    async fn run(self, ctx: SourceContext) -> Result<(), SourceError> {
+        run(self, ctx).await
     }
 }

@@ -1,0 +1,116 @@
+//! Drives one native processor in the pipeline.
+//!
+//! Batches arrive on the input channel and are handed to the processor;
+//! what it produces goes to the `points` and `alerts` fan-outs carrying the
+//! input's delivery handle, so the source hears of a batch only once all of
+//! it is durable (and at once when the processor kept nothing of it). Ticks
+//! run on the processor's own interval. When the input closes (the pipeline
+//! is draining) the runner returns, which closes its outputs in turn.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::mpsc;
+use tokio::time::MissedTickBehavior;
+
+use super::{NativeProcessor, Produced};
+use crate::delivery::Delivery;
+use crate::event::{Batch, SharedBatch, now_nanos};
+use crate::fanout::Fanout;
+use crate::internal::events::{BatchProcessed, EventsReceived};
+
+/// Everything a native processor needs to run.
+pub struct NativeRunner {
+    /// Component name.
+    pub name: Arc<str>,
+    /// The processor.
+    pub processor: Box<dyn NativeProcessor>,
+    /// Input batches.
+    pub input: mpsc::Receiver<SharedBatch>,
+    /// Consumers of `name` / `name.points`.
+    pub points_out: Fanout,
+    /// Consumers of `name.alerts`.
+    pub alerts_out: Fanout,
+}
+
+impl std::fmt::Debug for NativeRunner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NativeRunner")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl NativeRunner {
+    /// Run until the input closes.
+    pub async fn run(mut self) {
+        let mut tick = self.processor.tick_interval().map(|every| {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+            tick
+        });
+        loop {
+            tokio::select! {
+                batch = self.input.recv() => match batch {
+                    Some(batch) => self.on_batch(&batch).await,
+                    None => break,
+                },
+                () = next_tick(tick.as_mut()) => {
+                    let mut out = Produced::default();
+                    self.processor.tick(now_nanos(), &mut out);
+                    self.send(out, &Delivery::none()).await;
+                }
+            }
+        }
+        tracing::debug!(component = &*self.name, "processor drained");
+    }
+
+    async fn on_batch(&mut self, batch: &SharedBatch) {
+        let started = Instant::now();
+        EventsReceived {
+            component: &self.name,
+            count: batch.len(),
+            bytes: 0,
+        }
+        .emit();
+        let mut out = Produced::default();
+        self.processor.process(batch, &mut out);
+        self.send(out, &batch.delivery).await;
+        BatchProcessed {
+            component: &self.name,
+            duration: started.elapsed(),
+        }
+        .emit();
+    }
+
+    async fn send(&mut self, out: Produced, delivery: &Delivery) {
+        if !out.points.is_empty() && !self.points_out.is_empty() {
+            let batch = Batch {
+                component: Arc::clone(&self.name),
+                points: out.points,
+                delivery: delivery.clone(),
+                ..Batch::default()
+            };
+            self.points_out.send(Arc::new(batch)).await;
+        }
+        if !out.alerts.is_empty() && !self.alerts_out.is_empty() {
+            let batch = Batch {
+                component: Arc::clone(&self.name),
+                alerts: out.alerts,
+                delivery: delivery.clone(),
+                ..Batch::default()
+            };
+            self.alerts_out.send(Arc::new(batch)).await;
+        }
+    }
+}
+
+/// The next tick, or never for a processor without ticks.
+async fn next_tick(tick: Option<&mut tokio::time::Interval>) {
+    match tick {
+        Some(tick) => {
+            tick.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
