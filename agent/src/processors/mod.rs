@@ -15,6 +15,7 @@ pub mod dead_letter;
 pub mod error_log;
 pub mod filter;
 pub mod native;
+pub mod outputs;
 pub mod restarts;
 pub mod runner;
 pub mod wasm;

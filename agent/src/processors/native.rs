@@ -13,10 +13,10 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
+use super::outputs::Outputs;
 use super::{NativeProcessor, Produced};
 use crate::delivery::Delivery;
-use crate::event::{Batch, SharedBatch, now_nanos};
-use crate::fanout::Fanout;
+use crate::event::{SharedBatch, now_nanos};
 use crate::internal::events::{BatchProcessed, EventsReceived};
 
 /// Everything a native processor needs to run.
@@ -27,10 +27,8 @@ pub struct NativeRunner {
     pub processor: Box<dyn NativeProcessor>,
     /// Input batches.
     pub input: mpsc::Receiver<SharedBatch>,
-    /// Consumers of `name` / `name.points`.
-    pub points_out: Fanout,
-    /// Consumers of `name.alerts`.
-    pub alerts_out: Fanout,
+    /// Where its points and alerts go.
+    pub outputs: Outputs,
 }
 
 impl std::fmt::Debug for NativeRunner {
@@ -58,7 +56,7 @@ impl NativeRunner {
                 () = next_tick(tick.as_mut()) => {
                     let mut out = Produced::default();
                     self.processor.tick(now_nanos(), &mut out);
-                    self.send(out, &Delivery::none()).await;
+                    self.outputs.send(&self.name, out, &Delivery::none()).await;
                 }
             }
         }
@@ -75,33 +73,12 @@ impl NativeRunner {
         .emit();
         let mut out = Produced::default();
         self.processor.process(batch, &mut out);
-        self.send(out, &batch.delivery).await;
+        self.outputs.send(&self.name, out, &batch.delivery).await;
         BatchProcessed {
             component: &self.name,
             duration: started.elapsed(),
         }
         .emit();
-    }
-
-    async fn send(&mut self, out: Produced, delivery: &Delivery) {
-        if !out.points.is_empty() && !self.points_out.is_empty() {
-            let batch = Batch {
-                component: Arc::clone(&self.name),
-                points: out.points,
-                delivery: delivery.clone(),
-                ..Batch::default()
-            };
-            self.points_out.send(Arc::new(batch)).await;
-        }
-        if !out.alerts.is_empty() && !self.alerts_out.is_empty() {
-            let batch = Batch {
-                component: Arc::clone(&self.name),
-                alerts: out.alerts,
-                delivery: delivery.clone(),
-                ..Batch::default()
-            };
-            self.alerts_out.send(Arc::new(batch)).await;
-        }
     }
 }
 

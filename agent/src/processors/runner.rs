@@ -20,8 +20,10 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::block_in_place;
 use tokio::time::MissedTickBehavior;
 
+use super::Produced;
 use super::dead_letter::DeadLetter;
 use super::error_log::ErrorLog;
+use super::outputs::Outputs;
 use super::restarts::Restarts;
 use super::wasm::{
     CallError, InputSize, PluginInstance, PluginOutput, batch_from_wit, batch_to_wit,
@@ -29,7 +31,6 @@ use super::wasm::{
 };
 use crate::delivery::Delivery;
 use crate::event::{Alert, Batch, Points, Records, SharedBatch, now_nanos};
-use crate::fanout::Fanout;
 use crate::internal::events::{
     AlertRaised, BatchProcessed, ComponentError, EventsReceived, InputDeadLettered, ItemsRejected,
     PluginFailed, PluginFailureKind, PluginRecovered, PluginRestarted, PluginTripped,
@@ -50,10 +51,8 @@ pub struct ProcessorRunner {
     pub instance: PluginInstance,
     /// Input batches.
     pub input: mpsc::Receiver<SharedBatch>,
-    /// Consumers of `name` / `name.points`.
-    pub points_out: Fanout,
-    /// Consumers of `name.alerts`.
-    pub alerts_out: Fanout,
+    /// Where its points and alerts go.
+    pub outputs: Outputs,
     /// Where rejected items go, if configured.
     pub errors: Option<ErrorLog>,
     /// Where the input of failed calls goes.
@@ -358,28 +357,15 @@ impl ProcessorRunner {
         mut alerts: Vec<crate::event::Alert>,
         delivery: &Delivery,
     ) {
-        if !output.points.is_empty() && !self.points_out.is_empty() {
-            let batch = Batch {
-                component: Arc::clone(&self.name),
-                points: output.points,
-                delivery: delivery.clone(),
-                ..Batch::default()
-            };
-            self.points_out.send(Arc::new(batch)).await;
-        }
         for alert in &output.alerts {
             AlertRaised { alert }.emit();
         }
         alerts.extend(output.alerts);
-        if !alerts.is_empty() && !self.alerts_out.is_empty() {
-            let batch = Batch {
-                component: Arc::clone(&self.name),
-                alerts,
-                delivery: delivery.clone(),
-                ..Batch::default()
-            };
-            self.alerts_out.send(Arc::new(batch)).await;
-        }
+        let produced = Produced {
+            points: output.points,
+            alerts,
+        };
+        self.outputs.send(&self.name, produced, delivery).await;
     }
 
     fn on_failure(

@@ -31,6 +31,7 @@ use crate::internal::health::{ComponentStatus, health};
 use crate::processors::dead_letter::DeadLetter;
 use crate::processors::error_log::ErrorLog;
 use crate::processors::native::NativeRunner;
+use crate::processors::outputs::Outputs;
 use crate::processors::restarts::Restarts;
 use crate::processors::runner::{Predecessor, ProcessorRunner};
 use crate::processors::wasm::{self, LoadedPlugin, PluginEngine, PluginInstance, PluginLimits};
@@ -397,6 +398,16 @@ impl Pipeline {
         list
     }
 
+    /// The outputs of a new instance of processor `name`.
+    fn processor_outputs(&mut self, name: &Arc<str>) -> Outputs {
+        let points = self.fresh_consumers((name.to_string(), Port::Points));
+        let alerts = self.fresh_consumers((name.to_string(), Port::Alerts));
+        Outputs {
+            points: Fanout::shared(Arc::clone(name), Port::Points.name(), points),
+            alerts: Fanout::shared(Arc::clone(name), Port::Alerts.name(), alerts),
+        }
+    }
+
     /// Wire `consumer` to every output `inputs` name.
     fn connect(&mut self, config: &Config, inputs: &[InputRef], consumer: &Consumer) {
         for input in inputs {
@@ -604,12 +615,9 @@ impl Pipeline {
                 final_snapshot: old.final_snapshot,
             });
             let (snapshot_tx, snapshot_rx) = oneshot::channel();
-            let points = self.fresh_consumers((ready.name.to_string(), Port::Points));
-            let alerts = self.fresh_consumers((ready.name.to_string(), Port::Alerts));
             let runner = ProcessorRunner {
                 input: rx,
-                points_out: Fanout::shared(Arc::clone(&ready.name), Port::Points.name(), points),
-                alerts_out: Fanout::shared(Arc::clone(&ready.name), Port::Alerts.name(), alerts),
+                outputs: self.processor_outputs(&ready.name),
                 dead_letter: DeadLetter::new(&config.data_dir, &ready.name, config.log_files),
                 state: Arc::clone(&self.state),
                 tick_interval: wasm.tick_interval,
@@ -720,13 +728,10 @@ impl Pipeline {
         let predecessor = predecessors
             .remove(&**name)
             .and_then(|old| old.final_snapshot);
-        let points = self.fresh_consumers((name.to_string(), Port::Points));
-        let alerts = self.fresh_consumers((name.to_string(), Port::Alerts));
         let runner = NativeRunner {
             processor,
             input: rx,
-            points_out: Fanout::shared(Arc::clone(name), Port::Points.name(), points),
-            alerts_out: Fanout::shared(Arc::clone(name), Port::Alerts.name(), alerts),
+            outputs: self.processor_outputs(name),
             name: Arc::clone(name),
         };
         let (drained_tx, drained_rx) = oneshot::channel();
