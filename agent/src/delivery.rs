@@ -106,6 +106,39 @@ impl Delivery {
     }
 }
 
+/// Acknowledgements one at a time, in whatever order they come: for a
+/// producer that keeps each item until its own acknowledgement (the alert
+/// stage's outbox), rather than a position in a stream as [`Acks`] does.
+#[derive(Debug)]
+pub struct Receipts {
+    tx: mpsc::UnboundedSender<(u64, DeliveryStatus)>,
+    rx: mpsc::UnboundedReceiver<(u64, DeliveryStatus)>,
+}
+
+impl Default for Receipts {
+    fn default() -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        Self { tx, rx }
+    }
+}
+
+impl Receipts {
+    /// The handle for item `id`: dropping its last clone sends `id` back
+    /// with the worst status reported.
+    pub fn track(&self, id: u64) -> Delivery {
+        Delivery(Some(Arc::new(Notifier {
+            id,
+            status: AtomicU8::new(DeliveryStatus::Delivered as u8),
+            tx: self.tx.clone(),
+        })))
+    }
+
+    /// The next acknowledgement that has arrived, without waiting.
+    pub fn try_next(&mut self) -> Option<(u64, DeliveryStatus)> {
+        self.rx.try_recv().ok()
+    }
+}
+
 /// A source's register of batches in flight, in the order it emitted them.
 #[derive(Debug)]
 pub struct Acks {

@@ -220,15 +220,17 @@ pub struct Batch {
     pub points: Points,
     /// Alerts (from processors).
     pub alerts: Vec<Alert>,
+    /// Notifications (from an alert stage), each for one receiver.
+    pub notifications: Vec<crate::notification::Notification>,
     /// Tells the source that emitted what this batch derives from once every
     /// sink has made it durable; see [`crate::delivery`].
     pub delivery: Delivery,
 }
 
 impl Batch {
-    /// Records, points and alerts in the batch.
+    /// Records, points, alerts and notifications in the batch.
     pub fn len(&self) -> usize {
-        self.records.len() + self.points.len() + self.alerts.len()
+        self.records.len() + self.points.len() + self.alerts.len() + self.notifications.len()
     }
 
     /// Whether the batch carries nothing.

@@ -13,6 +13,7 @@
 //! - [`delivery`]: end-to-end acknowledgements (the handle every batch
 //!   carries, and a source's register of batches in flight).
 //! - [`event`]: records, points and alerts, and the batches that carry them.
+//! - [`notification`]: what the alert stage sends a receiver.
 //! - [`fanout`]: one component output to every component that reads it.
 //! - [`topology`]: builds the pipeline graph, runs it, drains it on shutdown.
 //! - [`sources`]: serial, file, stdin and the generator.
@@ -32,6 +33,7 @@ pub mod fanout;
 pub mod internal;
 pub mod log_file;
 pub mod matchers;
+pub mod notification;
 pub mod processors;
 pub mod settings;
 pub mod sinks;

@@ -190,25 +190,31 @@ impl Matchers {
         })
     }
 
-    /// Whether an alert is selected. Its labels: `kind`, `severity`, `state`
-    /// (`firing` or `resolved`), `series` (the series name), `component`
-    /// (the processor that raised it), then its own labels, then its
-    /// series' tags; the first of these that has the name is read.
+    /// Whether an alert is selected, over the labels of [`alert_label`].
     #[must_use]
     pub fn matches_alert(&self, alert: &Alert) -> bool {
-        self.matches(|name| match name {
-            "kind" => Some(alert.kind.as_str()),
-            "severity" => Some(alert.severity.as_str()),
-            "state" => Some(alert.state.as_str()),
-            "series" => Some(alert.series.name.as_str()),
-            "component" => Some(&*alert.component),
-            other => alert
-                .labels
-                .iter()
-                .find(|(key, _)| key == other)
-                .map(|(_, value)| value.as_str())
-                .or_else(|| alert.series.tag(other)),
-        })
+        self.matches(|name| alert_label(alert, name))
+    }
+}
+
+/// The value of label `name` of an alert: `kind`, `severity`, `state`
+/// (`firing` or `resolved`), `series` (the series name), `component` (the
+/// processor that raised it), then its own labels, then its series' tags;
+/// the first of these that has the name is read.
+#[must_use]
+pub fn alert_label<'a>(alert: &'a Alert, name: &str) -> Option<&'a str> {
+    match name {
+        "kind" => Some(alert.kind.as_str()),
+        "severity" => Some(alert.severity.as_str()),
+        "state" => Some(alert.state.as_str()),
+        "series" => Some(alert.series.name.as_str()),
+        "component" => Some(&*alert.component),
+        other => alert
+            .labels
+            .iter()
+            .find(|(key, _)| key == other)
+            .map(|(_, value)| value.as_str())
+            .or_else(|| alert.series.tag(other)),
     }
 }
 

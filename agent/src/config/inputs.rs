@@ -31,6 +31,9 @@ pub enum Output {
     Points,
     /// A processor's alerts, written `name.alerts`.
     Alerts,
+    /// The notifications of an alert stage (`type: alerts`), written
+    /// `name.notifications`: what its routes send to their receivers.
+    Notifications,
 }
 
 impl InputRef {
@@ -51,9 +54,10 @@ impl FromStr for InputRef {
             None => (text, Output::Default),
             Some((component, "points")) => (component, Output::Points),
             Some((component, "alerts")) => (component, Output::Alerts),
+            Some((component, "notifications")) => (component, Output::Notifications),
             Some((_, other)) => {
                 return Err(format!(
-                    "unknown output `{other}` in `{text}`; write `name`, `name.points` or `name.alerts`"
+                    "unknown output `{other}` in `{text}`; write `name`, `name.points`, `name.alerts` or `name.notifications`"
                 ));
             }
         };
@@ -73,6 +77,7 @@ impl fmt::Display for InputRef {
             Output::Default => f.write_str(&self.component),
             Output::Points => write!(f, "{}.points", self.component),
             Output::Alerts => write!(f, "{}.alerts", self.component),
+            Output::Notifications => write!(f, "{}.notifications", self.component),
         }
     }
 }

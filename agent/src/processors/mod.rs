@@ -11,6 +11,7 @@
 //! ticks, periodic snapshots, rejected items to the error log and failed
 //! batches to the dead-letter file. [`native`] drives a native processor.
 
+pub mod alerts;
 pub mod dead_letter;
 pub mod error_log;
 pub mod filter;
@@ -23,10 +24,13 @@ pub mod wasm;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use alerts::AlertsConfig;
 pub use filter::FilterConfig;
 pub use wasm::config::{Limits, PluginRef, RestartPolicy, WasmConfig};
 
+use crate::delivery::Delivery;
 use crate::event::{Alert, Batch, Points};
+use crate::notification::Notification;
 use crate::settings::{Settings, settings_enum};
 use crate::state::StateStore;
 
@@ -82,6 +86,10 @@ pub struct Produced {
     pub points: Points,
     /// Alerts for the `alerts` output.
     pub alerts: Vec<Alert>,
+    /// Notifications for the `notifications` output, each with its own
+    /// delivery handle (an alert stage tracks each one until its sink has
+    /// acknowledged it).
+    pub notifications: Vec<(Notification, Delivery)>,
 }
 
 /// The registry of processors: the plugin kind first, then one line per
@@ -147,4 +155,6 @@ processors! {
     "wasm" => Wasm(WasmConfig);
     /// `type: filter`: passes the points and alerts that match its matchers.
     "filter" => Filter(FilterConfig),
+    /// `type: alerts`: routes, groups and notifies alerts, durably.
+    "alerts" => Alerts(AlertsConfig),
 }

@@ -1,4 +1,5 @@
-//! A processor's two outputs: `name` (or `name.points`) and `name.alerts`.
+//! A processor's outputs: `name` (or `name.points`), `name.alerts` and, for
+//! an alert stage, `name.notifications`.
 
 use std::sync::Arc;
 
@@ -14,6 +15,8 @@ pub struct Outputs {
     pub points: Fanout,
     /// Consumers of `name.alerts`.
     pub alerts: Fanout,
+    /// Consumers of `name.notifications`.
+    pub notifications: Fanout,
 }
 
 impl Outputs {
@@ -39,6 +42,18 @@ impl Outputs {
                 ..Batch::default()
             };
             self.alerts.send(Arc::new(batch)).await;
+        }
+        for (notification, delivery) in produced.notifications {
+            if self.notifications.is_empty() {
+                break;
+            }
+            let batch = Batch {
+                component: Arc::clone(component),
+                notifications: vec![notification],
+                delivery,
+                ..Batch::default()
+            };
+            self.notifications.send(Arc::new(batch)).await;
         }
     }
 }

@@ -364,6 +364,7 @@ impl ProcessorRunner {
         let produced = Produced {
             points: output.points,
             alerts,
+            notifications: Vec::new(),
         };
         self.outputs.send(&self.name, produced, delivery).await;
     }

@@ -12,6 +12,34 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
 const SNAPSHOTS: TableDefinition<&str, &[u8]> = TableDefinition::new("plugin_snapshots");
 const CHECKPOINTS: TableDefinition<&str, &[u8]> = TableDefinition::new("source_checkpoints");
+const ALERT_GROUPS: TableDefinition<&str, &[u8]> = TableDefinition::new("alert_groups");
+const ALERT_OUTBOX: TableDefinition<&str, &[u8]> = TableDefinition::new("alert_outbox");
+
+/// What an alert stage changed since its last commit: groups and outbox
+/// entries written (`Some`) or deleted (`None`).
+#[derive(Debug, Default)]
+pub struct AlertChanges {
+    /// By group key.
+    pub groups: Vec<(String, Option<Vec<u8>>)>,
+    /// By outbox sequence number.
+    pub outbox: Vec<(u64, Option<Vec<u8>>)>,
+}
+
+impl AlertChanges {
+    /// Whether there is nothing to commit.
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty() && self.outbox.is_empty()
+    }
+}
+
+/// What an alert stage saved: its groups and its outbox, in key order.
+#[derive(Debug, Default)]
+pub struct AlertState {
+    /// Each group's saved form.
+    pub groups: Vec<Vec<u8>>,
+    /// Each pending notification's saved form, by sequence number.
+    pub outbox: Vec<(u64, Vec<u8>)>,
+}
 
 /// Errors of the state store.
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +131,80 @@ impl StateStore {
     /// When the database cannot be written.
     pub fn save_checkpoint(&self, key: &str, checkpoint: &[u8]) -> Result<(), StateError> {
         self.put(CHECKPOINTS, key, checkpoint)
+    }
+
+    /// Everything alert stage `stage` saved.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub fn load_alerts(&self, stage: &str) -> Result<AlertState, StateError> {
+        let prefix = format!("{stage}\0");
+        let groups = self.scan(ALERT_GROUPS, &prefix)?;
+        let outbox = self.scan(ALERT_OUTBOX, &prefix)?;
+        Ok(AlertState {
+            groups: groups.into_iter().map(|(_, value)| value).collect(),
+            outbox: outbox
+                .into_iter()
+                .filter_map(|(key, value)| {
+                    let seq = key.strip_prefix(&prefix)?.parse().ok()?;
+                    Some((seq, value))
+                })
+                .collect(),
+        })
+    }
+
+    /// Commit what alert stage `stage` changed, durably and all at once: a
+    /// crash leaves the state before or after, never half of it.
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub fn commit_alerts(&self, stage: &str, changes: &AlertChanges) -> Result<(), StateError> {
+        let txn = self.db.begin_write().map_err(|e| self.err(e))?;
+        {
+            let mut groups = txn.open_table(ALERT_GROUPS).map_err(|e| self.err(e))?;
+            for (key, value) in &changes.groups {
+                let key = format!("{stage}\0{key}");
+                match value {
+                    Some(value) => groups.insert(key.as_str(), value.as_slice()).map(drop),
+                    None => groups.remove(key.as_str()).map(drop),
+                }
+                .map_err(|e| self.err(e))?;
+            }
+            let mut outbox = txn.open_table(ALERT_OUTBOX).map_err(|e| self.err(e))?;
+            for (seq, value) in &changes.outbox {
+                // Zero-padded, so key order is sequence order.
+                let key = format!("{stage}\0{seq:020}");
+                match value {
+                    Some(value) => outbox.insert(key.as_str(), value.as_slice()).map(drop),
+                    None => outbox.remove(key.as_str()).map(drop),
+                }
+                .map_err(|e| self.err(e))?;
+            }
+        }
+        txn.commit().map_err(|e| self.err(e))
+    }
+
+    /// Every `(key, value)` of `table` whose key starts with `prefix`.
+    fn scan(
+        &self,
+        table: TableDefinition<&str, &[u8]>,
+        prefix: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, StateError> {
+        let txn = self.db.begin_read().map_err(|e| self.err(e))?;
+        let table = match txn.open_table(table) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(self.err(e)),
+        };
+        let mut found = Vec::new();
+        for entry in table.range(prefix..).map_err(|e| self.err(e))? {
+            let (key, value) = entry.map_err(|e| self.err(e))?;
+            if !key.value().starts_with(prefix) {
+                break;
+            }
+            found.push((key.value().to_owned(), value.value().to_vec()));
+        }
+        Ok(found)
     }
 
     fn get(

@@ -365,6 +365,8 @@ fn port_of(config: &Config, input: &InputRef) -> (String, Port) {
         Port::Records
     } else if input.output == Output::Alerts {
         Port::Alerts
+    } else if input.output == Output::Notifications {
+        Port::Notifications
     } else {
         Port::Points
     };
@@ -402,9 +404,15 @@ impl Pipeline {
     fn processor_outputs(&mut self, name: &Arc<str>) -> Outputs {
         let points = self.fresh_consumers((name.to_string(), Port::Points));
         let alerts = self.fresh_consumers((name.to_string(), Port::Alerts));
+        let notifications = self.fresh_consumers((name.to_string(), Port::Notifications));
         Outputs {
             points: Fanout::shared(Arc::clone(name), Port::Points.name(), points),
             alerts: Fanout::shared(Arc::clone(name), Port::Alerts.name(), alerts),
+            notifications: Fanout::shared(
+                Arc::clone(name),
+                Port::Notifications.name(),
+                notifications,
+            ),
         }
     }
 
@@ -557,7 +565,12 @@ impl Pipeline {
         }
         for name in &changes.removed {
             if !config.sources.contains_key(name) && !config.processors.contains_key(name) {
-                for port in [Port::Records, Port::Points, Port::Alerts] {
+                for port in [
+                    Port::Records,
+                    Port::Points,
+                    Port::Alerts,
+                    Port::Notifications,
+                ] {
                     self.outputs.remove(&(name.clone(), port));
                 }
             }

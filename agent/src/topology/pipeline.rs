@@ -26,6 +26,7 @@ pub(crate) enum Port {
     Records,
     Points,
     Alerts,
+    Notifications,
 }
 
 impl Port {
@@ -34,6 +35,7 @@ impl Port {
             Port::Records => "records",
             Port::Points => "points",
             Port::Alerts => "alerts",
+            Port::Notifications => "notifications",
         }
     }
 }

@@ -50,7 +50,7 @@ impl AlertState {
 }
 
 /// An anomaly or condition found by a plugin.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
     /// When it happened, nanoseconds since the Unix epoch.
     pub timestamp: i64,

@@ -3,7 +3,9 @@
 use std::fmt;
 
 /// A series: a measurement name and its tags, sorted by key.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Series {
     /// Measurement name, e.g. `bench_device`.
     pub name: String,
