@@ -12,12 +12,14 @@
 
 mod error;
 mod problems;
+mod secret;
 mod source_map;
 pub mod units;
 
 pub use error::ConfigError;
 pub(crate) use error::{backticked, did_you_mean, sort};
 pub use problems::Problems;
+pub use secret::Secret;
 pub use source_map::SourceMap;
 pub(crate) use source_map::{position, start};
 pub use units::{ByteSize, format_duration, parse_duration};

@@ -21,6 +21,7 @@ mod escape;
 pub mod file;
 pub mod prometheus;
 pub mod report;
+pub mod webhook;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -34,6 +35,7 @@ pub use console::{ConsoleConfig, ConsoleFormat};
 pub use file::config::{FileEncoding, FileSinkConfig};
 pub use prometheus::config::PrometheusConfig;
 pub use report::config::ReportConfig;
+pub use webhook::WebhookConfig;
 
 use crate::event::{PointRef, Record, SharedBatch, Value, format_timestamp};
 use crate::settings::{Settings, settings_enum};
@@ -90,6 +92,9 @@ pub enum SinkError {
         /// How many events.
         count: usize,
     },
+    /// The HTTP client could not be made.
+    #[error("cannot make the HTTP client: {0}")]
+    Client(String),
     /// The metrics HTTP server stopped with an error.
     #[error("the metrics server failed")]
     Serve(#[source] std::io::Error),
@@ -214,6 +219,8 @@ sinks! {
     "console" => Console(ConsoleConfig),
     /// `type: blackhole`: counts and drops everything, for benchmarks.
     "blackhole" => Blackhole(BlackholeConfig),
+    /// `type: webhook`: POSTs an alert stage's notifications to a URL.
+    "webhook" => Webhook(WebhookConfig),
 }
 
 /// An error and its causes on one line: `cannot write …: No space left`.

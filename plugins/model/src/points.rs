@@ -4,7 +4,16 @@ use std::fmt;
 
 /// A series: a measurement name and its tags, sorted by key.
 #[derive(
-    Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 pub struct Series {
     /// Measurement name, e.g. `bench_device`.

@@ -141,7 +141,8 @@ impl Group {
             && self
                 .last_notified
                 .is_none_or(|at| now.saturating_sub(at) >= nanos(self.repeat_interval));
-        let notify = (changed || repeat_due) && !(firing.is_empty() && resolved_notified.is_empty());
+        let notify =
+            (changed || repeat_due) && !(firing.is_empty() && resolved_notified.is_empty());
         let mut notifications = Vec::new();
         if notify {
             let alerts: Vec<NotifiedAlert> = self
@@ -180,7 +181,8 @@ impl Group {
             for fingerprint in &resolved {
                 self.alerts.remove(fingerprint);
             }
-            self.notified_firing.retain(|fp| self.alerts.contains_key(fp));
+            self.notified_firing
+                .retain(|fp| self.alerts.contains_key(fp));
         }
         notifications
     }
@@ -238,8 +240,9 @@ mod tests {
 
     fn member(field: &str, state: AlertState) -> (String, Member) {
         let series = Series::new("bench").with_tag("device", "bench-1");
-        let mut alert = foghorn_model::Alert::firing("threshold", Severity::Critical, &series, 0, "hot")
-            .with_label("field", field);
+        let mut alert =
+            foghorn_model::Alert::firing("threshold", Severity::Critical, &series, 0, "hot")
+                .with_label("field", field);
         alert.state = state;
         (
             field.to_owned(),
@@ -254,7 +257,12 @@ mod tests {
     }
 
     fn group() -> Group {
-        Group::new("0:{device=\"bench-1\"}".into(), BTreeMap::new(), &settings(), 0)
+        Group::new(
+            "0:{device=\"bench-1\"}".into(),
+            BTreeMap::new(),
+            &settings(),
+            0,
+        )
     }
 
     #[test]
@@ -291,7 +299,10 @@ mod tests {
         assert_eq!(sent[0].status, AlertState::Resolved);
         assert_eq!(sent[0].alerts[0].status, AlertState::Resolved);
         assert_eq!(sent[0].alerts[0].severity, Severity::Critical);
-        assert!(group.alerts.is_empty(), "a notified resolution leaves the group");
+        assert!(
+            group.alerts.is_empty(),
+            "a notified resolution leaves the group"
+        );
     }
 
     #[test]

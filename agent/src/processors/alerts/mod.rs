@@ -86,7 +86,12 @@ impl AlertsConfig {
 impl Settings for AlertsConfig {
     fn check(&self, key: &str, problems: &mut Problems<'_>) {
         problems.range(&format!("{key}.max_active"), self.max_active, 1, 1_000_000);
-        problems.range(&format!("{key}.max_pending"), self.max_pending, 1, 1_000_000);
+        problems.range(
+            &format!("{key}.max_pending"),
+            self.max_pending,
+            1,
+            1_000_000,
+        );
         problems.duration_range(
             &format!("{key}.resend_after"),
             self.resend_after,

@@ -56,7 +56,12 @@ impl RouteConfig {
     /// its children.
     pub(super) fn check(&self, key: &str, problems: &mut Problems<'_>) {
         let ranges = [
-            ("group_wait", self.group_wait, Duration::ZERO, Duration::from_hours(1)),
+            (
+                "group_wait",
+                self.group_wait,
+                Duration::ZERO,
+                Duration::from_hours(1),
+            ),
             (
                 "group_interval",
                 self.group_interval,
@@ -139,8 +144,14 @@ impl Route {
 
     fn resolve(config: &RouteConfig, parent: &RouteSettings, id: String) -> Self {
         let settings = RouteSettings {
-            receivers: config.receivers.clone().unwrap_or_else(|| parent.receivers.clone()),
-            group_by: config.group_by.clone().unwrap_or_else(|| parent.group_by.clone()),
+            receivers: config
+                .receivers
+                .clone()
+                .unwrap_or_else(|| parent.receivers.clone()),
+            group_by: config
+                .group_by
+                .clone()
+                .unwrap_or_else(|| parent.group_by.clone()),
             group_wait: config.group_wait.unwrap_or(parent.group_wait),
             group_interval: config.group_interval.unwrap_or(parent.group_interval),
             repeat_interval: config.repeat_interval.unwrap_or(parent.repeat_interval),
@@ -240,10 +251,22 @@ mod tests {
             ],
             ..RouteConfig::default()
         });
-        assert_eq!(ids(&root, &alert(Severity::Critical, "threshold", "bench-1")), ["0.0", "0.1"]);
-        assert_eq!(ids(&root, &alert(Severity::Warning, "threshold", "bench-1")), ["0.1"]);
-        assert_eq!(ids(&root, &alert(Severity::Warning, "heartbeat", "bench-1")), ["0.2"]);
-        assert_eq!(ids(&root, &alert(Severity::Warning, "heartbeat", "lab-1")), ["0"]);
+        assert_eq!(
+            ids(&root, &alert(Severity::Critical, "threshold", "bench-1")),
+            ["0.0", "0.1"]
+        );
+        assert_eq!(
+            ids(&root, &alert(Severity::Warning, "threshold", "bench-1")),
+            ["0.1"]
+        );
+        assert_eq!(
+            ids(&root, &alert(Severity::Warning, "heartbeat", "bench-1")),
+            ["0.2"]
+        );
+        assert_eq!(
+            ids(&root, &alert(Severity::Warning, "heartbeat", "lab-1")),
+            ["0"]
+        );
     }
 
     #[test]
@@ -277,6 +300,9 @@ mod tests {
         // A critical heartbeat matches the middle route but not its child.
         let heartbeat = alert(Severity::Critical, "heartbeat", "bench-1");
         assert_eq!(ids(&root, &heartbeat), ["0.0"]);
-        assert_eq!(root.routes_for(&heartbeat)[0].settings.receivers, ["default"]);
+        assert_eq!(
+            root.routes_for(&heartbeat)[0].settings.receivers,
+            ["default"]
+        );
     }
 }

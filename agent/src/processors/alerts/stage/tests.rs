@@ -48,11 +48,20 @@ fn a_group_collects_its_alerts_during_group_wait_and_deduplicates() {
     let dir = tempfile::tempdir().unwrap();
     let mut stage = open(dir.path(), &settings(Duration::from_secs(10)));
     let second = 1_000_000_000;
-    let hot = alert("bench-1", "temperature", Severity::Critical, AlertState::Firing);
+    let hot = alert(
+        "bench-1",
+        "temperature",
+        Severity::Critical,
+        AlertState::Firing,
+    );
     let low = alert("bench-1", "voltage", Severity::Warning, AlertState::Firing);
     let other = alert("bench-2", "voltage", Severity::Warning, AlertState::Firing);
     let out = step(&mut stage, 0, &[hot.clone(), low, other]);
-    assert_eq!(out.alerts.len(), 3, "each new alert once on the alerts output");
+    assert_eq!(
+        out.alerts.len(),
+        3,
+        "each new alert once on the alerts output"
+    );
     assert!(out.notifications.is_empty(), "group_wait has not passed");
     // The same alert firing again is a duplicate.
     let out = step(&mut stage, 5 * second, &[hot]);
@@ -72,12 +81,25 @@ fn a_group_collects_its_alerts_during_group_wait_and_deduplicates() {
 fn a_resolution_keeps_the_fired_severity_and_an_unknown_one_is_dropped() {
     let dir = tempfile::tempdir().unwrap();
     let mut stage = open(dir.path(), &settings(Duration::ZERO));
-    let firing = alert("bench-1", "temperature", Severity::Critical, AlertState::Firing);
-    let resolved = alert("bench-1", "temperature", Severity::Critical, AlertState::Resolved);
+    let firing = alert(
+        "bench-1",
+        "temperature",
+        Severity::Critical,
+        AlertState::Firing,
+    );
+    let resolved = alert(
+        "bench-1",
+        "temperature",
+        Severity::Critical,
+        AlertState::Resolved,
+    );
     step(&mut stage, 0, &[firing]);
     let out = step(&mut stage, 1, &[resolved.clone()]);
     assert_eq!(out.alerts.len(), 1);
-    assert!(out.notifications.is_empty(), "the group waits group_interval");
+    assert!(
+        out.notifications.is_empty(),
+        "the group waits group_interval"
+    );
     let five_minutes = 300 * 1_000_000_000;
     let later = step(&mut stage, five_minutes, &[]);
     assert_eq!(out.alerts[0].severity, Severity::Critical);
@@ -94,7 +116,12 @@ fn a_resolution_keeps_the_fired_severity_and_an_unknown_one_is_dropped() {
 fn pending_notifications_survive_a_crash_and_keep_their_key() {
     let dir = tempfile::tempdir().unwrap();
     let settings = settings(Duration::ZERO);
-    let firing = alert("bench-1", "temperature", Severity::Critical, AlertState::Firing);
+    let firing = alert(
+        "bench-1",
+        "temperature",
+        Severity::Critical,
+        AlertState::Firing,
+    );
     let key = {
         let mut stage = open(dir.path(), &settings);
         let out = step(&mut stage, 0, &[firing.clone()]);
@@ -121,7 +148,10 @@ fn pending_notifications_survive_a_crash_and_keep_their_key() {
     let mut stage = open(dir.path(), &settings);
     assert_eq!(stage.pending(), 0);
     let out = step(&mut stage, 4, &[]);
-    assert!(out.notifications.is_empty(), "nothing is due: no repeat yet");
+    assert!(
+        out.notifications.is_empty(),
+        "nothing is due: no repeat yet"
+    );
 }
 
 #[test]
@@ -131,7 +161,12 @@ fn a_notification_its_sink_gave_up_on_is_sent_again_later() {
     let out = step(
         &mut stage,
         0,
-        &[alert("bench-1", "temperature", Severity::Critical, AlertState::Firing)],
+        &[alert(
+            "bench-1",
+            "temperature",
+            Severity::Critical,
+            AlertState::Firing,
+        )],
     );
     out.notifications[0].1.fail();
     drop(out);
@@ -149,10 +184,21 @@ fn active_alerts_and_pending_notifications_are_bounded() {
     bounded.max_pending = 2;
     let mut stage = open(dir.path(), &bounded);
     let alerts: Vec<Alert> = (0..5)
-        .map(|i| alert(&format!("bench-{i}"), "temperature", Severity::Critical, AlertState::Firing))
+        .map(|i| {
+            alert(
+                &format!("bench-{i}"),
+                "temperature",
+                Severity::Critical,
+                AlertState::Firing,
+            )
+        })
         .collect();
     let out = step(&mut stage, 0, &alerts);
     assert_eq!(out.alerts.len(), 3, "two past max_active are discarded");
-    assert_eq!(stage.pending(), 2, "the oldest pending notification made room");
+    assert_eq!(
+        stage.pending(),
+        2,
+        "the oldest pending notification made room"
+    );
     std::mem::forget(out);
 }
