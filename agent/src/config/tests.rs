@@ -769,3 +769,39 @@ fn processor_type_mistakes_are_located() {
         errors[3].message
     );
 }
+
+#[test]
+fn alert_stage_receivers_are_sinks_reading_its_notifications() {
+    let text = r#"sources:
+  s: { type: stdin }
+processors:
+  p: { inputs: [s], plugin: builtin:kv-parser }
+  notify:
+    type: alerts
+    inputs: [p.alerts]
+    route:
+      receivers: [hook]
+      group_wait: 0s
+      routes:
+        - { matchers: ['severity=critical'], receivers: [pagr] }
+sinks:
+  hook: { type: webhook, inputs: [p], url: "http://127.0.0.1:9/x" }
+  wrong: { type: webhook, inputs: [p.notifications], url: "ftp://x" }
+"#;
+    let errors = load_err(text);
+    assert_eq!(
+        lines_and_keys(&errors),
+        [
+            (8, "processors.notify.route"),
+            (14, "sinks.hook.inputs"),
+            (15, "sinks.wrong.inputs[0]"),
+            (15, "sinks.wrong.url"),
+        ],
+        "{}",
+        render(&errors)
+    );
+    assert!(errors[0].message.starts_with("receiver `pagr` is not a sink"), "{}", errors[0].message);
+    assert!(errors[1].message.contains("add `notify.notifications` to its inputs"));
+    assert!(errors[2].message.contains("`p` is not an alert stage"));
+    assert!(!render(&errors).contains("ftp://x"), "a URL is a secret");
+}

@@ -11,6 +11,7 @@ use std::fmt;
 
 use super::inputs::{InputRef, Output};
 use super::schema::Config;
+use crate::processors::ProcessorKind;
 use crate::settings::Problems;
 use crate::settings::SourceMap;
 use crate::settings::{ConfigError, did_you_mean, sort};
@@ -156,7 +157,59 @@ pub(crate) fn check(config: &Config, declared: &[Declared]) -> Vec<ConfigError> 
         .collect();
     check_inputs(&consumers, declared, &mut problems);
     check_cycles(&consumers, &mut problems);
+    check_receivers(config, &mut problems);
     problems.into_errors()
+}
+
+/// Every receiver an alert stage routes to is a sink reading the stage's
+/// `notifications`, and only alert stages are read that way.
+fn check_receivers(config: &Config, problems: &mut Problems<'_>) {
+    for (name, processor) in &config.processors {
+        let ProcessorKind::Alerts(stage) = &processor.kind else {
+            continue;
+        };
+        for receiver in stage.receivers() {
+            let reads_stage = |input: &InputRef| {
+                input.component == *name && input.output == Output::Notifications
+            };
+            match config.sinks.get(receiver) {
+                None => {
+                    let hint = did_you_mean(receiver, config.sinks.keys().map(String::as_str));
+                    problems.push(
+                        &format!("processors.{name}.route"),
+                        format!("receiver `{receiver}` is not a sink{hint}"),
+                    );
+                }
+                Some(sink) if !sink.inputs.iter().any(reads_stage) => problems.push(
+                    &format!("sinks.{receiver}.inputs"),
+                    format!(
+                        "`{receiver}` is a receiver of `{name}`: add `{name}.notifications` to its inputs"
+                    ),
+                ),
+                Some(_) => {}
+            }
+        }
+    }
+    for (sink, settings) in &config.sinks {
+        for (index, input) in settings.inputs.iter().enumerate() {
+            let is_stage = config
+                .processors
+                .get(&input.component)
+                .is_some_and(|p| matches!(p.kind, ProcessorKind::Alerts(_)));
+            if input.output == Output::Notifications
+                && config.processors.contains_key(&input.component)
+                && !is_stage
+            {
+                problems.push(
+                    &format!("sinks.{sink}.inputs[{index}]"),
+                    format!(
+                        "`{}` is not an alert stage (`type: alerts`) and has no notifications",
+                        input.component
+                    ),
+                );
+            }
+        }
+    }
 }
 
 /// A processor or sink with its inputs.
