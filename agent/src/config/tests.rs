@@ -721,7 +721,7 @@ sinks:
     let written: Vec<String> = filter.alerts.0.iter().map(ToString::to_string).collect();
     assert_eq!(written, [r#"severity="critical""#, r#"kind=~"thresh.*""#]);
     assert!(filter.points.0.is_empty());
-    assert_eq!(ProcessorKind::TYPES, ["wasm", "filter"]);
+    assert_eq!(ProcessorKind::TYPES, ["wasm", "filter", "alerts"]);
 }
 
 #[test]
