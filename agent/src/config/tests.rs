@@ -746,7 +746,7 @@ fn processor_type_mistakes_are_located() {
     );
     assert!(
         errors[0].message.contains(
-            "missing `plugin` (a WebAssembly component) or `type` (one of `wasm`, `filter`)"
+            "missing `plugin` (a WebAssembly component) or `type` (one of `wasm`, `filter`, `alerts`)"
         ),
         "{}",
         errors[0].message
