@@ -3,6 +3,7 @@
 //!
 //! One test binary (ripgrep's layout); one module per area.
 
+mod alerting;
 mod config_errors;
 mod health;
 mod hostile_plugin;

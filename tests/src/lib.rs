@@ -10,4 +10,5 @@ pub mod http;
 pub mod input;
 pub mod prometheus;
 pub mod pty;
+pub mod receiver;
 pub mod wait;

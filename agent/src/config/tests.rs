@@ -800,8 +800,18 @@ sinks:
         "{}",
         render(&errors)
     );
-    assert!(errors[0].message.starts_with("receiver `pagr` is not a sink"), "{}", errors[0].message);
-    assert!(errors[1].message.contains("add `notify.notifications` to its inputs"));
+    assert!(
+        errors[0]
+            .message
+            .starts_with("receiver `pagr` is not a sink"),
+        "{}",
+        errors[0].message
+    );
+    assert!(
+        errors[1]
+            .message
+            .contains("add `notify.notifications` to its inputs")
+    );
     assert!(errors[2].message.contains("`p` is not an alert stage"));
     assert!(!render(&errors).contains("ftp://x"), "a URL is a secret");
 }

@@ -72,6 +72,9 @@ pub struct Metrics {
     /// `foghorn_component_up{component}`: 1 while a component works, 0 when
     /// it failed or is degraded (as `/health` says).
     pub component_up: IntGaugeVec,
+    /// `foghorn_alert_notifications_pending{component}`: notifications an
+    /// alert stage holds in its outbox until their sinks acknowledge them.
+    pub notifications_pending: IntGaugeVec,
     /// `foghorn_start_time_seconds`.
     pub start_time: IntGauge,
 }
@@ -130,6 +133,17 @@ impl Metrics {
         registry
             .register(Box::new(component_up.clone()))
             .expect("metric registered once");
+        let notifications_pending = IntGaugeVec::new(
+            Opts::new(
+                "foghorn_alert_notifications_pending",
+                "Notifications an alert stage holds until their sinks acknowledge them.",
+            ),
+            &["component"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(notifications_pending.clone()))
+            .expect("metric registered once");
         Self {
             plugin_limited: counter(
                 &registry,
@@ -138,6 +152,7 @@ impl Metrics {
                 &["component", "limit"],
             ),
             component_up,
+            notifications_pending,
             received_events: counter(
                 &registry,
                 "foghorn_component_received_events_total",

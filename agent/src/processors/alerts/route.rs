@@ -211,8 +211,8 @@ mod tests {
         )
     }
 
-    fn tree(yaml_like: RouteConfig) -> Route {
-        Route::root(&yaml_like)
+    fn tree(config: &RouteConfig) -> Route {
+        Route::root(config)
     }
 
     fn matchers(list: &[&str]) -> Matchers {
@@ -229,7 +229,7 @@ mod tests {
 
     #[test]
     fn the_first_matching_child_wins_unless_it_continues() {
-        let root = tree(RouteConfig {
+        let root = tree(&RouteConfig {
             receivers: Some(vec!["default".into()]),
             routes: vec![
                 RouteConfig {
@@ -271,7 +271,7 @@ mod tests {
 
     #[test]
     fn children_inherit_what_they_do_not_set_and_nest() {
-        let root = tree(RouteConfig {
+        let root = tree(&RouteConfig {
             receivers: Some(vec!["default".into()]),
             group_by: Some(vec!["device".into()]),
             group_wait: Some(Duration::from_secs(1)),

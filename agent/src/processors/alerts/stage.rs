@@ -103,6 +103,10 @@ impl Stage {
             }
             stage.next_seq = stage.next_seq.max(seq + 1);
         }
+        crate::internal::metrics::metrics()
+            .notifications_pending
+            .with_label_values(&[&stage.name])
+            .set(i64::try_from(stage.outbox.len()).unwrap_or(i64::MAX));
         Ok(stage)
     }
 
@@ -303,7 +307,12 @@ impl Stage {
             groups,
             outbox: std::mem::take(&mut self.outbox_changes),
         };
-        if let Err(error) = block_in_place(|| self.state.commit_alerts(&self.name, &changes)) {
+        let committed = block_in_place(|| self.state.commit_alerts(&self.name, &changes));
+        crate::internal::metrics::metrics()
+            .notifications_pending
+            .with_label_values(&[&self.name])
+            .set(i64::try_from(self.outbox.len()).unwrap_or(i64::MAX));
+        if let Err(error) = committed {
             let error = error.to_string();
             ComponentError {
                 component: &self.name,

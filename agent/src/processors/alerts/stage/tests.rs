@@ -94,7 +94,7 @@ fn a_resolution_keeps_the_fired_severity_and_an_unknown_one_is_dropped() {
         AlertState::Resolved,
     );
     step(&mut stage, 0, &[firing]);
-    let out = step(&mut stage, 1, &[resolved.clone()]);
+    let out = step(&mut stage, 1, std::slice::from_ref(&resolved));
     assert_eq!(out.alerts.len(), 1);
     assert!(
         out.notifications.is_empty(),
@@ -124,7 +124,7 @@ fn pending_notifications_survive_a_crash_and_keep_their_key() {
     );
     let key = {
         let mut stage = open(dir.path(), &settings);
-        let out = step(&mut stage, 0, &[firing.clone()]);
+        let out = step(&mut stage, 0, std::slice::from_ref(&firing));
         assert_eq!(out.notifications.len(), 1);
         let (note, delivery) = &out.notifications[0];
         // The sink never acknowledges: a crash.

@@ -1,0 +1,288 @@
+//! Alerts reach people: an alert stage groups and deduplicates alerts and a
+//! webhook sink delivers its notifications to a real HTTP receiver, through
+//! refusals, a receiver outage and a `kill -9` of the agent, losing nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::time::Duration;
+
+use foghorn_tests::agent::Agent;
+use foghorn_tests::http;
+use foghorn_tests::input;
+use foghorn_tests::receiver::{Receiver, free_port};
+use foghorn_tests::wait;
+use hmac::Mac as _;
+
+/// `sites` kv-parsers (series `bench{site=sN}`) reading one file, one
+/// threshold over all of them with `rules`, an alert stage and a webhook.
+fn pipeline(dir: &Path, input: &Path, sites: usize, rules: &str, stage: &str, url: &str) -> String {
+    let mut parsers = String::new();
+    let mut names = Vec::new();
+    for site in 0..sites {
+        parsers.push_str(&format!(
+            "  p{site}:\n    inputs: [bench]\n    plugin: builtin:kv-parser\n    \
+             config: {{ measurement: bench, tags: {{ site: s{site} }} }}\n"
+        ));
+        names.push(format!("p{site}"));
+    }
+    format!(
+        r#"
+data_dir: {data}
+api: {{ listen: 127.0.0.1:{api} }}
+sources:
+  bench:
+    type: file
+    path: {input}
+processors:
+{parsers}  limits:
+    inputs: [{names}]
+    plugin: builtin:threshold
+    config: {{ rules: [{rules}] }}
+  notify:
+    type: alerts
+    inputs: [limits.alerts]
+{stage}
+sinks:
+  hook:
+    type: webhook
+    inputs: [notify.notifications]
+    url: {url}
+    hmac_secret: ${{HOOK_SECRET}}
+    backoff: 100ms
+    max_backoff: 1s
+  report:
+    type: report
+    inputs: [notify.alerts]
+    path: {report}
+    interval: 100ms
+"#,
+        data = dir.join("data").display(),
+        api = free_port(),
+        input = input.display(),
+        names = names.join(", "),
+        report = dir.join("report.json").display(),
+    )
+}
+
+fn api_addr(config: &str) -> std::net::SocketAddr {
+    let start = config.find("listen: ").unwrap() + "listen: ".len();
+    let end = start + config[start..].find(' ').unwrap();
+    config[start..end].parse().unwrap()
+}
+
+fn signed(secret: &str, body: &str) -> String {
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+#[test]
+fn grouped_notifications_reach_a_webhook_through_refusals() {
+    let dir = tempfile::tempdir().unwrap();
+    // The receiver refuses the first two calls with 429 and Retry-After: 1.
+    let receiver = Receiver::start(
+        dir.path(),
+        0,
+        &[
+            "--fail-first",
+            "2",
+            "--fail-status",
+            "429",
+            "--retry-after",
+            "1",
+        ],
+    );
+    let input = dir.path().join("input.log");
+    let config = dir.path().join("pipeline.yaml");
+    let rules = r#"{ field: T, max: 80, severity: critical, description: "hot: {value}" },
+                   { field: V, min: 4.5, severity: warning, description: "low: {value}" }"#;
+    let stage = "    route:\n      receivers: [hook]\n      group_by: [site]\n      \
+                 group_wait: 500ms\n      group_interval: 1s";
+    std::fs::write(
+        &config,
+        pipeline(dir.path(), &input, 2, rules, stage, &receiver.url()),
+    )
+    .unwrap();
+    std::fs::write(&input, "").unwrap();
+    let agent = Agent::start(dir.path(), &config, &[("HOOK_SECRET", "s3cret")]);
+    // Two sites, each too hot and too low: four alerts, a duplicate each.
+    input::append(&input, &["T:95.0,V:3.0,S:X", "T:96.0,V:3.1,S:X"]);
+    let firing = wait::until("two firing notifications", Duration::from_secs(60), || {
+        let accepted = receiver.accepted();
+        (accepted.len() >= 2).then_some(accepted)
+    });
+    let mut groups = BTreeMap::new();
+    for call in &firing {
+        let body = &call["body"];
+        assert_eq!(body["version"], "4");
+        assert_eq!(body["status"], "firing");
+        assert_eq!(body["receiver"], "hook");
+        let alerts: BTreeSet<String> = body["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|alert| {
+                format!(
+                    "{}/{}",
+                    alert["labels"]["field"], alert["labels"]["severity"]
+                )
+            })
+            .collect();
+        groups.insert(
+            body["groupLabels"]["site"].as_str().unwrap().to_owned(),
+            alerts,
+        );
+        assert_eq!(
+            call["headers"]["x-foghorn-signature"],
+            signed("s3cret", call["raw"].as_str().unwrap())
+        );
+    }
+    let both: BTreeSet<String> = ["\"T\"/\"critical\"", "\"V\"/\"warning\""]
+        .map(String::from)
+        .into();
+    assert_eq!(
+        groups,
+        BTreeMap::from([("s0".into(), both.clone()), ("s1".into(), both)])
+    );
+    // The refused calls were sent again with the same key.
+    let calls = receiver.calls();
+    let refused: Vec<&serde_json::Value> = calls.iter().filter(|c| c["failed"] == true).collect();
+    assert_eq!(refused.len(), 2);
+    let accepted_keys: BTreeSet<&str> = firing
+        .iter()
+        .map(|c| c["headers"]["idempotency-key"].as_str().unwrap())
+        .collect();
+    for call in &refused {
+        assert!(accepted_keys.contains(call["headers"]["idempotency-key"].as_str().unwrap()));
+    }
+
+    // Back to normal: each group notifies its resolution, with the
+    // severities the alerts fired with.
+    input::append(&input, &["T:20.0,V:5.0,S:OK"]);
+    let all = wait::until(
+        "two resolved notifications",
+        Duration::from_secs(60),
+        || {
+            let accepted = receiver.accepted();
+            (accepted.len() >= 4).then_some(accepted)
+        },
+    );
+    for call in &all[2..] {
+        let body = &call["body"];
+        assert_eq!(body["status"], "resolved", "{body}");
+        let severities: BTreeSet<&str> = body["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|alert| {
+                assert_eq!(alert["status"], "resolved");
+                alert["labels"]["severity"].as_str().unwrap()
+            })
+            .collect();
+        assert_eq!(severities, BTreeSet::from(["critical", "warning"]));
+    }
+    let api = api_addr(&wait::read(&config));
+    wait::until("an empty outbox", Duration::from_secs(30), || {
+        let pending = http::metric(
+            api,
+            "foghorn_alert_notifications_pending",
+            &[("component", "notify")],
+        )?;
+        (pending == 0.0).then_some(())
+    });
+    assert!(
+        !agent.logs().contains("s3cret"),
+        "the secret is never logged"
+    );
+    // Each alert's transitions reached the report once: four firings (the
+    // duplicates deduplicated) and four resolutions.
+    let report: serde_json::Value = wait::until("the report", Duration::from_secs(30), || {
+        let report: serde_json::Value =
+            serde_json::from_str(&wait::read(&dir.path().join("report.json"))).ok()?;
+        (report.as_array()?.len() >= 8).then_some(report)
+    });
+    assert_eq!(report.as_array().unwrap().len(), 8, "{report}");
+}
+
+/// 500 alerts in 50 groups while the receiver is down for 60 s, with a
+/// `kill -9` of the agent in the middle: every notification arrives.
+#[test]
+fn notifications_survive_a_receiver_outage_and_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}/hook");
+    let input = dir.path().join("input.log");
+    let config = dir.path().join("pipeline.yaml");
+    // Ten series with fifty fields each over their maximum: 500 alerts,
+    // grouped by field into 50 groups of ten.
+    let fields: Vec<String> = (0..50).map(|i| format!("F{i:02}")).collect();
+    let rules: Vec<String> = fields
+        .iter()
+        .map(|field| format!("{{ field: {field}, max: 50, severity: critical }}"))
+        .collect();
+    let stage = "    route:\n      receivers: [hook]\n      group_by: [field]\n      \
+                 group_wait: 1s\n      group_interval: 1h\n      repeat_interval: 24h";
+    let text = pipeline(dir.path(), &input, 10, &rules.join(", "), stage, &url);
+    std::fs::write(&config, &text).unwrap();
+    let api = api_addr(&text);
+    let outage = std::time::Instant::now();
+    std::fs::write(&input, "").unwrap();
+    let mut agent = Agent::start(dir.path(), &config, &[("HOOK_SECRET", "k")]);
+    let line: Vec<String> = fields.iter().map(|field| format!("{field}:99")).collect();
+    input::append(&input, &[line.join(",")]);
+    let pending = || {
+        http::metric(
+            api,
+            "foghorn_alert_notifications_pending",
+            &[("component", "notify")],
+        )
+    };
+    wait::until("50 pending notifications", Duration::from_secs(60), || {
+        (pending()? == 50.0).then_some(())
+    });
+    agent.kill9();
+
+    let agent = Agent::start(dir.path(), &config, &[("HOOK_SECRET", "k")]);
+    wait::until("the outbox restored", Duration::from_secs(60), || {
+        (pending()? == 50.0).then_some(())
+    });
+    // The receiver comes back 60 s after the outage began.
+    std::thread::sleep(Duration::from_secs(60).saturating_sub(outage.elapsed()));
+    let receiver = Receiver::start(dir.path(), port, &[]);
+    let calls = wait::until(
+        "50 distinct notifications",
+        Duration::from_secs(120),
+        || {
+            let calls = receiver.accepted();
+            let keys: BTreeSet<String> = calls
+                .iter()
+                .map(|c| c["headers"]["idempotency-key"].as_str().unwrap().to_owned())
+                .collect();
+            (keys.len() >= 50).then_some(calls)
+        },
+    );
+    wait::until("an empty outbox", Duration::from_secs(60), || {
+        (pending()? == 0.0).then_some(())
+    });
+    let keys: BTreeSet<&str> = calls
+        .iter()
+        .map(|c| c["headers"]["idempotency-key"].as_str().unwrap())
+        .collect();
+    let duplicates = calls.len() - keys.len();
+    println!(
+        "notifications: {} distinct, {duplicates} duplicates",
+        keys.len()
+    );
+    assert_eq!(keys.len(), 50);
+    let mut alerts = BTreeSet::new();
+    let mut groups = BTreeSet::new();
+    for call in &calls {
+        groups.insert(call["body"]["groupKey"].as_str().unwrap().to_owned());
+        for alert in call["body"]["alerts"].as_array().unwrap() {
+            alerts.insert(alert["fingerprint"].as_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(groups.len(), 50);
+    assert_eq!(alerts.len(), 500, "every alert was notified");
+    drop(agent);
+}

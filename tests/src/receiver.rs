@@ -1,0 +1,93 @@
+//! A webhook receiver (`fixtures/receiver.py`) as a real process on
+//! loopback, recording what foghorn POSTs.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use crate::wait;
+
+/// A port nobody listens on now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// A running receiver; stopped when dropped.
+#[derive(Debug)]
+pub struct Receiver {
+    child: Option<Child>,
+    /// Where it records each call.
+    pub out: PathBuf,
+    /// Its port.
+    pub port: u16,
+}
+
+impl Receiver {
+    /// Start it on `port` (0: any), recording into `dir/<port>.ndjson`, with
+    /// extra `options` (`--fail-first 2`, `--fail-status 429`,
+    /// `--retry-after 1`); returns once it accepts connections.
+    pub fn start(dir: &Path, port: u16, options: &[&str]) -> Self {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/receiver.py");
+        let out = dir.join(format!("received-{port}-{}.ndjson", std::process::id()));
+        let mut child = Command::new("python3")
+            .arg(script)
+            .args(["--port", &port.to_string(), "--out", out.to_str().unwrap()])
+            .args(options)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 runs the receiver");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("listening ")
+            .and_then(|port| port.parse().ok())
+            .unwrap_or_else(|| panic!("the receiver did not start: {line:?}"));
+        Self {
+            child: Some(child),
+            out,
+            port,
+        }
+    }
+
+    /// The URL foghorn posts to.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/hook", self.port)
+    }
+
+    /// Every call so far: `{call, failed, headers, body}`.
+    pub fn calls(&self) -> Vec<serde_json::Value> {
+        wait::read(&self.out)
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("the receiver writes JSON"))
+            .collect()
+    }
+
+    /// The bodies of the calls it answered 200.
+    pub fn accepted(&self) -> Vec<serde_json::Value> {
+        self.calls()
+            .into_iter()
+            .filter(|call| call["failed"] == false)
+            .collect()
+    }
+
+    /// Stop it (the port closes).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
