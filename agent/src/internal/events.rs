@@ -400,7 +400,8 @@ pub struct AlertRaised<'a> {
 }
 
 impl AlertRaised<'_> {
-    /// Log and count it.
+    /// Count it, and log it at debug level: alerts reach people through
+    /// sinks (the console among them), so a terminal shows each once.
     pub fn emit(self) {
         let a = self.alert;
         metrics()
@@ -412,7 +413,7 @@ impl AlertRaised<'_> {
                 a.state.as_str(),
             ])
             .inc();
-        tracing::info!(
+        tracing::debug!(
             component = &*a.component,
             kind = a.kind,
             severity = a.severity.as_str(),
