@@ -67,7 +67,8 @@ struct Entry {
     /// fixed number of digits sorts as text, so this sorts by (timestamp,
     /// type, series, state), ties broken by the whole object.
     text: Box<str>,
-    /// Arrival order: equal alerts are all kept, in the order they came.
+    /// Arrival order: equal alerts are all kept, in the order they came,
+    /// except a repeat of the latest firing entry of an alert.
     seq: u64,
     /// The alert's fingerprint (inside `text` too, so it never decides order).
     fingerprint: u64,
@@ -157,6 +158,17 @@ impl Window {
     /// Add an entry; returns false when it was there already. Evicts down to
     /// `max`; `evicted` counts what went, and firing entries among them.
     fn insert(&mut self, mut entry: Entry, evicted: &mut (usize, usize)) -> bool {
+        // The same firing again, word for word (an alert stage announcing
+        // after a restart what still fires): the report holds it already.
+        if entry.fingerprint != 0
+            && entry.is_firing()
+            && self
+                .firing
+                .get(&entry.fingerprint)
+                .is_some_and(|firing| firing.text == entry.text)
+        {
+            return false;
+        }
         entry.seq = self.next_seq;
         self.next_seq += 1;
         let entry = Arc::new(entry);
@@ -630,6 +642,35 @@ mod tests {
                 "1970-01-01T00:00:05.000Z threshold a firing"
             ]
         );
+    }
+
+    #[tokio::test]
+    async fn a_firing_alert_announced_again_after_a_restart_is_one_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("anomaly_report.json");
+        let firing = || alert(5, "threshold", "a", AlertState::Firing);
+        let first = build(&path, Duration::from_secs(3600)).await;
+        run(first, vec![alerts(vec![firing()])]).await;
+        let second = build(&path, Duration::from_secs(3600)).await;
+        run(
+            second,
+            vec![alerts(vec![
+                firing(),
+                alert(6, "threshold", "a", AlertState::Resolved),
+            ])],
+        )
+        .await;
+        assert_eq!(
+            summary(&read(&path)),
+            [
+                "1970-01-01T00:00:05.000Z threshold a firing",
+                "1970-01-01T00:00:06.000Z threshold a resolved"
+            ]
+        );
+        // Once resolved, the same firing again is news.
+        let third = build(&path, Duration::from_secs(3600)).await;
+        run(third, vec![alerts(vec![firing()])]).await;
+        assert_eq!(read(&path).len(), 3);
     }
 
     #[tokio::test]
