@@ -286,3 +286,85 @@ fn notifications_survive_a_receiver_outage_and_kill_9() {
     assert_eq!(alerts.len(), 500, "every alert was notified");
     drop(agent);
 }
+
+/// `foghorn silence` through the agent API: a silence mutes the alerts it
+/// matches, and once expired they are notified.
+#[test]
+fn silences_through_the_cli_mute_notifications_until_they_expire() {
+    let dir = tempfile::tempdir().unwrap();
+    let receiver = Receiver::start(dir.path(), 0, &[]);
+    let input = dir.path().join("input.log");
+    let config = dir.path().join("pipeline.yaml");
+    let rules =
+        r#"{ field: T, max: 80, severity: critical }, { field: V, min: 4.5, severity: warning }"#;
+    // One group: the first notification holds every alert not muted.
+    let stage = "    route:\n      receivers: [hook]\n      group_by: []\n      \
+                 group_wait: 200ms\n      group_interval: 500ms";
+    let text = pipeline(dir.path(), &input, 1, rules, stage, &receiver.url());
+    std::fs::write(&config, &text).unwrap();
+    std::fs::write(&input, "").unwrap();
+    let api = api_addr(&text).to_string();
+    let _agent = Agent::start(dir.path(), &config, &[("HOOK_SECRET", "k")]);
+    wait::until("the API", Duration::from_secs(60), || {
+        http::get(api.parse().unwrap(), "/health").map(|_| ())
+    });
+    let silence = |args: &[&str]| {
+        let output = std::process::Command::new(foghorn_tests::agent::binary())
+            .args(["silence", "--api", &api])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).trim().to_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (ok, id, stderr) = silence(&[
+        "add",
+        "--for",
+        "1h",
+        "--comment",
+        "swap the fan",
+        r#"field="T""#,
+    ]);
+    assert!(ok, "{stderr}");
+    let (ok, listed, _) = silence(&["list"]);
+    assert!(
+        ok && listed.contains(&id) && listed.contains("active") && listed.contains("swap the fan"),
+        "{listed}"
+    );
+    let (ok, _, stderr) = silence(&["add", "severity critical"]);
+    assert!(!ok && stderr.contains("needs an operator"), "{stderr}");
+    let (ok, _, stderr) = silence(&["expire", "nope"]);
+    assert!(!ok && stderr.contains("no such silence"), "{stderr}");
+
+    input::append(&input, &["T:95.0,V:3.0,S:X"]);
+    let fields = |calls: &[serde_json::Value]| -> Vec<String> {
+        calls
+            .iter()
+            .flat_map(|c| c["body"]["alerts"].as_array().unwrap().clone())
+            .map(|a| a["labels"]["field"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    wait::until("the voltage notification", Duration::from_secs(60), || {
+        fields(&receiver.accepted())
+            .contains(&"V".to_owned())
+            .then_some(())
+    });
+    assert!(
+        !fields(&receiver.accepted()).contains(&"T".to_owned()),
+        "T is silenced"
+    );
+    let (ok, _, stderr) = silence(&["expire", &id]);
+    assert!(ok, "{stderr}");
+    wait::until(
+        "the temperature notification",
+        Duration::from_secs(60),
+        || {
+            fields(&receiver.accepted())
+                .contains(&"T".to_owned())
+                .then_some(())
+        },
+    );
+}

@@ -20,6 +20,7 @@
 //! - [`processors`]: the WebAssembly plugin host and its runner, and native
 //!   processors (`filter`).
 //! - [`sinks`]: Prometheus, report, file, console and blackhole.
+//! - [`silences`]: the agent's silences, shared by alert stages and the API.
 //! - [`state`]: durable state (plugin snapshots) in one redb database.
 //! - [`matchers`]: Prometheus/Alertmanager label matchers (`severity="critical"`).
 //! - [`log_file`]: the agent's own append-only files, rotated by size.
@@ -36,6 +37,7 @@ pub mod matchers;
 pub mod notification;
 pub mod processors;
 pub mod settings;
+pub mod silences;
 pub mod sinks;
 pub mod sources;
 pub mod state;

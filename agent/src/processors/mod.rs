@@ -41,6 +41,8 @@ pub struct ProcessorContext {
     pub name: Arc<str>,
     /// Durable state.
     pub state: Arc<StateStore>,
+    /// The agent's silences.
+    pub silences: Arc<crate::silences::Silences>,
 }
 
 /// A native processor type, next to its settings struct: how to build one.

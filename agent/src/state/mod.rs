@@ -14,6 +14,7 @@ const SNAPSHOTS: TableDefinition<&str, &[u8]> = TableDefinition::new("plugin_sna
 const CHECKPOINTS: TableDefinition<&str, &[u8]> = TableDefinition::new("source_checkpoints");
 const ALERT_GROUPS: TableDefinition<&str, &[u8]> = TableDefinition::new("alert_groups");
 const ALERT_OUTBOX: TableDefinition<&str, &[u8]> = TableDefinition::new("alert_outbox");
+const SILENCES: TableDefinition<&str, &[u8]> = TableDefinition::new("silences");
 
 /// What an alert stage changed since its last commit: groups and outbox
 /// entries written (`Some`) or deleted (`None`).
@@ -180,6 +181,35 @@ impl StateStore {
                 }
                 .map_err(|e| self.err(e))?;
             }
+        }
+        txn.commit().map_err(|e| self.err(e))
+    }
+
+    /// Every silence saved, by id.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub fn load_silences(&self) -> Result<Vec<(String, Vec<u8>)>, StateError> {
+        self.scan(SILENCES, "")
+    }
+
+    /// Save silence `id` (a new one, or one expired early), durably.
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub fn save_silence(&self, id: &str, silence: &[u8]) -> Result<(), StateError> {
+        self.put(SILENCES, id, silence)
+    }
+
+    /// Forget silence `id` (long expired).
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub fn remove_silence(&self, id: &str) -> Result<(), StateError> {
+        let txn = self.db.begin_write().map_err(|e| self.err(e))?;
+        {
+            let mut table = txn.open_table(SILENCES).map_err(|e| self.err(e))?;
+            table.remove(id).map_err(|e| self.err(e))?;
         }
         txn.commit().map_err(|e| self.err(e))
     }

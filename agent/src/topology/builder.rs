@@ -189,11 +189,12 @@ pub async fn check_processors(config: &Config, engine: &PluginEngine) -> Vec<Con
 fn build_native(
     config: &Config,
     name: &str,
-    state: &Arc<StateStore>,
+    pipeline: &Pipeline,
 ) -> Result<Option<Box<dyn NativeProcessor>>, ConfigError> {
     let ctx = ProcessorContext {
         name: Arc::from(name),
-        state: Arc::clone(state),
+        state: Arc::clone(&pipeline.state),
+        silences: Arc::clone(&pipeline.silences),
     };
     config.processors[name]
         .kind
@@ -284,8 +285,9 @@ pub async fn build(
     config: &Config,
     engine: &PluginEngine,
     state: Arc<StateStore>,
+    silences: Arc<crate::silences::Silences>,
 ) -> Result<Pipeline, Vec<ConfigError>> {
-    let mut pipeline = Pipeline::new(engine.clone(), state);
+    let mut pipeline = Pipeline::new(engine.clone(), state, silences);
     pipeline.apply(config).await?;
     Ok(pipeline)
 }
@@ -523,7 +525,7 @@ impl Pipeline {
         let mut prepared = Vec::new();
         let mut natives = Vec::new();
         for name in &start_processors {
-            match build_native(config, name, &self.state) {
+            match build_native(config, name, self) {
                 Ok(Some(native)) => natives.push((Arc::<str>::from(name.as_str()), native)),
                 Ok(None) => {}
                 Err(error) => errors.push(error),

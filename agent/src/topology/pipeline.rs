@@ -88,6 +88,8 @@ pub struct Pipeline {
     /// Components compiled so far, by digest.
     pub(crate) compiled: HashMap<String, crate::processors::wasm::LoadedPlugin>,
     pub(crate) state: Arc<StateStore>,
+    /// The agent's silences, for alert stages.
+    pub(crate) silences: Arc<crate::silences::Silences>,
     /// The config it runs.
     pub(crate) config: Option<Config>,
     /// The readers of every component output, shared with the producers.
@@ -98,7 +100,11 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    pub(crate) fn new(engine: PluginEngine, state: Arc<StateStore>) -> Self {
+    pub(crate) fn new(
+        engine: PluginEngine,
+        state: Arc<StateStore>,
+        silences: Arc<crate::silences::Silences>,
+    ) -> Self {
         Self {
             shutdown: CancellationToken::new(),
             tasks: JoinSet::new(),
@@ -107,6 +113,7 @@ impl Pipeline {
             engine,
             compiled: HashMap::new(),
             state,
+            silences,
             config: None,
             outputs: HashMap::new(),
             sources: HashMap::new(),
@@ -220,7 +227,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let state = Arc::new(StateStore::open(dir.path()).unwrap());
         let engine = PluginEngine::new(None).unwrap();
-        let mut pipeline = Pipeline::new(engine, state);
+        let mut pipeline = Pipeline::new(engine, state, Arc::default());
         let name: Arc<str> = "panicky-sink".into();
         health().set(&name, ComponentStatus::Running);
         let task = pipeline.tasks.spawn(async { panic!("boom") });

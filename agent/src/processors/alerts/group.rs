@@ -9,7 +9,7 @@
 //! quietly. Resolved alerts leave the group once notified; an empty group
 //! is removed.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -118,12 +118,19 @@ impl Group {
     /// Look whether to notify: the notifications to send (one per receiver;
     /// none when nothing changed and no repeat is due). Resolved alerts that
     /// were notified, or never notified as firing, leave the group.
-    pub(super) fn flush(&mut self, stage: &str, now: i64) -> Vec<Notification> {
+    pub(super) fn flush(
+        &mut self,
+        stage: &str,
+        now: i64,
+        muted: &HashSet<&str>,
+    ) -> Vec<Notification> {
         self.next_flush = now.saturating_add(nanos(self.group_interval));
         let firing: BTreeSet<String> = self
             .alerts
             .iter()
-            .filter(|(_, member)| member.alert.state == AlertState::Firing)
+            .filter(|(fingerprint, member)| {
+                member.alert.state == AlertState::Firing && !muted.contains(fingerprint.as_str())
+            })
             .map(|(fingerprint, _)| fingerprint.clone())
             .collect();
         let resolved: Vec<String> = self
@@ -148,9 +155,9 @@ impl Group {
             let alerts: Vec<NotifiedAlert> = self
                 .alerts
                 .iter()
-                .filter(|(fingerprint, member)| {
-                    member.alert.state == AlertState::Firing
-                        || self.notified_firing.contains(*fingerprint)
+                .filter(|(fingerprint, member)| match member.alert.state {
+                    AlertState::Firing => firing.contains(*fingerprint),
+                    AlertState::Resolved => self.notified_firing.contains(*fingerprint),
                 })
                 .map(|(_, member)| member.notified())
                 .collect();
@@ -272,15 +279,19 @@ mod tests {
         group.alerts.insert(fp, m);
         assert!(!group.due(9 * SECOND));
         assert!(group.due(10 * SECOND));
-        let sent = group.flush("stage", 10 * SECOND);
+        let sent = group.flush("stage", 10 * SECOND, &HashSet::new());
         assert_eq!(sent.len(), 2);
         assert_eq!((&*sent[0].receiver, &*sent[1].receiver), ("hook", "mail"));
         assert_ne!(sent[0].idempotency_key, sent[1].idempotency_key);
         assert_eq!(sent[0].status, AlertState::Firing);
         // Nothing changed: the next interval sends nothing.
-        assert!(group.flush("stage", 70 * SECOND).is_empty());
+        assert!(
+            group
+                .flush("stage", 70 * SECOND, &HashSet::new())
+                .is_empty()
+        );
         // A repeat is due an hour after the notification.
-        let repeat = group.flush("stage", 3610 * SECOND);
+        let repeat = group.flush("stage", 3610 * SECOND, &HashSet::new());
         assert_eq!(repeat.len(), 2);
         assert_ne!(repeat[0].idempotency_key, sent[0].idempotency_key);
     }
@@ -290,11 +301,11 @@ mod tests {
         let mut group = group();
         let (fp, m) = member("temperature", AlertState::Firing);
         group.alerts.insert(fp.clone(), m);
-        group.flush("stage", 10 * SECOND);
+        group.flush("stage", 10 * SECOND, &HashSet::new());
         let (_, mut resolved) = member("temperature", AlertState::Resolved);
         resolved.alert.severity = Severity::Info;
         group.alerts.insert(fp, resolved);
-        let sent = group.flush("stage", 70 * SECOND);
+        let sent = group.flush("stage", 70 * SECOND, &HashSet::new());
         assert_eq!(sent.len(), 2);
         assert_eq!(sent[0].status, AlertState::Resolved);
         assert_eq!(sent[0].alerts[0].status, AlertState::Resolved);
@@ -310,7 +321,11 @@ mod tests {
         let mut group = group();
         let (fp, m) = member("temperature", AlertState::Resolved);
         group.alerts.insert(fp, m);
-        assert!(group.flush("stage", 10 * SECOND).is_empty());
+        assert!(
+            group
+                .flush("stage", 10 * SECOND, &HashSet::new())
+                .is_empty()
+        );
         assert!(group.alerts.is_empty());
     }
 
@@ -319,10 +334,10 @@ mod tests {
         let mut group = group();
         let (fp, m) = member("temperature", AlertState::Firing);
         group.alerts.insert(fp, m);
-        group.flush("stage", 10 * SECOND);
+        group.flush("stage", 10 * SECOND, &HashSet::new());
         let (fp, m) = member("voltage", AlertState::Firing);
         group.alerts.insert(fp, m);
-        let sent = group.flush("stage", 70 * SECOND);
+        let sent = group.flush("stage", 70 * SECOND, &HashSet::new());
         assert_eq!(sent[0].alerts.len(), 2);
     }
 }

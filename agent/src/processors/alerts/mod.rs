@@ -17,11 +17,16 @@
 //! nothing: pending notifications are sent again with the same idempotency
 //! key, and groups notify again only where a repeat is due.
 //!
+//! Silences ([`crate::silences`]) and inhibition rules ([`inhibit`]) mute
+//! notifications: a muted alert is left out of its group's notifications
+//! (as if it were not there) and still reaches the `alerts` output.
+//!
 //! Memory and disk are bounded by `max_active` alerts (a new alert past it
 //! is discarded and counted) and `max_pending` notifications (past it the
 //! oldest pending one is dropped and counted).
 
 mod group;
+mod inhibit;
 mod route;
 mod stage;
 
@@ -29,6 +34,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub use inhibit::InhibitRule;
 pub use route::RouteConfig;
 pub use stage::Stage;
 
@@ -41,6 +47,10 @@ use crate::settings::{Problems, Settings, units};
 pub struct AlertsConfig {
     /// `route`: the root of the routing tree; see [`RouteConfig`]. Required.
     pub route: RouteConfig,
+    /// `inhibit_rules`: alerts that mute others while they fire; see
+    /// [`InhibitRule`]. Default none.
+    #[serde(default)]
+    pub inhibit_rules: Vec<InhibitRule>,
     /// `max_active`: the most alerts firing at once that the stage keeps; a
     /// new alert past it is discarded and counted in
     /// `foghorn_component_discarded_events_total{reason="active_limit"}`.
@@ -99,6 +109,9 @@ impl Settings for AlertsConfig {
             Duration::from_hours(1),
         );
         self.route.check(&format!("{key}.route"), problems);
+        for (i, rule) in self.inhibit_rules.iter().enumerate() {
+            rule.check(&format!("{key}.inhibit_rules[{i}]"), problems);
+        }
     }
 }
 

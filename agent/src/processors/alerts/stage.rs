@@ -1,6 +1,6 @@
 //! The running alert stage: ingest, group, notify, commit.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,12 +8,14 @@ use tokio::task::block_in_place;
 
 use super::AlertsConfig;
 use super::group::{Group, Member, group_of};
+use super::inhibit::{InhibitRule, inhibited};
 use super::route::Route;
 use crate::delivery::{DeliveryStatus, Receipts};
 use crate::event::{Alert, AlertState, Batch, Severity};
 use crate::internal::events::{ComponentError, EventsDiscarded};
 use crate::notification::Notification;
 use crate::processors::{NativeProcessor, ProcessorContext, Produced};
+use crate::silences::Silences;
 use crate::state::{AlertChanges, StateStore};
 
 /// How often groups look whether a notification is due.
@@ -35,6 +37,8 @@ pub struct Stage {
     max_active: usize,
     max_pending: usize,
     resend_after: Duration,
+    inhibit_rules: Vec<InhibitRule>,
+    silences: Arc<Silences>,
     state: Arc<StateStore>,
     groups: BTreeMap<String, Group>,
     /// Firing alerts by fingerprint: the severity each fired with and the
@@ -65,6 +69,8 @@ impl Stage {
             max_active: settings.max_active,
             max_pending: settings.max_pending,
             resend_after: settings.resend_after,
+            inhibit_rules: settings.inhibit_rules.clone(),
+            silences: Arc::clone(&ctx.silences),
             state: Arc::clone(&ctx.state),
             groups: BTreeMap::new(),
             firing: HashMap::new(),
@@ -188,7 +194,24 @@ impl Stage {
         }
     }
 
-    /// Let every due group look whether to notify.
+    /// The firing alerts, by fingerprint, when something may mute them.
+    fn firing_alerts(&self, now: i64) -> HashMap<String, Alert> {
+        let mut firing = HashMap::new();
+        if self.inhibit_rules.is_empty() && !self.silences.any_active(now) {
+            return firing;
+        }
+        for group in self.groups.values() {
+            for (fingerprint, member) in &group.alerts {
+                if member.alert.state == AlertState::Firing && !firing.contains_key(fingerprint) {
+                    firing.insert(fingerprint.clone(), member.alert());
+                }
+            }
+        }
+        firing
+    }
+
+    /// Let every due group look whether to notify, leaving out what
+    /// silences and inhibition rules mute.
     fn flush(&mut self, now: i64, out: &mut Produced) {
         let due: Vec<String> = self
             .groups
@@ -196,18 +219,29 @@ impl Stage {
             .filter(|(_, group)| group.due(now))
             .map(|(key, _)| key.clone())
             .collect();
+        if due.is_empty() {
+            return;
+        }
+        let firing = self.firing_alerts(now);
+        let mut muted: HashSet<&str> = inhibited(&self.inhibit_rules, &firing);
+        for (fingerprint, alert) in &firing {
+            if self.silences.mutes(alert, now) {
+                muted.insert(fingerprint);
+            }
+        }
+        let mut notifications = Vec::new();
         for key in due {
             let Some(group) = self.groups.get_mut(&key) else {
                 continue;
             };
-            let notifications = group.flush(&self.name, now);
+            notifications.extend(group.flush(&self.name, now, &muted));
             if group.alerts.is_empty() {
                 self.groups.remove(&key);
             }
             self.dirty.insert(key);
-            for notification in notifications {
-                self.enqueue(notification, out);
-            }
+        }
+        for notification in notifications {
+            self.enqueue(notification, out);
         }
     }
 

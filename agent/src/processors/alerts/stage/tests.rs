@@ -3,6 +3,7 @@ use std::sync::Arc;
 use super::*;
 use crate::event::Series;
 use crate::processors::alerts::RouteConfig;
+use crate::silences::Silences;
 
 fn settings(group_wait: Duration) -> AlertsConfig {
     AlertsConfig {
@@ -12,6 +13,7 @@ fn settings(group_wait: Duration) -> AlertsConfig {
             group_wait: Some(group_wait),
             ..RouteConfig::default()
         },
+        inhibit_rules: Vec::new(),
         max_active: 100,
         max_pending: 100,
         resend_after: Duration::from_secs(30),
@@ -19,9 +21,14 @@ fn settings(group_wait: Duration) -> AlertsConfig {
 }
 
 fn open(dir: &std::path::Path, settings: &AlertsConfig) -> Stage {
+    open_with(dir, settings, Arc::default())
+}
+
+fn open_with(dir: &std::path::Path, settings: &AlertsConfig, silences: Arc<Silences>) -> Stage {
     let ctx = ProcessorContext {
         name: Arc::from("notify"),
         state: Arc::new(StateStore::open(dir).unwrap()),
+        silences,
     };
     Stage::open(settings, &ctx).unwrap()
 }
@@ -201,4 +208,87 @@ fn active_alerts_and_pending_notifications_are_bounded() {
         "the oldest pending notification made room"
     );
     std::mem::forget(out);
+}
+
+fn notified(out: &Produced) -> Vec<String> {
+    let mut alerts: Vec<String> = out
+        .notifications
+        .iter()
+        .flat_map(|(n, _)| &n.alerts)
+        .map(|a| format!("{}/{}", a.labels["device"], a.labels["field"]))
+        .collect();
+    alerts.sort();
+    alerts
+}
+
+#[test]
+fn a_critical_alert_inhibits_the_warnings_of_its_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut inhibiting = settings(Duration::ZERO);
+    inhibiting.inhibit_rules = vec![crate::processors::alerts::InhibitRule {
+        source_matchers: crate::matchers::Matchers(vec!["severity=critical".parse().unwrap()]),
+        target_matchers: crate::matchers::Matchers(vec!["severity=warning".parse().unwrap()]),
+        equal: vec!["device".into()],
+    }];
+    let mut stage = open(dir.path(), &inhibiting);
+    let out = step(
+        &mut stage,
+        0,
+        &[
+            alert(
+                "bench-1",
+                "temperature",
+                Severity::Critical,
+                AlertState::Firing,
+            ),
+            alert("bench-1", "voltage", Severity::Warning, AlertState::Firing),
+            alert("bench-2", "voltage", Severity::Warning, AlertState::Firing),
+        ],
+    );
+    assert_eq!(notified(&out), ["bench-1/temperature", "bench-2/voltage"]);
+    assert_eq!(
+        out.alerts.len(),
+        3,
+        "muted alerts still reach the alerts output"
+    );
+}
+
+#[test]
+fn a_silence_mutes_until_it_expires() {
+    let dir = tempfile::tempdir().unwrap();
+    let silences = Arc::new(Silences::default());
+    let hour = Duration::from_hours(1);
+    let id = silences
+        .add(&["device=bench-1".into()], 0, hour, "ops", "")
+        .unwrap();
+    let mut stage = open_with(dir.path(), &settings(Duration::ZERO), Arc::clone(&silences));
+    let out = step(
+        &mut stage,
+        1,
+        &[
+            alert(
+                "bench-1",
+                "temperature",
+                Severity::Critical,
+                AlertState::Firing,
+            ),
+            alert(
+                "bench-2",
+                "temperature",
+                Severity::Critical,
+                AlertState::Firing,
+            ),
+        ],
+    );
+    assert_eq!(notified(&out), ["bench-2/temperature"]);
+    assert!(
+        out.notifications
+            .iter()
+            .all(|(n, _)| n.group_labels["device"] == "bench-2")
+    );
+    // Expired: the group of bench-1 notifies at its next look.
+    silences.expire(&id, 2).unwrap();
+    let five_minutes = 300 * 1_000_000_000;
+    let out = step(&mut stage, five_minutes + 1, &[]);
+    assert_eq!(notified(&out), ["bench-1/temperature"]);
 }

@@ -1,7 +1,9 @@
-//! The command line: `run`, `validate`, `plugin list`.
+//! The command line: `run`, `validate`, `plugin list`, `silence`.
 //!
 //! This is the edge of the program, so errors are `anyhow` here and typed
 //! everywhere below.
+
+mod silence;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -21,7 +23,7 @@ use crate::processors::wasm::{BUILTIN_PLUGINS, PluginEngine};
 use crate::state::StateStore;
 
 /// The demo pipeline used when `run` is given no `--config`.
-pub const DEFAULT_CONFIG: &str = include_str!("../../config/agent.yaml");
+pub const DEFAULT_CONFIG: &str = include_str!("../../../config/agent.yaml");
 const DEFAULT_CONFIG_NAME: &str = "config/agent.yaml (built in)";
 
 /// How long a shutdown may take to drain and flush before it is forced.
@@ -93,6 +95,20 @@ pub enum Command {
         #[command(subcommand)]
         command: PluginCommand,
     },
+    /// Mute alerts for a while, through a running agent's API.
+    Silence {
+        /// The agent API's address (the pipeline's `api.listen`).
+        #[arg(
+            long,
+            global = true,
+            env = "FOGHORN_API",
+            default_value = "127.0.0.1:9599"
+        )]
+        api: String,
+        /// What to do with silences.
+        #[command(subcommand)]
+        command: silence::SilenceCommand,
+    },
 }
 
 /// Plugin subcommands.
@@ -118,6 +134,7 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
             plugin_list();
             Ok(ExitCode::SUCCESS)
         }
+        Command::Silence { api, command } => silence::run(&api, command),
     }
 }
 
@@ -247,10 +264,11 @@ fn run(path: Option<&Path>) -> anyhow::Result<ExitCode> {
                 format!("http://{}/health (/ready, /metrics)", api.addr()),
             )
         });
-        let api_task = api.map(|api| api.spawn(api_stop.clone()));
         let state = Arc::new(StateStore::open(&config.data_dir)?);
+        let silences = Arc::new(crate::silences::Silences::open(Arc::clone(&state))?);
+        let api_task = api.map(|api| api.spawn(api_stop.clone(), Arc::clone(&silences)));
         let engine = PluginEngine::new(Some(&cache_dir(&config)))?;
-        let mut pipeline = match crate::topology::build(&config, &engine, state).await {
+        let mut pipeline = match crate::topology::build(&config, &engine, state, silences).await {
             Ok(pipeline) => pipeline,
             Err(errors) => {
                 print_errors(&errors);
