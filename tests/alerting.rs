@@ -48,8 +48,7 @@ sinks:
     inputs: [notify.notifications]
     url: {url}
     hmac_secret: ${{HOOK_SECRET}}
-    backoff: 100ms
-    max_backoff: 1s
+    retry: {{ backoff: 100ms, max_backoff: 1s }}
   report:
     type: report
     inputs: [notify.alerts]

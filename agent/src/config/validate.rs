@@ -157,13 +157,13 @@ pub(crate) fn check(config: &Config, declared: &[Declared]) -> Vec<ConfigError> 
         .collect();
     check_inputs(&consumers, declared, &mut problems);
     check_cycles(&consumers, &mut problems);
-    check_receivers(config, &mut problems);
+    check_receivers(config, declared, &mut problems);
     problems.into_errors()
 }
 
 /// Every receiver an alert stage routes to is a sink reading the stage's
 /// `notifications`, and only alert stages are read that way.
-fn check_receivers(config: &Config, problems: &mut Problems<'_>) {
+fn check_receivers(config: &Config, declared: &[Declared], problems: &mut Problems<'_>) {
     for (name, processor) in &config.processors {
         let ProcessorKind::Alerts(stage) = &processor.kind else {
             continue;
@@ -172,7 +172,12 @@ fn check_receivers(config: &Config, problems: &mut Problems<'_>) {
             let reads_stage = |input: &InputRef| {
                 input.component == *name && input.output == Output::Notifications
             };
+            let failed_to_load = declared
+                .iter()
+                .any(|d| d.section == Section::Sink && d.name == receiver);
             match config.sinks.get(receiver) {
+                // Its own errors say what is wrong with it.
+                None if failed_to_load => {}
                 None => {
                     let hint = did_you_mean(receiver, config.sinks.keys().map(String::as_str));
                     problems.push(

@@ -19,6 +19,7 @@ pub mod blackhole;
 pub mod console;
 mod escape;
 pub mod file;
+mod http_post;
 pub mod prometheus;
 pub mod report;
 pub mod webhook;

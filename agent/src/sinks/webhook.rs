@@ -3,35 +3,27 @@
 //! Alertmanager's webhooks reads foghorn's.
 //!
 //! The sink handles the notifications addressed to it (a route's
-//! `receivers` names it) and sends them one at a time. A 2xx answer is the
-//! acknowledgement: only then is the notification's delivery handle dropped,
-//! and the alert stage deletes it from its outbox. Connection errors,
-//! timeouts, 408, 429 and 5xx are retried with exponential backoff (a
-//! `Retry-After` in seconds is honoured, up to `max_backoff`) until the
-//! receiver answers or the agent shuts down; then the notification is
-//! reported failed and the stage sends it again after the restart, with the
-//! same `Idempotency-Key` header. Any other 4xx is the receiver refusing the
-//! payload: counted as an error and not retried.
+//! `receivers` names it) and sends them one at a time, each with an
+//! `Idempotency-Key` header. A 2xx answer is the acknowledgement: only then
+//! is the notification's delivery handle dropped, and the alert stage
+//! deletes it from its outbox; retries are those of [`super::http_post`].
 //!
 //! With `hmac_secret`, the body is signed: `X-Foghorn-Signature:
 //! sha256=<hex HMAC-SHA256 of the body>`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use hmac::{Hmac, Mac as _};
 use serde::Deserialize;
 use tokio::sync::mpsc::Receiver;
-use tokio_util::sync::CancellationToken;
 
+use super::http_post::{Poster, Retry, check_url, origin};
 use super::{SinkContext, SinkError, banner};
-use crate::delivery::DeliveryStatus;
 use crate::event::{AlertState, SharedBatch};
-use crate::internal::events::{ComponentError, EventsDelivered, EventsReceived, SinkRetrying};
-use crate::internal::health::{ComponentStatus, health};
+use crate::internal::events::{EventsDelivered, EventsReceived};
 use crate::notification::{Notification, NotifiedAlert};
-use crate::settings::{Problems, Secret, Settings, units};
+use crate::settings::{Problems, Secret, Settings};
 
 /// `type: webhook`: where notifications are POSTed and how.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -48,44 +40,16 @@ pub struct WebhookConfig {
     /// signature. Default: not signed.
     #[serde(default)]
     pub hmac_secret: Option<Secret>,
-    /// `timeout`: how long one request may take. Default `10s`, from `100ms`
-    /// to `5m`.
-    #[serde(default = "WebhookConfig::default_timeout", with = "units::duration")]
-    pub timeout: Duration,
-    /// `backoff`: the wait after the first failed try, doubled after each.
-    /// Default `500ms`, from `10ms` to `1m`.
-    #[serde(default = "WebhookConfig::default_backoff", with = "units::duration")]
-    pub backoff: Duration,
-    /// `max_backoff`: the longest wait between tries, `Retry-After`
-    /// included. Default `1m`, from `backoff` to `1h`.
-    #[serde(
-        default = "WebhookConfig::default_max_backoff",
-        with = "units::duration"
-    )]
-    pub max_backoff: Duration,
-}
-
-impl WebhookConfig {
-    const fn default_timeout() -> Duration {
-        Duration::from_secs(10)
-    }
-    const fn default_backoff() -> Duration {
-        Duration::from_millis(500)
-    }
-    const fn default_max_backoff() -> Duration {
-        Duration::from_mins(1)
-    }
+    /// `retry`: `timeout` per request (default `10s`), `backoff` after the
+    /// first failed try (`500ms`, doubled after each) and `max_backoff`
+    /// (`1m`); see [`Retry`].
+    #[serde(default)]
+    pub retry: Retry,
 }
 
 impl Settings for WebhookConfig {
     fn check(&self, key: &str, problems: &mut Problems<'_>) {
-        let url = self.url.expose();
-        match reqwest::Url::parse(url) {
-            Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => {}
-            Ok(_) => problems.push(&format!("{key}.url"), "must be an http:// or https:// URL"),
-            // The parser's message does not repeat the URL (a secret).
-            Err(error) => problems.push(&format!("{key}.url"), format!("not a URL: {error}")),
-        }
+        check_url(self.url.expose(), key, problems);
         for name in self.headers.keys() {
             if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
                 problems.push(
@@ -94,24 +58,7 @@ impl Settings for WebhookConfig {
                 );
             }
         }
-        problems.duration_range(
-            &format!("{key}.timeout"),
-            self.timeout,
-            Duration::from_millis(100),
-            Duration::from_mins(5),
-        );
-        problems.duration_range(
-            &format!("{key}.backoff"),
-            self.backoff,
-            Duration::from_millis(10),
-            Duration::from_mins(1),
-        );
-        problems.duration_range(
-            &format!("{key}.max_backoff"),
-            self.max_backoff,
-            self.backoff,
-            Duration::from_hours(1),
-        );
+        self.retry.check(&format!("{key}.retry"), problems);
     }
 }
 
@@ -120,35 +67,25 @@ impl Settings for WebhookConfig {
 pub struct WebhookSink {
     name: Arc<str>,
     settings: WebhookConfig,
-    client: reqwest::Client,
-    shutdown: CancellationToken,
+    poster: Poster,
 }
 
 impl super::Sink for WebhookConfig {
     type Running = WebhookSink;
 
     async fn build(&self, ctx: SinkContext) -> Result<WebhookSink, SinkError> {
-        let client = reqwest::Client::builder()
-            .timeout(self.timeout)
-            .user_agent(concat!("foghorn/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|error| SinkError::Client(error.to_string()))?;
         Ok(WebhookSink {
+            poster: Poster::new(Arc::clone(&ctx.name), self.retry, ctx.shutdown)?,
             name: ctx.name,
             settings: self.clone(),
-            client,
-            shutdown: ctx.shutdown,
         })
     }
 }
 
 impl super::RunningSink for WebhookSink {
     fn describe(&self) -> String {
-        let host = reqwest::Url::parse(self.settings.url.expose())
-            .ok()
-            .map(|url| format!("{}://{}", url.scheme(), url.authority()))
-            .unwrap_or_default();
-        banner("webhook", format!("{host}/… ({})", self.name))
+        let origin = origin(self.settings.url.expose());
+        banner("webhook", format!("{origin}/… ({})", self.name))
     }
 
     async fn run(self, mut input: Receiver<SharedBatch>) -> Result<(), SinkError> {
@@ -163,7 +100,12 @@ impl super::RunningSink for WebhookSink {
                     bytes: 0,
                 }
                 .emit();
-                match self.deliver(notification).await {
+                let body = payload(notification).to_string();
+                let sent = self
+                    .poster
+                    .deliver(|client| self.request(client, notification, &body))
+                    .await;
+                match sent {
                     Ok(()) => EventsDelivered {
                         component: &self.name,
                         count: 1,
@@ -177,61 +119,14 @@ impl super::RunningSink for WebhookSink {
     }
 }
 
-/// Why one try failed, and whether another may succeed.
-struct Failure {
-    message: String,
-    retry: bool,
-    retry_after: Option<Duration>,
-}
-
 impl WebhookSink {
-    /// Send until the receiver takes it; `Err` with the status to report
-    /// when it refused the payload or the agent is shutting down.
-    async fn deliver(&self, notification: &Notification) -> Result<(), DeliveryStatus> {
-        let body = payload(notification).to_string();
-        let mut backoff = self.settings.backoff;
-        let mut degraded = false;
-        loop {
-            let failure = match self.post(notification, &body).await {
-                Ok(()) => {
-                    if degraded {
-                        health().set(&self.name, ComponentStatus::Running);
-                    }
-                    return Ok(());
-                }
-                Err(failure) => failure,
-            };
-            if !failure.retry {
-                ComponentError {
-                    component: &self.name,
-                    reason: "rejected",
-                    error: &failure.message,
-                }
-                .emit();
-                return Err(DeliveryStatus::Dropped);
-            }
-            let wait = failure
-                .retry_after
-                .unwrap_or(backoff)
-                .min(self.settings.max_backoff);
-            SinkRetrying {
-                component: &self.name,
-                error: &failure.message,
-                backoff: wait,
-            }
-            .emit();
-            degraded = true;
-            tokio::select! {
-                () = self.shutdown.cancelled() => return Err(DeliveryStatus::Failed),
-                () = tokio::time::sleep(wait) => {}
-            }
-            backoff = (backoff * 2).min(self.settings.max_backoff);
-        }
-    }
-
-    async fn post(&self, notification: &Notification, body: &str) -> Result<(), Failure> {
-        let mut request = self
-            .client
+    fn request(
+        &self,
+        client: &reqwest::Client,
+        notification: &Notification,
+        body: &str,
+    ) -> reqwest::RequestBuilder {
+        let mut request = client
             .post(self.settings.url.expose())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header("Idempotency-Key", &notification.idempotency_key);
@@ -241,34 +136,7 @@ impl WebhookSink {
         if let Some(secret) = &self.settings.hmac_secret {
             request = request.header("X-Foghorn-Signature", signature(secret, body));
         }
-        let response = request
-            .body(body.to_owned())
-            .send()
-            .await
-            .map_err(|error| Failure {
-                // Without the URL, which may hold a token.
-                message: format!("cannot POST the notification: {}", error.without_url()),
-                retry: true,
-                retry_after: None,
-            })?;
-        let status = response.status();
-        if status.is_success() {
-            return Ok(());
-        }
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let retry = status.is_server_error()
-            || status == reqwest::StatusCode::TOO_MANY_REQUESTS
-            || status == reqwest::StatusCode::REQUEST_TIMEOUT;
-        Err(Failure {
-            message: format!("the receiver answered {status}"),
-            retry,
-            retry_after,
-        })
+        request.body(body.to_owned())
     }
 }
 
