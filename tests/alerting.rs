@@ -14,8 +14,25 @@ use foghorn_tests::wait;
 use hmac::Mac as _;
 
 /// `sites` kv-parsers (series `bench{site=sN}`) reading one file, one
-/// threshold over all of them with `rules`, an alert stage and a webhook.
+/// threshold over all of them with `rules`, an alert stage and a webhook
+/// (`hook`) to `url`.
 fn pipeline(dir: &Path, input: &Path, sites: usize, rules: &str, stage: &str, url: &str) -> String {
+    let hook = format!(
+        "    type: webhook\n    url: {url}\n    hmac_secret: ${{HOOK_SECRET}}\n    \
+         retry: {{ backoff: 100ms, max_backoff: 1s }}"
+    );
+    pipeline_to(dir, input, sites, rules, stage, &hook)
+}
+
+/// [`pipeline`] with the `hook` sink's settings given as YAML.
+fn pipeline_to(
+    dir: &Path,
+    input: &Path,
+    sites: usize,
+    rules: &str,
+    stage: &str,
+    hook: &str,
+) -> String {
     let mut parsers = String::new();
     let mut names = Vec::new();
     for site in 0..sites {
@@ -44,11 +61,8 @@ processors:
 {stage}
 sinks:
   hook:
-    type: webhook
     inputs: [notify.notifications]
-    url: {url}
-    hmac_secret: ${{HOOK_SECRET}}
-    retry: {{ backoff: 100ms, max_backoff: 1s }}
+{hook}
   report:
     type: report
     inputs: [notify.alerts]
@@ -366,4 +380,87 @@ fn silences_through_the_cli_mute_notifications_until_they_expire() {
                 .then_some(())
         },
     );
+}
+
+/// The Slack receiver: one Block Kit message per group, at most one a
+/// second, through a 429 with `Retry-After`.
+#[test]
+fn slack_messages_are_grouped_coloured_and_paced() {
+    let dir = tempfile::tempdir().unwrap();
+    let slack = Receiver::start(
+        dir.path(),
+        0,
+        &[
+            "--fail-first",
+            "1",
+            "--fail-status",
+            "429",
+            "--retry-after",
+            "1",
+        ],
+    );
+    let input = dir.path().join("input.log");
+    let config = dir.path().join("pipeline.yaml");
+    let rules = r#"{ field: T, max: 80, severity: critical, description: "hot: {value}" },
+                   { field: V, min: 4.5, severity: warning }"#;
+    let stage =
+        "    route:\n      receivers: [hook]\n      group_by: [site]\n      group_wait: 200ms";
+    let hook = format!(
+        "    type: slack\n    url: {}\n    retry: {{ backoff: 100ms }}",
+        slack.url()
+    );
+    std::fs::write(
+        &config,
+        pipeline_to(dir.path(), &input, 3, rules, stage, &hook),
+    )
+    .unwrap();
+    std::fs::write(&input, "").unwrap();
+    let _agent = Agent::start(dir.path(), &config, &[]);
+    input::append(&input, &["T:95.0,V:3.0,S:X"]);
+    let messages = wait::until("three Slack messages", Duration::from_secs(60), || {
+        let accepted = slack.accepted();
+        (accepted.len() >= 3).then_some(accepted)
+    });
+    for message in &messages {
+        let body = &message["body"];
+        assert!(
+            body["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("[FIRING:2] site=s"),
+            "{body}"
+        );
+        let attachment = &body["attachments"][0];
+        assert_eq!(
+            attachment["color"], "#d32f2f",
+            "the worst severity is critical"
+        );
+        let blocks = attachment["blocks"].as_array().unwrap();
+        assert_eq!(blocks[0]["type"], "header");
+        let texts: Vec<&str> = blocks[1..3]
+            .iter()
+            .map(|b| b["text"]["text"].as_str().unwrap())
+            .collect();
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.starts_with("*CRITICAL* threshold") && t.contains("hot: 95")),
+            "{texts:?}"
+        );
+        assert!(
+            texts.iter().any(|t| t.starts_with("*WARNING* threshold")),
+            "{texts:?}"
+        );
+    }
+    let times: Vec<f64> = messages
+        .iter()
+        .map(|m| m["time"].as_f64().unwrap())
+        .collect();
+    for pair in times.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= 0.95,
+            "at most one message a second: {times:?}"
+        );
+    }
+    assert_eq!(slack.calls().len(), 4, "the refused message was sent again");
 }

@@ -22,6 +22,7 @@ pub mod file;
 mod http_post;
 pub mod prometheus;
 pub mod report;
+pub mod slack;
 pub mod webhook;
 
 use std::net::SocketAddr;
@@ -36,6 +37,7 @@ pub use console::{ConsoleConfig, ConsoleFormat};
 pub use file::config::{FileEncoding, FileSinkConfig};
 pub use prometheus::config::PrometheusConfig;
 pub use report::config::ReportConfig;
+pub use slack::SlackConfig;
 pub use webhook::WebhookConfig;
 
 use crate::event::{PointRef, Record, SharedBatch, Value, format_timestamp};
@@ -222,6 +224,8 @@ sinks! {
     "blackhole" => Blackhole(BlackholeConfig),
     /// `type: webhook`: POSTs an alert stage's notifications to a URL.
     "webhook" => Webhook(WebhookConfig),
+    /// `type: slack`: posts an alert stage's notifications to Slack.
+    "slack" => Slack(SlackConfig),
 }
 
 /// An error and its causes on one line: `cannot write …: No space left`.
