@@ -464,3 +464,79 @@ fn slack_messages_are_grouped_coloured_and_paced() {
     }
     assert_eq!(slack.calls().len(), 4, "the refused message was sent again");
 }
+
+/// The Alertmanager receiver: a real Alertmanager shows foghorn's alerts
+/// with their labels while they fire, and then their resolution.
+#[test]
+fn a_real_alertmanager_holds_the_alerts_until_they_resolve() {
+    let dir = tempfile::tempdir().unwrap();
+    let alertmanager = foghorn_tests::alertmanager::Alertmanager::start(dir.path());
+    let input = dir.path().join("input.log");
+    let config = dir.path().join("pipeline.yaml");
+    let rules = r#"{ field: T, max: 80, severity: critical, description: "hot: {value}" },
+                   { field: V, min: 4.5, severity: warning }"#;
+    let stage = "    route:\n      receivers: [hook]\n      group_by: ['...']\n      \
+                 group_wait: 0s\n      group_interval: 200ms";
+    let hook = format!(
+        "    type: alertmanager\n    url: http://{}\n    repost_interval: 1m",
+        alertmanager.addr
+    );
+    std::fs::write(
+        &config,
+        pipeline_to(dir.path(), &input, 1, rules, stage, &hook),
+    )
+    .unwrap();
+    std::fs::write(&input, "").unwrap();
+    let _agent = Agent::start(dir.path(), &config, &[]);
+    input::append(&input, &["T:95.0,V:3.0,S:X"]);
+    let firing = wait::until(
+        "two alerts in Alertmanager",
+        Duration::from_secs(60),
+        || {
+            let alerts = alertmanager.alerts();
+            (alerts.len() == 2).then_some(alerts)
+        },
+    );
+    let mut seen: Vec<(String, String)> = firing
+        .iter()
+        .map(|alert| {
+            let labels = &alert["labels"];
+            assert_eq!(labels["alertname"], "threshold");
+            assert_eq!(labels["series"], "bench");
+            assert_eq!(labels["site"], "s0");
+            assert_eq!(alert["status"]["state"], "active");
+            (
+                labels["field"].as_str().unwrap().to_owned(),
+                labels["severity"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("T".into(), "critical".into()),
+            ("V".into(), "warning".into())
+        ]
+    );
+    let hot = firing.iter().find(|a| a["labels"]["field"] == "T").unwrap();
+    assert_eq!(hot["annotations"]["description"], "hot: 95");
+    // A firing alert is posted to end three re-post intervals ahead, so
+    // only the posted resolution ends it within the next half minute.
+    let ends = hot["endsAt"].as_str().unwrap();
+    let starts = hot["startsAt"].as_str().unwrap();
+    assert!(ends > starts, "{starts} .. {ends}");
+    input::append(&input, &["T:20.0,V:5.0,S:OK"]);
+    wait::until(
+        "the resolution in Alertmanager",
+        Duration::from_secs(30),
+        || {
+            let alerts = alertmanager.alerts();
+            let active = alerts
+                .iter()
+                .filter(|alert| alert["status"]["state"] == "active")
+                .count();
+            (active == 0).then_some(())
+        },
+    );
+}

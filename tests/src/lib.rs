@@ -6,6 +6,7 @@
 //! line), polled with a deadline, never a fixed sleep.
 
 pub mod agent;
+pub mod alertmanager;
 pub mod http;
 pub mod input;
 pub mod prometheus;

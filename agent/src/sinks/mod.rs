@@ -14,6 +14,7 @@
 //! flushes and returns. The JSON shapes shared by the NDJSON file encoding and
 //! the console's JSON format live here.
 
+pub mod alertmanager;
 mod appender;
 pub mod blackhole;
 pub mod console;
@@ -32,6 +33,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc::Receiver;
 use tokio_util::sync::CancellationToken;
 
+pub use alertmanager::AlertmanagerConfig;
 pub use blackhole::BlackholeConfig;
 pub use console::{ConsoleConfig, ConsoleFormat};
 pub use file::config::{FileEncoding, FileSinkConfig};
@@ -226,6 +228,8 @@ sinks! {
     "webhook" => Webhook(WebhookConfig),
     /// `type: slack`: posts an alert stage's notifications to Slack.
     "slack" => Slack(SlackConfig),
+    /// `type: alertmanager`: posts an alert stage's alerts to Alertmanager.
+    "alertmanager" => Alertmanager(AlertmanagerConfig),
 }
 
 /// An error and its causes on one line: `cannot write …: No space left`.
