@@ -5,7 +5,8 @@
 #
 # Installs (when missing): the pinned Rust toolchain with the wasm32-wasip2
 # target (rust-toolchain.toml), cargo-nextest, socat, python3, Prometheus and
-# Alertmanager (Debian's packages; only loopback ports are used). Then builds
+# Alertmanager (Debian's packages; only loopback ports are used) and aiosmtpd
+# (PyPI). Then builds
 # the workspace (agent, bundled plugins, fixtures, tests) once and runs every
 # test with nextest, plus the doctests. In CI (CI=true) a peer that cannot be
 # installed is a failure, never a skip.
@@ -34,6 +35,12 @@ fi
 for tool in socat python3 prometheus prometheus-alertmanager; do
     command -v "$tool" >/dev/null 2>&1 || { echo "error: $tool is required by the tests and could not be installed" >&2; exit 1; }
 done
+
+if ! python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
+    log "Installing aiosmtpd (the SMTP server of the email tests) from PyPI"
+    python3 -m pip install --quiet aiosmtpd || python3 -m pip install --quiet --break-system-packages aiosmtpd
+fi
+python3 -c 'import aiosmtpd' || { echo "error: aiosmtpd is required by the tests and could not be installed" >&2; exit 1; }
 
 if ! cargo nextest --version >/dev/null 2>&1; then
     log "Installing cargo-nextest"

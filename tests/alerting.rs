@@ -540,3 +540,71 @@ fn a_real_alertmanager_holds_the_alerts_until_they_resolve() {
         },
     );
 }
+
+/// The email receiver: a real SMTP server (aiosmtpd) with AUTH receives
+/// one message per group with a plain-text and an HTML part, after a 451.
+#[test]
+fn an_smtp_server_receives_one_mail_per_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = foghorn_tests::receiver::SmtpServer::start(
+        dir.path(),
+        &["--user", "foghorn", "--password", "pw", "--fail-first", "1"],
+    );
+    let input = dir.path().join("input.log");
+    let config = dir.path().join("pipeline.yaml");
+    let rules = r#"{ field: T, max: 80, severity: critical, description: "hot <{value}>" },
+                   { field: V, min: 4.5, severity: warning }"#;
+    let stage =
+        "    route:\n      receivers: [hook]\n      group_by: [site]\n      group_wait: 200ms";
+    let hook = format!(
+        "    type: email\n    host: 127.0.0.1\n    port: {}\n    tls: none\n    \
+         username: ${{SMTP_USER}}\n    password: ${{SMTP_PASSWORD}}\n    \
+         from: foghorn <alerts@example.com>\n    to: [ops@example.com, lab@example.com]\n    \
+         retry: {{ backoff: 100ms }}",
+        smtp.port
+    );
+    std::fs::write(
+        &config,
+        pipeline_to(dir.path(), &input, 2, rules, stage, &hook),
+    )
+    .unwrap();
+    std::fs::write(&input, "").unwrap();
+    let agent = Agent::start(
+        dir.path(),
+        &config,
+        &[("SMTP_USER", "foghorn"), ("SMTP_PASSWORD", "pw")],
+    );
+    input::append(&input, &["T:95.0,V:3.0,S:X"]);
+    let mails = wait::until("two mails", Duration::from_secs(60), || {
+        let mails = smtp.messages();
+        (mails.len() >= 2).then_some(mails)
+    });
+    let mut subjects = Vec::new();
+    for mail in &mails {
+        assert_eq!(mail["from"], "alerts@example.com");
+        assert_eq!(
+            mail["to"],
+            serde_json::json!(["ops@example.com", "lab@example.com"])
+        );
+        let data = mail["data"].as_str().unwrap();
+        let subject = data
+            .lines()
+            .find_map(|line| line.strip_prefix("Subject: "))
+            .unwrap()
+            .to_owned();
+        subjects.push(subject);
+        assert!(data.contains("multipart/alternative"), "{data}");
+        assert!(data.contains("Content-Type: text/plain"), "{data}");
+        assert!(data.contains("Content-Type: text/html"), "{data}");
+        assert!(
+            data.contains("hot &lt;95&gt;"),
+            "the HTML part escapes device data: {data}"
+        );
+    }
+    subjects.sort();
+    assert_eq!(subjects, ["[FIRING:2] site=s0", "[FIRING:2] site=s1"]);
+    assert!(
+        !agent.logs().contains("pw\""),
+        "the password is never logged"
+    );
+}

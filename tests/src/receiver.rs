@@ -91,3 +91,54 @@ impl Drop for Receiver {
         self.stop();
     }
 }
+
+/// A real SMTP server (`fixtures/smtp.py`, aiosmtpd) on loopback.
+#[derive(Debug)]
+pub struct SmtpServer {
+    child: Child,
+    /// Where it records each message.
+    pub out: PathBuf,
+    /// Its port.
+    pub port: u16,
+}
+
+impl SmtpServer {
+    /// Start it in `dir` with extra `options` (`--user u --password p`,
+    /// `--fail-first 1`).
+    pub fn start(dir: &Path, options: &[&str]) -> Self {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/smtp.py");
+        let port = free_port();
+        let out = dir.join(format!("mail-{port}.ndjson"));
+        let mut child = Command::new("python3")
+            .arg(script)
+            .args(["--port", &port.to_string(), "--out", out.to_str().unwrap()])
+            .args(options)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 runs the SMTP server");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(
+            line.starts_with("listening"),
+            "the SMTP server did not start (is aiosmtpd installed? the test command installs it): {line:?}"
+        );
+        Self { child, out, port }
+    }
+
+    /// Every message accepted so far: `{from, to, data}`.
+    pub fn messages(&self) -> Vec<serde_json::Value> {
+        wait::read(&self.out)
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("the server writes JSON"))
+            .collect()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

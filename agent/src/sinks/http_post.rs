@@ -1,5 +1,6 @@
-//! POSTing a notification until the receiver takes it: what the webhook,
-//! Slack and Alertmanager sinks share.
+//! Sending a notification until the receiver takes it: what the webhook,
+//! Slack, Alertmanager and email sinks share ([`retrying`]), and the HTTP
+//! client of the first three ([`Poster`]).
 //!
 //! A 2xx answer is success. Connection errors, timeouts, 408, 429 and 5xx
 //! are retried with exponential backoff (`backoff` doubling up to
@@ -101,10 +102,13 @@ pub(crate) struct Poster {
 }
 
 /// Why one try failed, and whether another may succeed.
-struct Failure {
-    message: String,
-    retry: bool,
-    retry_after: Option<Duration>,
+pub(crate) struct Failure {
+    /// What went wrong, without secrets.
+    pub message: String,
+    /// Whether another try may succeed.
+    pub retry: bool,
+    /// How long the receiver asked to wait.
+    pub retry_after: Option<Duration>,
 }
 
 impl Poster {
@@ -134,44 +138,63 @@ impl Poster {
         &self,
         request: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
     ) -> Result<(), DeliveryStatus> {
-        let mut backoff = self.retry.backoff;
-        let mut degraded = false;
-        loop {
-            let failure = match try_once(request(&self.client)).await {
-                Ok(()) => {
-                    if degraded {
-                        health().set(&self.name, ComponentStatus::Running);
-                    }
-                    return Ok(());
+        retrying(&self.name, &self.retry, &self.shutdown, || {
+            try_once(request(&self.client))
+        })
+        .await
+    }
+}
+
+/// Run `attempt` until it succeeds: a failure that may pass is retried
+/// after a growing wait (or the one the receiver asked for, up to
+/// `max_backoff`), until shutdown (`Failed`); one that will not pass is
+/// counted and given up (`Dropped`).
+pub(crate) async fn retrying<F>(
+    name: &str,
+    retry: &Retry,
+    shutdown: &CancellationToken,
+    mut attempt: impl FnMut() -> F,
+) -> Result<(), DeliveryStatus>
+where
+    F: Future<Output = Result<(), Failure>>,
+{
+    let mut backoff = retry.backoff;
+    let mut degraded = false;
+    loop {
+        let failure = match attempt().await {
+            Ok(()) => {
+                if degraded {
+                    health().set(name, ComponentStatus::Running);
                 }
-                Err(failure) => failure,
-            };
-            if !failure.retry {
-                ComponentError {
-                    component: &self.name,
-                    reason: "rejected",
-                    error: &failure.message,
-                }
-                .emit();
-                return Err(DeliveryStatus::Dropped);
+                return Ok(());
             }
-            let wait = failure
-                .retry_after
-                .unwrap_or(backoff)
-                .min(self.retry.max_backoff);
-            SinkRetrying {
-                component: &self.name,
+            Err(failure) => failure,
+        };
+        if !failure.retry {
+            ComponentError {
+                component: name,
+                reason: "rejected",
                 error: &failure.message,
-                backoff: wait,
             }
             .emit();
-            degraded = true;
-            tokio::select! {
-                () = self.shutdown.cancelled() => return Err(DeliveryStatus::Failed),
-                () = tokio::time::sleep(wait) => {}
-            }
-            backoff = (backoff * 2).min(self.retry.max_backoff);
+            return Err(DeliveryStatus::Dropped);
         }
+        let wait = failure
+            .retry_after
+            .unwrap_or(backoff)
+            .min(retry.max_backoff);
+        SinkRetrying {
+            component: name,
+            error: &failure.message,
+            backoff: wait,
+        }
+        .emit();
+        degraded = true;
+        tokio::select! {
+            () = shutdown.cancelled() => return Err(DeliveryStatus::Failed),
+            () = tokio::time::sleep(wait) => {}
+        }
+        backoff = (backoff * 2).min(retry.max_backoff);
     }
 }
 

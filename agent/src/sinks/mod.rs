@@ -18,6 +18,7 @@ pub mod alertmanager;
 mod appender;
 pub mod blackhole;
 pub mod console;
+pub mod email;
 mod escape;
 pub mod file;
 mod http_post;
@@ -36,6 +37,7 @@ use tokio_util::sync::CancellationToken;
 pub use alertmanager::AlertmanagerConfig;
 pub use blackhole::BlackholeConfig;
 pub use console::{ConsoleConfig, ConsoleFormat};
+pub use email::EmailConfig;
 pub use file::config::{FileEncoding, FileSinkConfig};
 pub use prometheus::config::PrometheusConfig;
 pub use report::config::ReportConfig;
@@ -230,6 +232,8 @@ sinks! {
     "slack" => Slack(SlackConfig),
     /// `type: alertmanager`: posts an alert stage's alerts to Alertmanager.
     "alertmanager" => Alertmanager(AlertmanagerConfig),
+    /// `type: email`: mails an alert stage's notifications over SMTP.
+    "email" => Email(EmailConfig),
 }
 
 /// An error and its causes on one line: `cannot write …: No space left`.
