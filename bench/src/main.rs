@@ -15,6 +15,7 @@
 //! ```
 
 mod agent;
+mod alerts;
 mod e2e;
 mod encoding;
 mod idle;
@@ -67,6 +68,20 @@ enum Bench {
         #[arg(long, default_value_t = 5_000_000)]
         lines: u64,
     },
+    /// Alert latency: file → threshold → alert stage (group_wait 0s) →
+    /// webhook → a loopback receiver, under a background load; p50/p99 from
+    /// the line's write to the notification's arrival.
+    Alerts {
+        /// Alerts to send.
+        #[arg(long, default_value_t = 10_000)]
+        alerts: u64,
+        /// Alerts per second.
+        #[arg(long, default_value_t = 500)]
+        alert_rate: u64,
+        /// Background lines per second.
+        #[arg(long, default_value_t = 100_000)]
+        background: u64,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -77,6 +92,11 @@ fn main() -> anyhow::Result<()> {
         Bench::E2e { lines } => e2e::run(lines, cli.repeat)?,
         Bench::Idle => idle::run(cli.repeat)?,
         Bench::Storm { lines } => storm::run(lines, cli.repeat)?,
+        Bench::Alerts {
+            alerts,
+            alert_rate,
+            background,
+        } => alerts::run(alerts, alert_rate, background)?,
     };
     println!("{report}");
     if cli.record {
