@@ -52,6 +52,7 @@ fn serial_bench_example_produces_the_expected_outputs() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let mut pty = PtyPair::start(dir.path());
+    let receiver = foghorn_tests::receiver::Receiver::start(dir.path(), 0, &[]);
     let mut agent = Agent::start(
         dir.path(),
         &example_dir().join("pipeline.yaml"),
@@ -59,6 +60,7 @@ fn serial_bench_example_produces_the_expected_outputs() {
             ("SERIAL_PORT", pty.device.to_str().unwrap()),
             ("OUT_DIR", out.to_str().unwrap()),
             ("METRICS_LISTEN", "127.0.0.1:0"),
+            ("WEBHOOK_URL", &receiver.url()),
         ],
     );
     let metrics = agent.metrics_addr();
@@ -116,6 +118,36 @@ fn serial_bench_example_produces_the_expected_outputs() {
             ]
         ),
         Some(2.0)
+    );
+
+    // The webhook heard of the same alerts, each as it fired.
+    let notified = wait::until(
+        "the heartbeat's resolution at the webhook",
+        Duration::from_secs(30),
+        || {
+            let calls = receiver.accepted();
+            let resolved_heartbeat = calls.iter().any(|call| {
+                call["body"]["alerts"].as_array().is_some_and(|alerts| {
+                    alerts.iter().any(|a| {
+                        a["labels"]["alertname"] == "heartbeat_lost" && a["status"] == "resolved"
+                    })
+                })
+            });
+            resolved_heartbeat.then_some(calls)
+        },
+    );
+    let mut kinds = std::collections::BTreeSet::new();
+    for call in &notified {
+        for alert in call["body"]["alerts"].as_array().unwrap() {
+            assert_eq!(alert["labels"]["device"], "bench-1");
+            kinds.insert(alert["labels"]["alertname"].as_str().unwrap().to_owned());
+        }
+    }
+    let reported: std::collections::BTreeSet<String> =
+        expected.iter().map(|(kind, ..)| kind.clone()).collect();
+    assert_eq!(
+        kinds, reported,
+        "every kind of alert in the report was notified"
     );
 
     assert!(

@@ -112,9 +112,10 @@ impl Agent {
                     !logs.contains("error found") && !logs.contains("errors found"),
                     "agent refused to start:\n{logs}"
                 );
-                let start = logs.find("http://")? + "http://".len();
-                let end = start + logs[start..].find("/metrics")?;
-                logs[start..end].parse().ok()
+                let line = logs.lines().find(|line| line.contains("/metrics"))?;
+                let start = line.find("http://")? + "http://".len();
+                let end = start + line[start..].find("/metrics")?;
+                line[start..end].parse().ok()
             },
         )
     }
