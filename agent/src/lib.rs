@@ -2,8 +2,8 @@
 //!
 //! # Layout
 //!
-//! - [`cli`]: the command line (`run`, `validate`, `plugin list`); the only
-//!   place that uses `anyhow`.
+//! - [`cli`]: the command line (`run`, `validate`, `plugin list`,
+//!   `silence`); the only place that uses `anyhow`.
 //! - [`config`]: the YAML pipeline file: loading, `${VAR}` interpolation,
 //!   and validation that reports every error with file, line, column and
 //!   key. It reads each component's settings through its kind's registry.
@@ -18,10 +18,12 @@
 //! - [`topology`]: builds the pipeline graph, runs it, drains it on shutdown.
 //! - [`sources`]: serial, file, stdin and the generator.
 //! - [`processors`]: the WebAssembly plugin host and its runner, and native
-//!   processors (`filter`).
-//! - [`sinks`]: Prometheus, report, file, console and blackhole.
+//!   processors (`filter`, and `alerts`: the alert stage).
+//! - [`sinks`]: Prometheus, report, file, console, blackhole, and the alert
+//!   receivers webhook, Slack, Alertmanager and email.
 //! - [`silences`]: the agent's silences, shared by alert stages and the API.
-//! - [`state`]: durable state (plugin snapshots) in one redb database.
+//! - [`state`]: durable state (plugin snapshots, source checkpoints, alert
+//!   groups and outboxes, silences) in one redb database.
 //! - [`matchers`]: Prometheus/Alertmanager label matchers (`severity="critical"`).
 //! - [`log_file`]: the agent's own append-only files, rotated by size.
 //! - [`internal`]: the agent's own metrics and internal events.
