@@ -5,8 +5,8 @@
 #
 # Installs (when missing): the pinned Rust toolchain with the wasm32-wasip2
 # target (rust-toolchain.toml), cargo-nextest, socat, python3, Prometheus and
-# Alertmanager (Debian's packages; only loopback ports are used) and aiosmtpd
-# (PyPI). Then builds
+# Alertmanager (Debian's packages; only loopback ports are used), aiosmtpd,
+# grpcio and opentelemetry-proto (PyPI). Then builds
 # the workspace (agent, bundled plugins, fixtures, tests) once and runs every
 # test with nextest, plus the doctests. In CI (CI=true) a peer that cannot be
 # installed is a failure, never a skip.
@@ -36,11 +36,15 @@ for tool in socat python3 prometheus prometheus-alertmanager; do
     command -v "$tool" >/dev/null 2>&1 || { echo "error: $tool is required by the tests and could not be installed" >&2; exit 1; }
 done
 
-if ! python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
-    log "Installing aiosmtpd (the SMTP server of the email tests) from PyPI"
-    python3 -m pip install --quiet aiosmtpd || python3 -m pip install --quiet --break-system-packages aiosmtpd
+# Python peers: the SMTP server of the email tests, and the OTLP receiver
+# (the official protobuf definitions and gRPC).
+python_peers="import aiosmtpd, grpc; from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc"
+if ! python3 -c "$python_peers" >/dev/null 2>&1; then
+    log "Installing aiosmtpd, grpcio and opentelemetry-proto from PyPI"
+    python3 -m pip install --quiet aiosmtpd grpcio opentelemetry-proto \
+        || python3 -m pip install --quiet --break-system-packages aiosmtpd grpcio opentelemetry-proto
 fi
-python3 -c 'import aiosmtpd' || { echo "error: aiosmtpd is required by the tests and could not be installed" >&2; exit 1; }
+python3 -c "$python_peers" || { echo "error: aiosmtpd, grpcio and opentelemetry-proto are required by the tests and could not be installed" >&2; exit 1; }
 
 if ! cargo nextest --version >/dev/null 2>&1; then
     log "Installing cargo-nextest"

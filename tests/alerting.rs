@@ -608,3 +608,59 @@ fn an_smtp_server_receives_one_mail_per_group() {
         "the password is never logged"
     );
 }
+
+/// After a `kill -9`, the alert stage announces what still fires, so the
+/// Prometheus sink's `foghorn_alert_firing` agrees with what was notified,
+/// without any new input.
+#[test]
+fn alert_firing_survives_a_kill_9_through_the_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    let receiver = Receiver::start(dir.path(), 0, &[]);
+    let input = dir.path().join("input.log");
+    let config = dir.path().join("pipeline.yaml");
+    let rules = r#"{ field: T, max: 80, severity: critical }"#;
+    let stage = "    route:\n      receivers: [hook]\n      group_wait: 0s";
+    let text = pipeline(dir.path(), &input, 1, rules, stage, &receiver.url()).replace(
+        "  report:\n",
+        "  metrics:\n    type: prometheus\n    inputs: [notify.alerts]\n    listen: 127.0.0.1:0\n  report:\n",
+    );
+    std::fs::write(&config, &text).unwrap();
+    std::fs::write(&input, "").unwrap();
+    let firing = |agent: &Agent| {
+        let addr = agent.metrics_addr();
+        move || {
+            http::metric(
+                addr,
+                "foghorn_alert_firing",
+                &[("type", "threshold"), ("component", "limits")],
+            )
+        }
+    };
+    let mut agent = Agent::start(dir.path(), &config, &[("HOOK_SECRET", "k")]);
+    input::append(&input, &["T:95.0,V:5.0,S:X"]);
+    let before = firing(&agent);
+    wait::until(
+        "the alert firing in Prometheus",
+        Duration::from_secs(60),
+        || (before()? == 1.0).then_some(()),
+    );
+    wait::until("the notification", Duration::from_secs(60), || {
+        (!receiver.accepted().is_empty()).then_some(())
+    });
+    agent.kill9();
+    let agent = Agent::start(dir.path(), &config, &[("HOOK_SECRET", "k")]);
+    let after = firing(&agent);
+    wait::until(
+        "the alert firing again after the restart",
+        Duration::from_secs(60),
+        || (after()? == 1.0).then_some(()),
+    );
+    // A notification whose acknowledgement the kill beat to the state store
+    // may be sent again, with the same key; nothing new is notified.
+    let keys: std::collections::BTreeSet<String> = receiver
+        .accepted()
+        .iter()
+        .map(|c| c["headers"]["idempotency-key"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(keys.len(), 1, "no repeat is due: {keys:?}");
+}

@@ -10,6 +10,7 @@ mod hostile_plugin;
 mod kill_storm;
 mod metrics;
 mod native_processor;
+mod otlp;
 mod plugin_faults;
 mod reload;
 mod serial_bench;

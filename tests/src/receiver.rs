@@ -142,3 +142,67 @@ impl Drop for SmtpServer {
         let _ = self.child.wait();
     }
 }
+
+/// An OTLP receiver (`fixtures/otlp_receiver.py`: the official
+/// `opentelemetry-proto` and `grpcio` packages) serving gRPC and
+/// HTTP/protobuf on loopback.
+#[derive(Debug)]
+pub struct OtlpReceiver {
+    child: Child,
+    /// Where it records each export.
+    pub out: PathBuf,
+    /// Its gRPC port.
+    pub grpc_port: u16,
+    /// Its HTTP port.
+    pub http_port: u16,
+}
+
+impl OtlpReceiver {
+    /// Start it in `dir` with extra `options` (`--fail-first 1`).
+    pub fn start(dir: &Path, options: &[&str]) -> Self {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/otlp_receiver.py");
+        let out = dir.join(format!("otlp-{}.ndjson", free_port()));
+        let mut child = Command::new("python3")
+            .arg(script)
+            .args(["--out", out.to_str().unwrap()])
+            .args(options)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 runs the OTLP receiver");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let ports: Vec<u16> = line
+            .trim()
+            .strip_prefix("listening ")
+            .map(|ports| ports.split(' ').filter_map(|p| p.parse().ok()).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            ports.len(),
+            2,
+            "the OTLP receiver did not start (are grpcio and opentelemetry-proto installed? the test command installs them): {line:?}"
+        );
+        Self {
+            child,
+            out,
+            grpc_port: ports[0],
+            http_port: ports[1],
+        }
+    }
+
+    /// Every export accepted so far: `{via, signal, request}`.
+    pub fn exports(&self) -> Vec<serde_json::Value> {
+        wait::read(&self.out)
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("the receiver writes JSON"))
+            .collect()
+    }
+}
+
+impl Drop for OtlpReceiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

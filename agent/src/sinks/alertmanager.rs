@@ -67,7 +67,7 @@ impl AlertmanagerConfig {
 
 impl Settings for AlertmanagerConfig {
     fn check(&self, key: &str, problems: &mut Problems<'_>) {
-        check_url(self.url.expose(), key, problems);
+        check_url(self.url.expose(), &format!("{key}.url"), problems);
         problems.duration_range(
             &format!("{key}.repost_interval"),
             self.repost_interval,

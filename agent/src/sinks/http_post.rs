@@ -74,13 +74,13 @@ impl Retry {
     }
 }
 
-/// Reports `{key}.url` unless it is an `http://` or `https://` URL, without
-/// repeating it (it may hold a token).
+/// Reports `key` (the URL's own key) unless it is an `http://` or
+/// `https://` URL, without repeating it (it may hold a token).
 pub(crate) fn check_url(url: &str, key: &str, problems: &mut Problems<'_>) {
     match reqwest::Url::parse(url) {
         Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => {}
-        Ok(_) => problems.push(&format!("{key}.url"), "must be an http:// or https:// URL"),
-        Err(error) => problems.push(&format!("{key}.url"), format!("not a URL: {error}")),
+        Ok(_) => problems.push(key, "must be an http:// or https:// URL"),
+        Err(error) => problems.push(key, format!("not a URL: {error}")),
     }
 }
 

@@ -22,6 +22,7 @@ pub mod email;
 mod escape;
 pub mod file;
 mod http_post;
+pub mod otlp;
 pub mod prometheus;
 pub mod report;
 pub mod slack;
@@ -39,6 +40,7 @@ pub use blackhole::BlackholeConfig;
 pub use console::{ConsoleConfig, ConsoleFormat};
 pub use email::EmailConfig;
 pub use file::config::{FileEncoding, FileSinkConfig};
+pub use otlp::OtlpConfig;
 pub use prometheus::config::PrometheusConfig;
 pub use report::config::ReportConfig;
 pub use slack::SlackConfig;
@@ -234,6 +236,8 @@ sinks! {
     "alertmanager" => Alertmanager(AlertmanagerConfig),
     /// `type: email`: mails an alert stage's notifications over SMTP.
     "email" => Email(EmailConfig),
+    /// `type: otlp`: points as OTLP metrics, alerts as OTLP log records.
+    "otlp" => Otlp(OtlpConfig),
 }
 
 /// An error and its causes on one line: `cannot write …: No space left`.

@@ -57,7 +57,7 @@ impl SlackConfig {
 
 impl Settings for SlackConfig {
     fn check(&self, key: &str, problems: &mut Problems<'_>) {
-        check_url(self.url.expose(), key, problems);
+        check_url(self.url.expose(), &format!("{key}.url"), problems);
         problems.duration_range(
             &format!("{key}.min_interval"),
             self.min_interval,

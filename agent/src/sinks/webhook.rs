@@ -49,7 +49,7 @@ pub struct WebhookConfig {
 
 impl Settings for WebhookConfig {
     fn check(&self, key: &str, problems: &mut Problems<'_>) {
-        check_url(self.url.expose(), key, problems);
+        check_url(self.url.expose(), &format!("{key}.url"), problems);
         for name in self.headers.keys() {
             if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
                 problems.push(
