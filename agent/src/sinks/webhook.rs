@@ -50,11 +50,18 @@ pub struct WebhookConfig {
 impl Settings for WebhookConfig {
     fn check(&self, key: &str, problems: &mut Problems<'_>) {
         check_url(self.url.expose(), &format!("{key}.url"), problems);
-        for name in self.headers.keys() {
+        for (name, value) in &self.headers {
             if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
                 problems.push(
                     &format!("{key}.headers"),
                     format!("`{name}` is not a header name"),
+                );
+            }
+            // Without the value, which is a secret.
+            if reqwest::header::HeaderValue::from_str(value.expose()).is_err() {
+                problems.push(
+                    &format!("{key}.headers.{name}"),
+                    "not a valid header value (control characters?)",
                 );
             }
         }
