@@ -12,8 +12,8 @@
 //!   components so each keeps its settings next to its code.
 //! - [`delivery`]: end-to-end acknowledgements (the handle every batch
 //!   carries, and a source's register of batches in flight).
-//! - [`event`]: records, points and alerts, and the batches that carry them.
-//! - [`notification`]: what the alert stage sends a receiver.
+//! - [`event`]: records, points, alerts and notifications (what the alert
+//!   stage sends a receiver), and the batches that carry them.
 //! - [`fanout`]: one component output to every component that reads it.
 //! - [`topology`]: builds the pipeline graph, runs it, drains it on shutdown.
 //! - [`sources`]: serial, file, stdin and the generator.
@@ -36,7 +36,6 @@ pub mod fanout;
 pub mod internal;
 pub mod log_file;
 pub mod matchers;
-pub mod notification;
 pub mod processors;
 pub mod settings;
 pub mod silences;

@@ -29,8 +29,8 @@ pub use filter::FilterConfig;
 pub use wasm::config::{Limits, PluginRef, RestartPolicy, WasmConfig};
 
 use crate::delivery::Delivery;
+use crate::event::notification::Notification;
 use crate::event::{Alert, Batch, Points};
-use crate::notification::Notification;
 use crate::settings::{Settings, settings_enum};
 use crate::state::StateStore;
 

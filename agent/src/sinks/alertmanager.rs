@@ -24,9 +24,9 @@ use tokio::sync::mpsc::Receiver;
 
 use super::http_post::{Poster, Retry, check_url, origin};
 use super::{SinkContext, SinkError, banner};
+use crate::event::notification::NotifiedAlert;
 use crate::event::{AlertState, SharedBatch, format_timestamp, now_nanos};
 use crate::internal::events::{ComponentError, EventsDelivered, EventsDiscarded, EventsReceived};
-use crate::notification::NotifiedAlert;
 use crate::settings::{Problems, Secret, Settings, units};
 
 /// `type: alertmanager`: which Alertmanager, and how often alerts that

@@ -24,9 +24,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::http_post::{Failure, Retry, retrying};
 use super::{SinkContext, SinkError, banner};
+use crate::event::notification::Notification;
 use crate::event::{AlertState, SharedBatch};
 use crate::internal::events::{EventsDelivered, EventsReceived};
-use crate::notification::Notification;
 use crate::settings::{Problems, Secret, Settings};
 
 /// How the connection to the SMTP server is protected.
@@ -373,7 +373,7 @@ mod tests {
 
     use super::*;
     use crate::event::Severity;
-    use crate::notification::NotifiedAlert;
+    use crate::event::notification::NotifiedAlert;
 
     fn notification() -> Notification {
         Notification {

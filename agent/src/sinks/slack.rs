@@ -22,9 +22,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::http_post::{Poster, Retry, check_url, origin};
 use super::{SinkContext, SinkError, banner};
+use crate::event::notification::{Notification, NotifiedAlert};
 use crate::event::{AlertState, Severity, SharedBatch};
 use crate::internal::events::{EventsDelivered, EventsReceived};
-use crate::notification::{Notification, NotifiedAlert};
 use crate::settings::{Problems, Secret, Settings, units};
 
 /// The most alerts one message lists.

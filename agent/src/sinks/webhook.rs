@@ -20,9 +20,9 @@ use tokio::sync::mpsc::Receiver;
 
 use super::http_post::{Poster, Retry, check_url, origin};
 use super::{SinkContext, SinkError, banner};
+use crate::event::notification::{Notification, NotifiedAlert};
 use crate::event::{AlertState, SharedBatch};
 use crate::internal::events::{EventsDelivered, EventsReceived};
-use crate::notification::{Notification, NotifiedAlert};
 use crate::settings::{Problems, Secret, Settings};
 
 /// `type: webhook`: where notifications are POSTed and how.

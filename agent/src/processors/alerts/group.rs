@@ -15,9 +15,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::route::RouteSettings;
+use crate::event::notification::{Notification, NotifiedAlert};
 use crate::event::{Alert, AlertState, Severity};
 use crate::matchers::alert_label;
-use crate::notification::{Notification, NotifiedAlert};
 
 /// `group_by: ['...']`: every alert is its own group.
 const EVERY_LABEL: &str = "...";

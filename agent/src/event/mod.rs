@@ -6,6 +6,8 @@
 //! without being re-encoded. A [`Batch`] is shared between the consumers of a
 //! component behind an [`Arc`] ([`SharedBatch`]): fan-out never copies data.
 
+pub mod notification;
+
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -221,7 +223,7 @@ pub struct Batch {
     /// Alerts (from processors).
     pub alerts: Vec<Alert>,
     /// Notifications (from an alert stage), each for one receiver.
-    pub notifications: Vec<crate::notification::Notification>,
+    pub notifications: Vec<notification::Notification>,
     /// Tells the source that emitted what this batch derives from once every
     /// sink has made it durable; see [`crate::delivery`].
     pub delivery: Delivery,

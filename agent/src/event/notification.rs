@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::{Alert, AlertState, Severity, format_timestamp};
+use super::{Alert, AlertState, Severity, format_timestamp};
 
 /// One group of alerts for one receiver.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
