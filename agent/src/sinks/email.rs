@@ -22,11 +22,10 @@ use serde::Deserialize;
 use tokio::sync::mpsc::Receiver;
 use tokio_util::sync::CancellationToken;
 
-use super::http_post::{Failure, Retry, retrying};
+use super::http_post::{Failure, Retry, deliver_notifications, retrying};
 use super::{SinkContext, SinkError, banner};
 use crate::event::notification::Notification;
 use crate::event::{AlertState, SharedBatch};
-use crate::internal::events::{EventsDelivered, EventsReceived};
 use crate::settings::{Problems, Secret, Settings};
 
 /// How the connection to the SMTP server is protected.
@@ -188,41 +187,21 @@ impl super::RunningSink for EmailSink {
         )
     }
 
-    async fn run(self, mut input: Receiver<SharedBatch>) -> Result<(), SinkError> {
-        while let Some(batch) = input.recv().await {
-            for notification in &batch.notifications {
-                if notification.receiver != *self.name {
-                    continue;
+    async fn run(self, input: Receiver<SharedBatch>) -> Result<(), SinkError> {
+        let sink = &self;
+        deliver_notifications(&self.name, input, |notification| async move {
+            match sink.message(&notification) {
+                Ok(message) => {
+                    let send = || sink.send(message.clone());
+                    retrying(&sink.name, &sink.settings.retry, &sink.shutdown, send).await
                 }
-                EventsReceived {
-                    component: &self.name,
-                    count: 1,
-                    bytes: 0,
-                }
-                .emit();
-                let sent = match self.message(notification) {
-                    Ok(message) => {
-                        let send = || self.send(message.clone());
-                        retrying(&self.name, &self.settings.retry, &self.shutdown, send).await
-                    }
-                    Err(error) => {
-                        tracing::error!(
-                            component = &*self.name,
-                            "cannot build the message: {error}"
-                        );
-                        Err(crate::delivery::DeliveryStatus::Dropped)
-                    }
-                };
-                match sent {
-                    Ok(()) => EventsDelivered {
-                        component: &self.name,
-                        count: 1,
-                    }
-                    .emit(),
-                    Err(status) => batch.delivery.report(status),
+                Err(error) => {
+                    tracing::error!(component = &*sink.name, "cannot build the message: {error}");
+                    Err(crate::delivery::DeliveryStatus::Dropped)
                 }
             }
-        }
+        })
+        .await;
         Ok(())
     }
 }

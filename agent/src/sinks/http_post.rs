@@ -17,8 +17,12 @@ use std::time::Duration;
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
+use tokio::sync::mpsc::Receiver;
+
 use crate::delivery::DeliveryStatus;
-use crate::internal::events::{ComponentError, SinkRetrying};
+use crate::event::SharedBatch;
+use crate::event::notification::Notification;
+use crate::internal::events::{ComponentError, EventsDelivered, EventsReceived, SinkRetrying};
 use crate::internal::health::{ComponentStatus, health};
 use crate::settings::{Problems, units};
 
@@ -222,4 +226,39 @@ async fn try_once(request: reqwest::RequestBuilder) -> Result<(), Failure> {
         retry,
         retry_after,
     })
+}
+
+/// The run loop of a notification sink: each notification addressed to
+/// sink `name` (a route's `receivers` names it) is handed to `send`, one at
+/// a time, until the input closes; what arrives and what is delivered is
+/// counted, and a notification that was not delivered is reported on its
+/// batch's delivery handle, so the alert stage keeps it.
+pub(crate) async fn deliver_notifications<F>(
+    name: &str,
+    mut input: Receiver<SharedBatch>,
+    mut send: impl FnMut(Notification) -> F,
+) where
+    F: Future<Output = Result<(), DeliveryStatus>>,
+{
+    while let Some(batch) = input.recv().await {
+        for notification in &batch.notifications {
+            if notification.receiver != name {
+                continue;
+            }
+            EventsReceived {
+                component: name,
+                count: 1,
+                bytes: 0,
+            }
+            .emit();
+            match send(notification.clone()).await {
+                Ok(()) => EventsDelivered {
+                    component: name,
+                    count: 1,
+                }
+                .emit(),
+                Err(status) => batch.delivery.report(status),
+            }
+        }
+    }
 }

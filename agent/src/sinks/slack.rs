@@ -12,7 +12,7 @@
 //! within Slack's 50-block limit.
 
 use std::fmt::Write as _;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -20,11 +20,11 @@ use tokio::sync::mpsc::Receiver;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::http_post::{Poster, Retry, check_url, origin};
+use super::http_post::{Poster, Retry, check_url, deliver_notifications, origin};
 use super::{SinkContext, SinkError, banner};
+use crate::delivery::DeliveryStatus;
 use crate::event::notification::{Notification, NotifiedAlert};
 use crate::event::{AlertState, Severity, SharedBatch};
-use crate::internal::events::{EventsDelivered, EventsReceived};
 use crate::settings::{Problems, Secret, Settings, units};
 
 /// The most alerts one message lists.
@@ -75,6 +75,8 @@ pub struct SlackSink {
     settings: SlackConfig,
     poster: Poster,
     shutdown: CancellationToken,
+    /// When the next message may go (`min_interval` after the last).
+    next_allowed: Mutex<Instant>,
 }
 
 impl super::Sink for SlackConfig {
@@ -86,6 +88,7 @@ impl super::Sink for SlackConfig {
             name: ctx.name,
             settings: self.clone(),
             shutdown: ctx.shutdown,
+            next_allowed: Mutex::new(Instant::now()),
         })
     }
 }
@@ -96,48 +99,36 @@ impl super::RunningSink for SlackSink {
         banner("slack", format!("{origin}/… ({})", self.name))
     }
 
-    async fn run(self, mut input: Receiver<SharedBatch>) -> Result<(), SinkError> {
-        let mut next_allowed = Instant::now();
-        while let Some(batch) = input.recv().await {
-            for notification in &batch.notifications {
-                if notification.receiver != *self.name {
-                    continue;
-                }
-                EventsReceived {
-                    component: &self.name,
-                    count: 1,
-                    bytes: 0,
-                }
-                .emit();
-                tokio::select! {
-                    () = self.shutdown.cancelled() => {
-                        batch.delivery.fail();
-                        continue;
-                    }
-                    () = tokio::time::sleep_until(next_allowed) => {}
-                }
-                let body = message(notification).to_string();
-                let url = self.settings.url.expose();
-                let sent = self
-                    .poster
-                    .deliver(|client| {
-                        client
-                            .post(url)
-                            .header(reqwest::header::CONTENT_TYPE, "application/json")
-                            .body(body.clone())
-                    })
-                    .await;
-                next_allowed = Instant::now() + self.settings.min_interval;
-                match sent {
-                    Ok(()) => EventsDelivered {
-                        component: &self.name,
-                        count: 1,
-                    }
-                    .emit(),
-                    Err(status) => batch.delivery.report(status),
-                }
+    async fn run(self, input: Receiver<SharedBatch>) -> Result<(), SinkError> {
+        let sink = &self;
+        deliver_notifications(&self.name, input, |notification| async move {
+            let next = *sink
+                .next_allowed
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            tokio::select! {
+                () = sink.shutdown.cancelled() => return Err(DeliveryStatus::Failed),
+                () = tokio::time::sleep_until(next) => {}
             }
-        }
+            let body = message(&notification).to_string();
+            let url = sink.settings.url.expose();
+            let sent = sink
+                .poster
+                .deliver(|client| {
+                    client
+                        .post(url)
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                        .body(body.clone())
+                })
+                .await;
+            *sink
+                .next_allowed
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) =
+                Instant::now() + sink.settings.min_interval;
+            sent
+        })
+        .await;
         Ok(())
     }
 }

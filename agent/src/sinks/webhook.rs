@@ -18,11 +18,10 @@ use hmac::{Hmac, Mac as _};
 use serde::Deserialize;
 use tokio::sync::mpsc::Receiver;
 
-use super::http_post::{Poster, Retry, check_url, origin};
+use super::http_post::{Poster, Retry, check_url, deliver_notifications, origin};
 use super::{SinkContext, SinkError, banner};
 use crate::event::notification::{Notification, NotifiedAlert};
 use crate::event::{AlertState, SharedBatch};
-use crate::internal::events::{EventsDelivered, EventsReceived};
 use crate::settings::{Problems, Secret, Settings};
 
 /// `type: webhook`: where notifications are POSTed and how.
@@ -95,33 +94,15 @@ impl super::RunningSink for WebhookSink {
         banner("webhook", format!("{origin}/… ({})", self.name))
     }
 
-    async fn run(self, mut input: Receiver<SharedBatch>) -> Result<(), SinkError> {
-        while let Some(batch) = input.recv().await {
-            for notification in &batch.notifications {
-                if notification.receiver != *self.name {
-                    continue;
-                }
-                EventsReceived {
-                    component: &self.name,
-                    count: 1,
-                    bytes: 0,
-                }
-                .emit();
-                let body = payload(notification).to_string();
-                let sent = self
-                    .poster
-                    .deliver(|client| self.request(client, notification, &body))
-                    .await;
-                match sent {
-                    Ok(()) => EventsDelivered {
-                        component: &self.name,
-                        count: 1,
-                    }
-                    .emit(),
-                    Err(status) => batch.delivery.report(status),
-                }
-            }
-        }
+    async fn run(self, input: Receiver<SharedBatch>) -> Result<(), SinkError> {
+        let sink = &self;
+        deliver_notifications(&self.name, input, |notification| async move {
+            let body = payload(&notification).to_string();
+            sink.poster
+                .deliver(|client| sink.request(client, &notification, &body))
+                .await
+        })
+        .await;
         Ok(())
     }
 }
