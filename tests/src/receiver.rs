@@ -1,5 +1,7 @@
-//! A webhook receiver (`fixtures/receiver.py`) as a real process on
-//! loopback, recording what foghorn POSTs.
+//! The test peers written in Python (`fixtures/*.py`), each a real process
+//! on loopback that records what foghorn sends it, one JSON line per item:
+//! a webhook receiver, an SMTP server (aiosmtpd) and an OTLP receiver
+//! (the official `opentelemetry-proto` and `grpcio` packages).
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -16,43 +18,89 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// A running receiver; stopped when dropped.
+/// A Python peer: the process, and the file it records into; killed when
+/// dropped.
+#[derive(Debug)]
+struct Peer {
+    child: Option<Child>,
+    out: PathBuf,
+}
+
+impl Peer {
+    /// Run `fixtures/<script>` with `--out <out>` and `args`; returns once it
+    /// printed `listening …`, with the rest of that line (its ports).
+    fn start(script: &str, out: PathBuf, args: &[&str], hint: &str) -> (Self, String) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(script);
+        let mut child = Command::new("python3")
+            .arg(path)
+            .args(["--out", out.to_str().unwrap()])
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|error| panic!("python3 runs {script}: {error}"));
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let ports = line
+            .trim()
+            .strip_prefix("listening ")
+            .unwrap_or_else(|| panic!("{script} did not start{hint}: {line:?}"))
+            .to_owned();
+        (
+            Self {
+                child: Some(child),
+                out,
+            },
+            ports,
+        )
+    }
+
+    /// Everything recorded so far.
+    fn records(&self) -> Vec<serde_json::Value> {
+        wait::read(&self.out)
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("the peer writes JSON"))
+            .collect()
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A webhook receiver (`fixtures/receiver.py`).
 #[derive(Debug)]
 pub struct Receiver {
-    child: Option<Child>,
-    /// Where it records each call.
-    pub out: PathBuf,
+    peer: Peer,
     /// Its port.
     pub port: u16,
 }
 
 impl Receiver {
-    /// Start it on `port` (0: any), recording into `dir/<port>.ndjson`, with
-    /// extra `options` (`--fail-first 2`, `--fail-status 429`,
-    /// `--retry-after 1`); returns once it accepts connections.
+    /// Start it on `port` (0: any) with extra `options` (`--fail-first 2`,
+    /// `--fail-status 429`, `--retry-after 1`); returns once it accepts
+    /// connections.
     pub fn start(dir: &Path, port: u16, options: &[&str]) -> Self {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/receiver.py");
-        let out = dir.join(format!("received-{port}-{}.ndjson", std::process::id()));
-        let mut child = Command::new("python3")
-            .arg(script)
-            .args(["--port", &port.to_string(), "--out", out.to_str().unwrap()])
-            .args(options)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 runs the receiver");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .trim()
-            .strip_prefix("listening ")
-            .and_then(|port| port.parse().ok())
-            .unwrap_or_else(|| panic!("the receiver did not start: {line:?}"));
+        let out = dir.join(format!("received-{port}-{}.ndjson", free_port()));
+        let port_arg = port.to_string();
+        let mut args = vec!["--port", &port_arg];
+        args.extend_from_slice(options);
+        let (peer, listening) = Peer::start("receiver.py", out, &args, "");
         Self {
-            child: Some(child),
-            out,
-            port,
+            peer,
+            port: listening.parse().expect("a port"),
         }
     }
 
@@ -61,15 +109,12 @@ impl Receiver {
         format!("http://127.0.0.1:{}/hook", self.port)
     }
 
-    /// Every call so far: `{call, failed, headers, body}`.
+    /// Every call so far: `{call, time, failed, headers, body, raw}`.
     pub fn calls(&self) -> Vec<serde_json::Value> {
-        wait::read(&self.out)
-            .lines()
-            .map(|line| serde_json::from_str(line).expect("the receiver writes JSON"))
-            .collect()
+        self.peer.records()
     }
 
-    /// The bodies of the calls it answered 200.
+    /// The calls it answered 200.
     pub fn accepted(&self) -> Vec<serde_json::Value> {
         self.calls()
             .into_iter()
@@ -79,25 +124,14 @@ impl Receiver {
 
     /// Stop it (the port closes).
     pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        self.stop();
+        self.peer.stop();
     }
 }
 
 /// A real SMTP server (`fixtures/smtp.py`, aiosmtpd) on loopback.
 #[derive(Debug)]
 pub struct SmtpServer {
-    child: Child,
-    /// Where it records each message.
-    pub out: PathBuf,
+    peer: Peer,
     /// Its port.
     pub port: u16,
 }
@@ -106,51 +140,27 @@ impl SmtpServer {
     /// Start it in `dir` with extra `options` (`--user u --password p`,
     /// `--fail-first 1`).
     pub fn start(dir: &Path, options: &[&str]) -> Self {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/smtp.py");
         let port = free_port();
+        let port_arg = port.to_string();
+        let mut args = vec!["--port", &port_arg];
+        args.extend_from_slice(options);
         let out = dir.join(format!("mail-{port}.ndjson"));
-        let mut child = Command::new("python3")
-            .arg(script)
-            .args(["--port", &port.to_string(), "--out", out.to_str().unwrap()])
-            .args(options)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 runs the SMTP server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert!(
-            line.starts_with("listening"),
-            "the SMTP server did not start (is aiosmtpd installed? the test command installs it): {line:?}"
-        );
-        Self { child, out, port }
+        let hint = " (is aiosmtpd installed? the test command installs it)";
+        let (peer, _) = Peer::start("smtp.py", out, &args, hint);
+        Self { peer, port }
     }
 
     /// Every message accepted so far: `{from, to, data}`.
     pub fn messages(&self) -> Vec<serde_json::Value> {
-        wait::read(&self.out)
-            .lines()
-            .map(|line| serde_json::from_str(line).expect("the server writes JSON"))
-            .collect()
+        self.peer.records()
     }
 }
 
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// An OTLP receiver (`fixtures/otlp_receiver.py`: the official
-/// `opentelemetry-proto` and `grpcio` packages) serving gRPC and
+/// An OTLP receiver (`fixtures/otlp_receiver.py`) serving gRPC and
 /// HTTP/protobuf on loopback.
 #[derive(Debug)]
 pub struct OtlpReceiver {
-    child: Child,
-    /// Where it records each export.
-    pub out: PathBuf,
+    peer: Peer,
     /// Its gRPC port.
     pub grpc_port: u16,
     /// Its HTTP port.
@@ -160,32 +170,17 @@ pub struct OtlpReceiver {
 impl OtlpReceiver {
     /// Start it in `dir` with extra `options` (`--fail-first 1`).
     pub fn start(dir: &Path, options: &[&str]) -> Self {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/otlp_receiver.py");
         let out = dir.join(format!("otlp-{}.ndjson", free_port()));
-        let mut child = Command::new("python3")
-            .arg(script)
-            .args(["--out", out.to_str().unwrap()])
-            .args(options)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 runs the OTLP receiver");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let ports: Vec<u16> = line
-            .trim()
-            .strip_prefix("listening ")
-            .map(|ports| ports.split(' ').filter_map(|p| p.parse().ok()).collect())
-            .unwrap_or_default();
-        assert_eq!(
-            ports.len(),
-            2,
-            "the OTLP receiver did not start (are grpcio and opentelemetry-proto installed? the test command installs them): {line:?}"
-        );
+        let hint =
+            " (are grpcio and opentelemetry-proto installed? the test command installs them)";
+        let (peer, listening) = Peer::start("otlp_receiver.py", out, options, hint);
+        let ports: Vec<u16> = listening
+            .split(' ')
+            .filter_map(|p| p.parse().ok())
+            .collect();
+        assert_eq!(ports.len(), 2, "gRPC and HTTP ports: {listening:?}");
         Self {
-            child,
-            out,
+            peer,
             grpc_port: ports[0],
             http_port: ports[1],
         }
@@ -193,16 +188,6 @@ impl OtlpReceiver {
 
     /// Every export accepted so far: `{via, signal, request}`.
     pub fn exports(&self) -> Vec<serde_json::Value> {
-        wait::read(&self.out)
-            .lines()
-            .map(|line| serde_json::from_str(line).expect("the receiver writes JSON"))
-            .collect()
-    }
-}
-
-impl Drop for OtlpReceiver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.peer.records()
     }
 }
