@@ -27,7 +27,6 @@ use opentelemetry_proto::tonic::metrics::v1::{
     Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, metric, number_data_point,
 };
 use opentelemetry_proto::tonic::resource::v1::Resource;
-use prost::Message as _;
 use serde::Deserialize;
 use tokio::sync::mpsc::Receiver;
 use tokio_util::sync::CancellationToken;
@@ -213,53 +212,46 @@ impl OtlpSink {
         &self,
         request: ExportMetricsServiceRequest,
     ) -> Result<(), crate::delivery::DeliveryStatus> {
-        match &self.transport {
-            Transport::Grpc(clients) => {
-                retrying(&self.name, &self.settings.retry, &self.shutdown, || {
-                    let mut client = clients.metrics.clone();
-                    let request = request.clone();
-                    async move {
-                        client
-                            .export(request)
-                            .await
-                            .map(drop)
-                            .map_err(|s| grpc_failure(&s))
-                    }
-                })
-                .await
-            }
-            Transport::Http(poster) => {
-                let url = format!(
-                    "{}/v1/metrics",
-                    self.settings.endpoint.trim_end_matches('/')
-                );
-                let body = request.encode_to_vec();
-                poster.deliver(|client| protobuf(client, &url, &body)).await
-            }
-        }
+        self.export(request, "/v1/metrics", |clients, request| {
+            let mut client = clients.metrics.clone();
+            async move { client.export(request).await.map(drop) }
+        })
+        .await
     }
 
     async fn export_logs(
         &self,
         request: ExportLogsServiceRequest,
     ) -> Result<(), crate::delivery::DeliveryStatus> {
+        self.export(request, "/v1/logs", |clients, request| {
+            let mut client = clients.logs.clone();
+            async move { client.export(request).await.map(drop) }
+        })
+        .await
+    }
+
+    /// Export `request` until the receiver accepts it: through `grpc` on
+    /// the gRPC clients, or POSTed as protobuf to `<endpoint><path>`.
+    async fn export<R, F>(
+        &self,
+        request: R,
+        path: &str,
+        grpc: impl Fn(&GrpcClients, R) -> F,
+    ) -> Result<(), crate::delivery::DeliveryStatus>
+    where
+        R: prost::Message + Clone,
+        F: Future<Output = Result<(), tonic::Status>>,
+    {
         match &self.transport {
             Transport::Grpc(clients) => {
                 retrying(&self.name, &self.settings.retry, &self.shutdown, || {
-                    let mut client = clients.logs.clone();
-                    let request = request.clone();
-                    async move {
-                        client
-                            .export(request)
-                            .await
-                            .map(drop)
-                            .map_err(|s| grpc_failure(&s))
-                    }
+                    let sent = grpc(clients, request.clone());
+                    async move { sent.await.map_err(|status| grpc_failure(&status)) }
                 })
                 .await
             }
             Transport::Http(poster) => {
-                let url = format!("{}/v1/logs", self.settings.endpoint.trim_end_matches('/'));
+                let url = format!("{}{path}", self.settings.endpoint.trim_end_matches('/'));
                 let body = request.encode_to_vec();
                 poster.deliver(|client| protobuf(client, &url, &body)).await
             }
