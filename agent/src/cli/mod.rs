@@ -231,6 +231,9 @@ fn plugin_list() {
 
 fn run(path: Option<&Path>) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
+    // Watched before it is read: an edit made while the pipeline starts is
+    // an edit after this read, and reloads it.
+    let mut edits = path.map(config::ConfigWatch::new);
     let config = match load(path) {
         Ok(config) => config,
         Err(errors) => {
@@ -289,7 +292,6 @@ fn run(path: Option<&Path>) -> anyhow::Result<ExitCode> {
         let mut failed = Vec::new();
         let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
             .context("cannot handle SIGHUP")?;
-        let mut edits = path.map(config::ConfigWatch::new);
         let stop = shutdown_signal();
         tokio::pin!(stop);
         loop {
