@@ -217,6 +217,80 @@ fn grouped_notifications_reach_a_webhook_through_refusals() {
     assert_eq!(report.as_array().unwrap().len(), 8, "{report}");
 }
 
+/// A webhook with a body template: the receiver gets the user's shape,
+/// signed, with its content type; a template that does not compile is a
+/// config error naming the sink's key and the template's line.
+#[test]
+fn a_webhook_template_shapes_the_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let receiver = Receiver::start(dir.path(), 0, &[]);
+    let input = dir.path().join("input.log");
+    let config = dir.path().join("pipeline.yaml");
+    let rules = r#"{ field: T, max: 80, severity: critical, description: "hot: {value}" },
+                   { field: V, min: 4.5, severity: warning, description: "low: {value}" }"#;
+    let stage =
+        "    route:\n      receivers: [hook]\n      group_by: [site]\n      group_wait: 300ms";
+    let hook = |template: &str| {
+        format!(
+            "    type: webhook\n    url: {}\n    hmac_secret: ${{HOOK_SECRET}}\n    \
+             content_type: application/vnd.chat+json\n    template: |\n{}",
+            receiver.url(),
+            template
+                .lines()
+                .map(|line| format!("      {line}\n"))
+                .collect::<String>()
+        )
+    };
+    let template = r#"{"text": {{ status | upper ~ " " ~ groupLabels.site ~ ": " ~ (alerts | map(attribute="annotations.description") | join("; ")) }},
+ "severities": {{ alerts | map(attribute="labels.severity") | list }},
+ "key": {{ idempotencyKey }}}"#;
+
+    // Broken: `validate` names the key and the template's line.
+    let broken = pipeline_to(dir.path(), &input, 1, rules, stage, &hook("{}\n{% if %}"));
+    std::fs::write(&config, broken).unwrap();
+    let output = std::process::Command::new(foghorn_tests::agent::binary())
+        .args(["validate", "-c", config.to_str().unwrap()])
+        .env("HOOK_SECRET", "s3cret")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("sinks.hook.template"), "{stderr}");
+    assert!(stderr.contains("template line 2"), "{stderr}");
+
+    std::fs::write(
+        &config,
+        pipeline_to(dir.path(), &input, 1, rules, stage, &hook(template)),
+    )
+    .unwrap();
+    std::fs::write(&input, "").unwrap();
+    let _agent = Agent::start(dir.path(), &config, &[("HOOK_SECRET", "s3cret")]);
+    input::append(&input, &["T:95.0,V:3.0,S:X"]);
+    let call = wait::until("a templated notification", Duration::from_secs(60), || {
+        receiver.accepted().into_iter().next()
+    });
+    assert_eq!(call["headers"]["content-type"], "application/vnd.chat+json");
+    assert_eq!(
+        call["headers"]["x-foghorn-signature"],
+        signed("s3cret", call["raw"].as_str().unwrap())
+    );
+    let body = &call["body"];
+    assert_eq!(body["key"], call["headers"]["idempotency-key"]);
+    let text = body["text"].as_str().unwrap();
+    assert!(text.starts_with("FIRING s0: "), "{text}");
+    let mut descriptions: Vec<&str> = text["FIRING s0: ".len()..].split("; ").collect();
+    descriptions.sort_unstable();
+    assert_eq!(descriptions, ["hot: 95", "low: 3"]);
+    let mut severities: Vec<&str> = body["severities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    severities.sort_unstable();
+    assert_eq!(severities, ["critical", "warning"]);
+}
+
 /// 500 alerts in 50 groups while the receiver is down for 60 s, with a
 /// `kill -9` of the agent in the middle: every notification arrives.
 #[test]

@@ -37,6 +37,41 @@ pub struct Notification {
     pub created: i64,
 }
 
+impl Notification {
+    /// A notification of one firing alert, to try a template on.
+    #[must_use]
+    pub fn example() -> Self {
+        let labels = BTreeMap::from([
+            ("alertname".to_owned(), "threshold".to_owned()),
+            ("severity".to_owned(), "warning".to_owned()),
+            ("series".to_owned(), "example".to_owned()),
+            ("device".to_owned(), "example-1".to_owned()),
+        ]);
+        let annotations = BTreeMap::from([
+            ("description".to_owned(), "temperature 85.5 > 80".to_owned()),
+            ("value".to_owned(), "85.5".to_owned()),
+        ]);
+        Self {
+            receiver: "example".to_owned(),
+            stage: "example".to_owned(),
+            idempotency_key: "example".to_owned(),
+            group_key: "example".to_owned(),
+            group_labels: BTreeMap::from([("device".to_owned(), "example-1".to_owned())]),
+            status: AlertState::Firing,
+            alerts: vec![NotifiedAlert {
+                fingerprint: "0000000000000000".to_owned(),
+                status: AlertState::Firing,
+                severity: Severity::Warning,
+                labels,
+                annotations,
+                starts_at: 0,
+                ends_at: None,
+            }],
+            created: 0,
+        }
+    }
+}
+
 /// One alert as a receiver sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NotifiedAlert {

@@ -101,6 +101,9 @@ pub enum SinkError {
         /// How many events.
         count: usize,
     },
+    /// A body template does not compile.
+    #[error("the body template does not compile: {0}")]
+    Template(String),
     /// The HTTP client could not be made.
     #[error("cannot make the HTTP client: {0}")]
     Client(String),

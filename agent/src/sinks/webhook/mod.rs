@@ -1,6 +1,7 @@
 //! `type: webhook`: POSTs each notification of an alert stage to a URL, in
 //! Alertmanager's webhook format (version 4), so whatever reads
-//! Alertmanager's webhooks reads foghorn's.
+//! Alertmanager's webhooks reads foghorn's, or in a body of the user's own
+//! ([`template`]).
 //!
 //! The sink handles the notifications addressed to it (a route's
 //! `receivers` names it) and sends them one at a time, each with an
@@ -11,6 +12,8 @@
 //! With `hmac_secret`, the body is signed: `X-Foghorn-Signature:
 //! sha256=<hex HMAC-SHA256 of the body>`.
 
+mod template;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -20,9 +23,12 @@ use tokio::sync::mpsc::Receiver;
 
 use super::http_post::{Poster, Retry, check_url, deliver_notifications, origin};
 use super::{SinkContext, SinkError, banner};
+use crate::delivery::DeliveryStatus;
 use crate::event::notification::{Notification, NotifiedAlert};
 use crate::event::{AlertState, SharedBatch};
+use crate::internal::events::ComponentError;
 use crate::settings::{Problems, Secret, Settings};
+use template::BodyTemplate;
 
 /// `type: webhook`: where notifications are POSTed and how.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -39,6 +45,19 @@ pub struct WebhookConfig {
     /// signature. Default: not signed.
     #[serde(default)]
     pub hmac_secret: Option<Secret>,
+    /// `template`: the request body as a MiniJinja (Jinja2) template over
+    /// the Alertmanager payload (`status`, `groupLabels`, `alerts`, …). With
+    /// a JSON `content_type` every printed value is written as a JSON value
+    /// (`{{ status }}` writes `"firing"`, quotes included) and the result
+    /// must be JSON. A notification the template cannot render is not sent:
+    /// it is logged and counted (`reason="template"`). Default: the payload
+    /// itself.
+    #[serde(default)]
+    pub template: Option<String>,
+    /// `content_type`: the body's `Content-Type`. Default
+    /// `application/json`.
+    #[serde(default = "default_content_type")]
+    pub content_type: String,
     /// `retry`: `timeout` per request (default `10s`), `backoff` after the
     /// first failed try (`500ms`, doubled after each) and `max_backoff`
     /// (`1m`); see [`Retry`].
@@ -46,9 +65,39 @@ pub struct WebhookConfig {
     pub retry: Retry,
 }
 
+fn default_content_type() -> String {
+    "application/json".to_owned()
+}
+
+impl WebhookConfig {
+    fn body_template(&self) -> Result<Option<BodyTemplate>, String> {
+        self.template
+            .as_deref()
+            .map(|source| BodyTemplate::new(source, &self.content_type))
+            .transpose()
+    }
+}
+
 impl Settings for WebhookConfig {
     fn check(&self, key: &str, problems: &mut Problems<'_>) {
         check_url(self.url.expose(), &format!("{key}.url"), problems);
+        if reqwest::header::HeaderValue::from_str(&self.content_type).is_err() {
+            problems.push(
+                &format!("{key}.content_type"),
+                "not a valid header value (control characters?)",
+            );
+        }
+        match self.body_template() {
+            // Tried on an example, so an unknown filter or a body that is
+            // not JSON shows now rather than at the first alert.
+            Ok(Some(template)) => {
+                if let Err(error) = template.render(&payload(&Notification::example())) {
+                    problems.push(&format!("{key}.template"), error);
+                }
+            }
+            Ok(None) => {}
+            Err(error) => problems.push(&format!("{key}.template"), error),
+        }
         for (name, value) in &self.headers {
             if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
                 problems.push(
@@ -73,6 +122,7 @@ impl Settings for WebhookConfig {
 pub struct WebhookSink {
     name: Arc<str>,
     settings: WebhookConfig,
+    template: Option<BodyTemplate>,
     poster: Poster,
 }
 
@@ -81,6 +131,7 @@ impl super::Sink for WebhookConfig {
 
     async fn build(&self, ctx: SinkContext) -> Result<WebhookSink, SinkError> {
         Ok(WebhookSink {
+            template: self.body_template().map_err(SinkError::Template)?,
             poster: Poster::new(Arc::clone(&ctx.name), self.retry, ctx.shutdown)?,
             name: ctx.name,
             settings: self.clone(),
@@ -97,7 +148,7 @@ impl super::RunningSink for WebhookSink {
     async fn run(self, input: Receiver<SharedBatch>) -> Result<(), SinkError> {
         let sink = &self;
         deliver_notifications(&self.name, input, |notification| async move {
-            let body = payload(&notification).to_string();
+            let body = sink.body(&notification)?;
             sink.poster
                 .deliver(|client| sink.request(client, &notification, &body))
                 .await
@@ -108,6 +159,24 @@ impl super::RunningSink for WebhookSink {
 }
 
 impl WebhookSink {
+    /// The request body for `notification`; `Dropped` when the template
+    /// cannot render it (another try would fail the same way).
+    fn body(&self, notification: &Notification) -> Result<String, DeliveryStatus> {
+        let payload = payload(notification);
+        let Some(template) = &self.template else {
+            return Ok(payload.to_string());
+        };
+        template.render(&payload).map_err(|error| {
+            ComponentError {
+                component: &self.name,
+                reason: "template",
+                error: &error,
+            }
+            .emit();
+            DeliveryStatus::Dropped
+        })
+    }
+
     fn request(
         &self,
         client: &reqwest::Client,
@@ -116,7 +185,7 @@ impl WebhookSink {
     ) -> reqwest::RequestBuilder {
         let mut request = client
             .post(self.settings.url.expose())
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(reqwest::header::CONTENT_TYPE, &self.settings.content_type)
             .header("Idempotency-Key", &notification.idempotency_key);
         for (name, value) in &self.settings.headers {
             request = request.header(name, value.expose());
