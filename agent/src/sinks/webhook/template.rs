@@ -17,7 +17,8 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 /// A compiled body template.
 #[derive(Debug)]
 pub(crate) struct BodyTemplate {
-    env: Environment<'static>,
+    /// Boxed: an environment is large, and sinks are moved by value.
+    env: Box<Environment<'static>>,
     json: bool,
 }
 
@@ -42,7 +43,10 @@ impl BodyTemplate {
         });
         env.add_template_owned(Self::NAME, source.to_owned())
             .map_err(|error| describe(&error))?;
-        Ok(Self { env, json })
+        Ok(Self {
+            env: Box::new(env),
+            json,
+        })
     }
 
     /// The body for `payload`.
