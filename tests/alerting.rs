@@ -683,6 +683,88 @@ fn an_smtp_server_receives_one_mail_per_group() {
     );
 }
 
+/// Email over TLS, against aiosmtpd with a certificate from a private CA:
+/// STARTTLS (AUTH only after it) and implicit TLS deliver with `ca_file`;
+/// without it the certificate is refused, and a server that offers no
+/// STARTTLS gets nothing rather than mail in the clear.
+#[test]
+fn email_goes_over_starttls_and_implicit_tls_and_never_in_the_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = foghorn_tests::tls::TestCa::new(dir.path());
+    let (cert, key) = (ca.cert.to_str().unwrap(), ca.key.to_str().unwrap());
+    let auth = ["--user", "foghorn", "--password", "pw"];
+    let server = |tls: &str| {
+        let mut options = vec!["--tls", tls, "--cert", cert, "--key", key];
+        options.extend(auth);
+        foghorn_tests::receiver::SmtpServer::start(dir.path(), &options)
+    };
+    let starttls = server("starttls");
+    let implicit = server("implicit");
+    let plain = server("none");
+    let email = |name: &str, port: u16, tls: &str, ca_file: bool| {
+        let ca_file = if ca_file {
+            format!("    ca_file: {}\n", ca.ca.display())
+        } else {
+            String::new()
+        };
+        format!(
+            "  {name}:\n    inputs: [notify.notifications]\n    type: email\n    \
+             host: 127.0.0.1\n    port: {port}\n    tls: {tls}\n{ca_file}    \
+             username: ${{SMTP_USER}}\n    password: ${{SMTP_PASSWORD}}\n    \
+             from: alerts@example.com\n    to: [ops@example.com]\n    \
+             retry: {{ backoff: 100ms, max_backoff: 500ms }}\n"
+        )
+    };
+    // `hook` is the first sink; the others follow it.
+    let sinks = format!(
+        "    type: email\n    host: 127.0.0.1\n    port: {}\n    tls: tls\n    \
+         ca_file: {}\n    username: ${{SMTP_USER}}\n    password: ${{SMTP_PASSWORD}}\n    \
+         from: alerts@example.com\n    to: [ops@example.com]\n{}{}{}",
+        implicit.port,
+        ca.ca.display(),
+        email("upgraded", starttls.port, "starttls", true),
+        email("untrusted", starttls.port, "starttls", false),
+        email("downgraded", plain.port, "starttls", true),
+    );
+    let stage = "    route:\n      receivers: [hook, upgraded, untrusted, downgraded]\n      \
+                 group_wait: 0s";
+    let input = dir.path().join("input.log");
+    let config = dir.path().join("pipeline.yaml");
+    let rules = r#"{ field: T, max: 80, severity: critical }"#;
+    std::fs::write(
+        &config,
+        pipeline_to(dir.path(), &input, 1, rules, stage, &sinks),
+    )
+    .unwrap();
+    std::fs::write(&input, "").unwrap();
+    let agent = Agent::start(
+        dir.path(),
+        &config,
+        &[("SMTP_USER", "foghorn"), ("SMTP_PASSWORD", "pw")],
+    );
+    input::append(&input, &["T:95.0,V:5.0,S:X"]);
+    for (server, what) in [(&implicit, "implicit TLS"), (&starttls, "STARTTLS")] {
+        let mails = wait::until(what, Duration::from_secs(60), || {
+            let mails = server.messages();
+            (!mails.is_empty()).then_some(mails)
+        });
+        assert_eq!(mails[0]["tls"], true, "{what}: {}", mails[0]);
+        assert!(mails[0]["data"].as_str().unwrap().contains("[FIRING:1]"));
+    }
+    // The two that must not deliver keep retrying, and say why.
+    for (name, why) in [("untrusted", "certificate"), ("downgraded", "STARTTLS")] {
+        wait::until(name, Duration::from_secs(60), || {
+            agent
+                .logs()
+                .lines()
+                .any(|line| line.contains(name) && line.contains("retry") && line.contains(why))
+                .then_some(())
+        });
+    }
+    assert_eq!(starttls.messages().len(), 1, "only `upgraded` got through");
+    assert!(plain.messages().is_empty(), "nothing in the clear");
+}
+
 /// After a `kill -9`, the alert stage announces what still fires, so the
 /// Prometheus sink's `foghorn_alert_firing` agrees with what was notified,
 /// without any new input.

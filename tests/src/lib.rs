@@ -12,4 +12,5 @@ pub mod input;
 pub mod prometheus;
 pub mod pty;
 pub mod receiver;
+pub mod tls;
 pub mod wait;

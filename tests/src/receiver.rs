@@ -150,7 +150,7 @@ impl SmtpServer {
         Self { peer, port }
     }
 
-    /// Every message accepted so far: `{from, to, data}`.
+    /// Every message accepted so far: `{from, to, tls, data}`.
     pub fn messages(&self) -> Vec<serde_json::Value> {
         self.peer.records()
     }

@@ -12,11 +12,12 @@
 //! counted and not retried. Device data is escaped in the HTML part.
 
 use std::fmt::Write as _;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::Deserialize;
 use tokio::sync::mpsc::Receiver;
@@ -53,6 +54,11 @@ pub struct EmailConfig {
     /// `tls`: `starttls` (default), `tls` or `none` (loopback only).
     #[serde(default)]
     pub tls: SmtpTls,
+    /// `ca_file`: a PEM file of CA certificates trusted, besides the public
+    /// roots, to sign the server's certificate (a private CA). Default:
+    /// the public roots only.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
     /// `username`: for SMTP AUTH, usually `${SMTP_USER}`. Default: no AUTH.
     #[serde(default)]
     pub username: Option<Secret>,
@@ -91,6 +97,12 @@ impl Settings for EmailConfig {
             problems.push(
                 &format!("{key}.tls"),
                 "`none` sends mail and passwords in the clear: only to a loopback server",
+            );
+        }
+        if self.tls == SmtpTls::None && self.ca_file.is_some() {
+            problems.push(
+                &format!("{key}.ca_file"),
+                "used only with `tls: starttls` or `tls: tls`",
             );
         }
         if let Err(error) = self.from.parse::<Mailbox>() {
@@ -139,7 +151,11 @@ impl super::Sink for EmailConfig {
 
     async fn build(&self, ctx: SinkContext) -> Result<EmailSink, SinkError> {
         let client = |error: lettre::transport::smtp::Error| SinkError::Client(error.to_string());
-        let tls = TlsParameters::new(self.host.clone()).map_err(client)?;
+        let mut tls = TlsParameters::builder(self.host.clone());
+        if let Some(path) = &self.ca_file {
+            tls = tls.add_root_certificate(ca_certificates(path)?);
+        }
+        let tls = tls.build().map_err(client)?;
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&self.host)
             .port(self.port())
             .timeout(Some(self.retry.timeout))
@@ -171,6 +187,22 @@ impl super::Sink for EmailConfig {
             shutdown: ctx.shutdown,
         })
     }
+}
+
+/// The CA certificates in the PEM file at `path`.
+fn ca_certificates(path: &std::path::Path) -> Result<Certificate, SinkError> {
+    let pem = std::fs::read(path).map_err(|source| SinkError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    let invalid = |why: &str| SinkError::Client(format!("{}: {why}", path.display()));
+    if !pem
+        .windows(b"-----BEGIN CERTIFICATE-----".len())
+        .any(|w| w == b"-----BEGIN CERTIFICATE-----")
+    {
+        return Err(invalid("no PEM certificate in it"));
+    }
+    Certificate::from_pem(&pem).map_err(|error| invalid(&error.to_string()))
 }
 
 impl super::RunningSink for EmailSink {
