@@ -88,6 +88,19 @@ impl Delivery {
         Self(None)
     }
 
+    /// A handle whose acknowledgement one waiter awaits: an HTTP request
+    /// answered only once what it carried is durable. The watch resolves
+    /// when the last clone is dropped, with the worst status reported.
+    pub fn watched() -> (Self, DeliveryWatch) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let notifier = Notifier {
+            id: 0,
+            status: AtomicU8::new(DeliveryStatus::Delivered as u8),
+            tx,
+        };
+        (Self(Some(Arc::new(notifier))), DeliveryWatch(rx))
+    }
+
     /// Whether a source waits for this batch.
     pub fn is_tracked(&self) -> bool {
         self.0.is_some()
@@ -103,6 +116,20 @@ impl Delivery {
     /// Report that a sink gave up on the batch.
     pub fn fail(&self) {
         self.report(DeliveryStatus::Failed);
+    }
+}
+
+/// The other end of [`Delivery::watched`].
+#[derive(Debug)]
+pub struct DeliveryWatch(mpsc::UnboundedReceiver<(u64, DeliveryStatus)>);
+
+impl DeliveryWatch {
+    /// The batch's status once every holder has let go of it.
+    pub async fn settled(mut self) -> DeliveryStatus {
+        self.0
+            .recv()
+            .await
+            .map_or(DeliveryStatus::Failed, |(_, status)| status)
     }
 }
 

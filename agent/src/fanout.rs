@@ -157,6 +157,43 @@ impl Fanout {
         self.finish(count, reached);
     }
 
+    /// Send `batch` to every consumer if every one that blocks has room
+    /// within `wait`; otherwise send it to none and return false, so a
+    /// producer that can say "later" (an HTTP source answering 503) does.
+    /// Room is reserved on every consumer before anything is sent, so a
+    /// batch is never sent to some consumers and not others.
+    pub async fn send_within(&self, batch: SharedBatch, wait: std::time::Duration) -> bool {
+        let consumers = self.current();
+        let reserve = async {
+            let mut permits = Vec::with_capacity(consumers.len());
+            for consumer in &consumers {
+                permits.push(match consumer.when_full {
+                    WhenFull::Block => Some(consumer.sender.reserve().await),
+                    WhenFull::DropNewest => None,
+                });
+            }
+            permits
+        };
+        let Ok(permits) = tokio::time::timeout(wait, reserve).await else {
+            return false;
+        };
+        let count = batch.len();
+        let mut reached = true;
+        for (consumer, permit) in consumers.iter().zip(permits) {
+            let result = match permit {
+                Some(Ok(permit)) => {
+                    permit.send(Arc::clone(&batch));
+                    Ok(())
+                }
+                Some(Err(_)) => Err(TrySendError::Closed(Arc::clone(&batch))),
+                None => consumer.sender.try_send(Arc::clone(&batch)),
+            };
+            reached &= self.reached(consumer, result);
+        }
+        self.finish(count, reached);
+        true
+    }
+
     /// [`Fanout::send`] for code running on a blocking thread.
     #[allow(
         clippy::needless_pass_by_value,

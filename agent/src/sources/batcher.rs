@@ -59,6 +59,12 @@ impl RecordBatcher {
         self.mark = mark;
     }
 
+    /// The output itself, for a source that makes its own batches (one per
+    /// HTTP request, acknowledged on its own).
+    pub fn into_output(self) -> Fanout {
+        self.out
+    }
+
     /// Stop sending: drop the senders, so the components downstream see
     /// their input close once everything sent is through.
     pub fn close(&mut self) {

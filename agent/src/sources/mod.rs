@@ -2,8 +2,9 @@
 //!
 //! Each source is one module with its settings struct next to its code:
 //! `serial` (a device on a serial port), `file` (one file, replayed or
-//! followed), `stdin` and `generator` (a seeded simulator of the bench
-//! device). Each settings struct implements [`Source`], and the
+//! followed), `stdin`, `generator` (a seeded simulator of the bench
+//! device) and `http` (records or OTLP points POSTed by clients, which make
+//! their own batches, one per request). Each settings struct implements [`Source`], and the
 //! `sources!` registry below names each type once. The byte-stream sources
 //! cut their input into lines with the shared `lines::LineFramer`. Every
 //! source pushes raw records into the [`RecordBatcher`] of its
@@ -15,6 +16,7 @@
 mod batcher;
 mod file;
 mod generator;
+mod http;
 mod lines;
 mod serial;
 mod stdin;
@@ -28,6 +30,7 @@ use tokio_util::sync::CancellationToken;
 pub use batcher::RecordBatcher;
 pub use file::config::{FileSourceConfig, ReadFrom};
 pub use generator::config::{FaultsConfig, GeneratorConfig, Scenario};
+pub use http::config::{Ack, AuthConfig, CsvConfig, Decoding, HttpSourceConfig, TlsConfig};
 pub use serial::config::{FlowControl, Parity, ReconnectConfig, SerialConfig};
 pub use stdin::StdinConfig;
 
@@ -79,6 +82,18 @@ pub enum SourceError {
         #[source]
         source: std::io::Error,
     },
+    /// The listen address is taken or not allowed.
+    #[error("cannot listen on {addr}")]
+    Bind {
+        /// The configured address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The TLS certificate or key cannot be used.
+    #[error("bad TLS certificate or key: {0}")]
+    Tls(String),
     /// Reading standard input failed.
     #[error("cannot read standard input")]
     Stdin(#[source] std::io::Error),
@@ -159,6 +174,8 @@ sources! {
     "stdin" => Stdin(StdinConfig),
     /// `type: generator`: synthetic device lines, for demos and benchmarks.
     "generator" => Generator(GeneratorConfig),
+    /// `type: http`: records or OTLP points POSTed by clients.
+    "http" => Http(HttpSourceConfig),
 }
 
 /// Wait until `until`, sending the pending batch when its linger time is up.
