@@ -36,15 +36,17 @@ for tool in socat python3 prometheus prometheus-alertmanager; do
     command -v "$tool" >/dev/null 2>&1 || { echo "error: $tool is required by the tests and could not be installed" >&2; exit 1; }
 done
 
-# Python peers: the SMTP server of the email tests, and the OTLP receiver
-# (the official protobuf definitions and gRPC).
-python_peers="import aiosmtpd, grpc; from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc"
+# Python peers: the SMTP server of the email tests, the OTLP receiver (the
+# official protobuf definitions and gRPC) and the OpenTelemetry SDK with its
+# OTLP/HTTP exporter (a real client of the http source).
+python_packages=(aiosmtpd grpcio opentelemetry-proto opentelemetry-sdk opentelemetry-exporter-otlp-proto-http)
+python_peers="import aiosmtpd, grpc; from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc; from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter; import opentelemetry.sdk.metrics"
 if ! python3 -c "$python_peers" >/dev/null 2>&1; then
-    log "Installing aiosmtpd, grpcio and opentelemetry-proto from PyPI"
-    python3 -m pip install --quiet aiosmtpd grpcio opentelemetry-proto \
-        || python3 -m pip install --quiet --break-system-packages aiosmtpd grpcio opentelemetry-proto
+    log "Installing ${python_packages[*]} from PyPI"
+    python3 -m pip install --quiet "${python_packages[@]}" \
+        || python3 -m pip install --quiet --break-system-packages "${python_packages[@]}"
 fi
-python3 -c "$python_peers" || { echo "error: aiosmtpd, grpcio and opentelemetry-proto are required by the tests and could not be installed" >&2; exit 1; }
+python3 -c "$python_peers" || { echo "error: ${python_packages[*]} are required by the tests and could not be installed" >&2; exit 1; }
 
 if ! cargo nextest --version >/dev/null 2>&1; then
     log "Installing cargo-nextest"

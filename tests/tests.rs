@@ -7,6 +7,7 @@ mod alerting;
 mod config_errors;
 mod health;
 mod hostile_plugin;
+mod http_source;
 mod kill_storm;
 mod metrics;
 mod native_processor;

@@ -207,7 +207,11 @@ mod tests {
     }
 
     fn texts(decoded: &Decoded) -> Vec<String> {
-        decoded.records.iter().map(|r| r.text().into_owned()).collect()
+        decoded
+            .records
+            .iter()
+            .map(|r| r.text().into_owned())
+            .collect()
     }
 
     fn reasons(decoded: &Decoded) -> Vec<&'static str> {
@@ -249,10 +253,14 @@ mod tests {
 
     #[test]
     fn csv_rows_pass_as_written_and_short_rows_are_rejected() {
-        let body = b"device,temp,cpu\r\nd1,85.5,12\nd2,\"4,5\",3\nd3,1\n\nd4,2,3,4\nd5,\xff,1\nd6,7,8";
+        let body =
+            b"device,temp,cpu\r\nd1,85.5,12\nd2,\"4,5\",3\nd3,1\n\nd4,2,3,4\nd5,\xff,1\nd6,7,8";
         let decoded = decoder(Decoding::Csv).decode(body, "text/csv", 0);
         assert_eq!(texts(&decoded), ["d1,85.5,12", "d2,\"4,5\",3", "d6,7,8"]);
-        assert_eq!(reasons(&decoded), ["csv_cells", "csv_cells", "invalid_utf8"]);
+        assert_eq!(
+            reasons(&decoded),
+            ["csv_cells", "csv_cells", "invalid_utf8"]
+        );
         assert_eq!(decoded.rejects[0].item, "d3,1");
         assert_eq!(decoded.rejects[0].detail, "2 cells, the header has 3");
     }

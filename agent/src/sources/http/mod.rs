@@ -236,17 +236,18 @@ fn server_tls(
     }
     let key = PrivateKeyDer::from_pem_file(&tls.key_file)
         .map_err(|error| invalid(&tls.key_file, &error))?;
-    let mut config =
-        rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .map_err(|error| invalid(&tls.cert_file, &error))?
-            .with_no_client_auth()
-            .with_single_cert(certs, key)
-            .map_err(|error| invalid(&tls.cert_file, &error))?;
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|error| invalid(&tls.cert_file, &error))?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .map_err(|error| invalid(&tls.cert_file, &error))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(
-        config,
-    )))
+    Ok(axum_server::tls_rustls::RustlsConfig::from_config(
+        Arc::new(config),
+    ))
 }
 
 impl Shared {
@@ -259,7 +260,9 @@ impl Shared {
             .and_then(|value| value.to_str().ok())
             .and_then(|value| {
                 let (scheme, token) = value.trim().split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+                scheme
+                    .eq_ignore_ascii_case("bearer")
+                    .then_some(token.trim())
             })
         else {
             return false;
@@ -291,12 +294,18 @@ impl Shared {
                 escape(&reject.item)
             );
             if let Err(error) = log.write_record(&[line.as_bytes()]) {
-                tracing::error!(component = &*self.name, "cannot write the error log: {error}");
+                tracing::error!(
+                    component = &*self.name,
+                    "cannot write the error log: {error}"
+                );
                 return;
             }
         }
         if let Err(error) = log.flush() {
-            tracing::error!(component = &*self.name, "cannot write the error log: {error}");
+            tracing::error!(
+                component = &*self.name,
+                "cannot write the error log: {error}"
+            );
         }
     }
 }
@@ -324,7 +333,7 @@ async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
     };
     let body = match decompress(&headers, body, shared.max_body_size) {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(refused) => return refused.into_response(),
     };
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -335,9 +344,10 @@ async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
     let decoder = shared.decoder.clone();
     let bytes = body.len();
     // Decoding a large body is CPU work: off the I/O threads.
-    let decoded = tokio::task::spawn_blocking(move || decoder.decode(&body, &content_type, received))
-        .await
-        .unwrap_or_default();
+    let decoded =
+        tokio::task::spawn_blocking(move || decoder.decode(&body, &content_type, received))
+            .await
+            .unwrap_or_default();
     shared.rejected(&decoded.rejects, received);
     let otlp = shared.decoder.decoding == Decoding::Otlp;
     if decoded.accepted() == 0 {
@@ -393,7 +403,7 @@ async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
 }
 
 /// The body, gunzipped when it says so, at most `max` bytes.
-fn decompress(headers: &HeaderMap, body: Bytes, max: usize) -> Result<Bytes, Response> {
+fn decompress(headers: &HeaderMap, body: Bytes, max: usize) -> Result<Bytes, (StatusCode, String)> {
     let encoding = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|value| value.to_str().ok())
@@ -412,21 +422,18 @@ fn decompress(headers: &HeaderMap, body: Bytes, max: usize) -> Result<Bytes, Res
                 Ok(n) if n > max => Err((
                     StatusCode::PAYLOAD_TOO_LARGE,
                     format!("the body is over {max} bytes once decompressed\n"),
-                )
-                    .into_response()),
+                )),
                 Ok(_) => Ok(Bytes::from(out)),
                 Err(error) => Err((
                     StatusCode::BAD_REQUEST,
                     format!("the body is not gzip: {error}\n"),
-                )
-                    .into_response()),
+                )),
             }
         }
         other => Err((
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             format!("Content-Encoding `{other}` is not supported (gzip or identity)\n"),
-        )
-            .into_response()),
+        )),
     }
 }
 

@@ -39,8 +39,7 @@ pub(crate) fn decode(body: &[u8], content_type: &str, received: i64, out: &mut D
             out.rejects.push(Reject {
                 reason: "invalid_otlp",
                 detail: error,
-                item: String::from_utf8_lossy(&body[..body.len().min(Reject::SAMPLE)])
-                    .into_owned(),
+                item: String::from_utf8_lossy(&body[..body.len().min(Reject::SAMPLE)]).into_owned(),
             });
             return;
         }
@@ -311,7 +310,11 @@ mod tests {
         let cpu = out.points.get(0).unwrap();
         assert_eq!(cpu.series().name, "cpu");
         assert_eq!(cpu.series().tag("device"), Some("d1"));
-        assert_eq!(cpu.series().tag("region"), Some("us"), "the point's own wins");
+        assert_eq!(
+            cpu.series().tag("region"),
+            Some("us"),
+            "the point's own wins"
+        );
         assert_eq!(cpu.series().tag("service.name"), Some("edge"));
         assert_eq!(cpu.timestamp(), 1_700_000_000_000_000_000);
         assert_eq!(cpu.field("value"), Some(Value::Float(0.75)));
@@ -336,7 +339,10 @@ mod tests {
         let first = out.points.get(0).unwrap();
         assert_eq!(first.series().tag("device"), Some("r1"));
         assert_eq!(first.field("value"), Some(Value::Float(0.25)));
-        assert_eq!(out.points.get(1).unwrap().field("value"), Some(Value::Float(3.0)));
+        assert_eq!(
+            out.points.get(1).unwrap().field("value"),
+            Some(Value::Float(3.0))
+        );
     }
 
     #[test]
@@ -360,7 +366,12 @@ mod tests {
         assert_eq!(reasons, ["invalid_otlp", "invalid_otlp", "non_finite"]);
         assert_eq!(out.points.len(), 2);
         let mut garbage = Decoded::default();
-        decode(b"\xff\xff\xff\xff garbage", "application/x-protobuf", 0, &mut garbage);
+        decode(
+            b"\xff\xff\xff\xff garbage",
+            "application/x-protobuf",
+            0,
+            &mut garbage,
+        );
         assert_eq!(garbage.rejects[0].reason, "invalid_otlp");
         assert_eq!(garbage.points.len(), 0);
     }
