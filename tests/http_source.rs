@@ -431,3 +431,63 @@ sinks:
         written.len()
     );
 }
+
+/// `tls`: HTTPS with a certificate from a private CA; a client that trusts
+/// the CA is served, plain HTTP on the same port is not.
+#[test]
+fn https_with_a_certificate_from_a_private_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = foghorn_tests::tls::TestCa::new(dir.path());
+    let port = free_port();
+    let config = dir.path().join("pipeline.yaml");
+    let out = dir.path().join("out.ndjson");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+data_dir: {data}
+sources:
+  secure:
+    type: http
+    address: 127.0.0.1:{port}
+    tls: {{ cert_file: {cert}, key_file: {key} }}
+sinks:
+  out: {{ type: file, inputs: [secure], path: {out}, encoding: ndjson }}
+"#,
+            data = dir.path().join("data").display(),
+            cert = ca.cert.display(),
+            key = ca.key.display(),
+            out = out.display(),
+        ),
+    )
+    .unwrap();
+    let agent = Agent::start(dir.path(), &config, &[]);
+    agent.wait_for_log("connected", Duration::from_secs(60));
+    let trusting = reqwest::blocking::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(&std::fs::read(&ca.ca).unwrap()).unwrap(),
+        )
+        .build()
+        .unwrap();
+    let response = trusting
+        .post(format!("https://127.0.0.1:{port}/"))
+        .body("T:1\nT:2\n")
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(messages(&out), ["T:1", "T:2"]);
+    // Without the CA the handshake fails; in the clear nothing is served.
+    assert!(
+        client()
+            .post(format!("https://127.0.0.1:{port}/"))
+            .body("T:3\n")
+            .send()
+            .is_err()
+    );
+    let plain = client()
+        .post(format!("http://127.0.0.1:{port}/"))
+        .body("T:4\n")
+        .send();
+    assert!(plain.map(|r| r.status() != 200).unwrap_or(true));
+    assert_eq!(messages(&out), ["T:1", "T:2"]);
+}
