@@ -49,7 +49,7 @@ pub struct HttpSourceConfig {
     #[serde(default = "HttpSourceConfig::default_max_line_length")]
     pub max_line_length: usize,
     /// `max_concurrent_requests`: requests handled at once; more are
-    /// answered 503 with `Retry-After`. Default 256.
+    /// answered 429 with `Retry-After`. Default 64.
     #[serde(default = "HttpSourceConfig::default_max_concurrent_requests")]
     pub max_concurrent_requests: usize,
     /// `header_timeout`: how long a client may take to send its request
@@ -82,7 +82,7 @@ impl HttpSourceConfig {
         65_536
     }
     const fn default_max_concurrent_requests() -> usize {
-        256
+        64
     }
     const fn default_header_timeout() -> Duration {
         Duration::from_secs(10)
