@@ -8,6 +8,7 @@ mod config_errors;
 mod health;
 mod hostile_plugin;
 mod http_source;
+mod kafka;
 mod kill_storm;
 mod metrics;
 mod native_processor;

@@ -9,6 +9,7 @@ pub mod agent;
 pub mod alertmanager;
 pub mod http;
 pub mod input;
+pub mod kafka;
 pub mod prometheus;
 pub mod pty;
 pub mod receiver;

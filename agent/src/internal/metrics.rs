@@ -75,6 +75,10 @@ pub struct Metrics {
     /// `foghorn_alert_notifications_pending{component}`: notifications an
     /// alert stage holds in its outbox until their sinks acknowledge them.
     pub notifications_pending: IntGaugeVec,
+    /// `foghorn_kafka_consumer_lag{component, topic, partition}`: messages
+    /// between a Kafka source's position and the partition's end, as
+    /// librdkafka last reported (every 5 s), for the partitions it holds.
+    pub kafka_lag: IntGaugeVec,
     /// `foghorn_start_time_seconds`.
     pub start_time: IntGauge,
 }
@@ -144,6 +148,17 @@ impl Metrics {
         registry
             .register(Box::new(notifications_pending.clone()))
             .expect("metric registered once");
+        let kafka_lag = IntGaugeVec::new(
+            Opts::new(
+                "foghorn_kafka_consumer_lag",
+                "Messages between a Kafka source's position and the partition's end.",
+            ),
+            &["component", "topic", "partition"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(kafka_lag.clone()))
+            .expect("metric registered once");
         Self {
             plugin_limited: counter(
                 &registry,
@@ -153,6 +168,7 @@ impl Metrics {
             ),
             component_up,
             notifications_pending,
+            kafka_lag,
             received_events: counter(
                 &registry,
                 "foghorn_component_received_events_total",

@@ -3,8 +3,8 @@
 //! Each source is one module with its settings struct next to its code:
 //! `serial` (a device on a serial port), `file` (one file, replayed or
 //! followed), `stdin`, `generator` (a seeded simulator of the bench
-//! device) and `http` (records or OTLP points POSTed by clients, which make
-//! their own batches, one per request). Each settings struct implements [`Source`], and the
+//! device), `http` (records or OTLP points POSTed by clients, which make
+//! their own batches, one per request) and `kafka` (a consumer group). Each settings struct implements [`Source`], and the
 //! `sources!` registry below names each type once. The byte-stream sources
 //! cut their input into lines with the shared `lines::LineFramer`. Every
 //! source pushes raw records into the [`RecordBatcher`] of its
@@ -17,6 +17,7 @@ mod batcher;
 mod file;
 mod generator;
 mod http;
+mod kafka;
 mod lines;
 mod serial;
 mod stdin;
@@ -31,6 +32,7 @@ pub use batcher::RecordBatcher;
 pub use file::config::{FileSourceConfig, ReadFrom};
 pub use generator::config::{FaultsConfig, GeneratorConfig, Scenario};
 pub use http::config::{Ack, AuthConfig, CsvConfig, Decoding, HttpSourceConfig, TlsConfig};
+pub use kafka::config::{KafkaSourceConfig, StartFrom};
 pub use serial::config::{FlowControl, Parity, ReconnectConfig, SerialConfig};
 pub use stdin::StdinConfig;
 
@@ -91,6 +93,9 @@ pub enum SourceError {
         #[source]
         source: std::io::Error,
     },
+    /// The Kafka client could not be made or subscribe.
+    #[error("{0}")]
+    Kafka(String),
     /// The TLS certificate or key cannot be used.
     #[error("bad TLS certificate or key: {0}")]
     Tls(String),
@@ -176,6 +181,8 @@ sources! {
     "generator" => Generator(GeneratorConfig),
     /// `type: http`: records or OTLP points POSTed by clients.
     "http" => Http(HttpSourceConfig),
+    /// `type: kafka`: messages from Kafka topics, in a consumer group.
+    "kafka" => Kafka(KafkaSourceConfig),
 }
 
 /// Wait until `until`, sending the pending batch when its linger time is up.
