@@ -55,7 +55,11 @@ fn a_consumer_group_reads_everything_through_five_kill_9s() {
     broker.produce("events", COUNT);
     let out = dir.path().join("out.ndjson");
     let config = dir.path().join("pipeline.yaml");
-    std::fs::write(&config, source_pipeline(dir.path(), &broker, "events", &out)).unwrap();
+    std::fs::write(
+        &config,
+        source_pipeline(dir.path(), &broker, "events", &out),
+    )
+    .unwrap();
     let mut agent = Agent::start(dir.path(), &config, &[]);
     for kill in 1..=5_u64 {
         // Each run gets a fifth further before it is killed.
@@ -74,7 +78,10 @@ fn a_consumer_group_reads_everything_through_five_kill_9s() {
     });
     assert!(agent.terminate().success(), "{}", agent.logs());
     let duplicates: u32 = seen.values().map(|n| n - 1).sum();
-    assert!((0..COUNT).all(|n| seen.contains_key(&n)), "a record is missing");
+    assert!(
+        (0..COUNT).all(|n| seen.contains_key(&n)),
+        "a record is missing"
+    );
     eprintln!("kafka: {COUNT} records through 5 kill -9s: 0 lost, {duplicates} duplicates");
 }
 
@@ -144,5 +151,64 @@ fn two_agents_split_the_partitions_and_one_takes_over() {
         "kafka group: {} records over two agents, one stopped: 0 lost, {} duplicates",
         COUNT,
         u64::from(copies) - COUNT
+    );
+}
+
+/// The sink produces points (keyed by series) and raw records to topics a
+/// confluent-kafka consumer reads back, every one of them.
+#[test]
+fn the_sink_output_is_read_back_by_a_consumer() {
+    const COUNT: u64 = 2_000;
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start(dir.path());
+    broker.create_topic("points", 3);
+    broker.create_topic("raw", 1);
+    let config = dir.path().join("pipeline.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+data_dir: {data}
+sources:
+  gen:
+    type: generator
+    interval: 0s
+    count: {COUNT}
+    faults: {{ spike_probability: 0.0, voltage_fault_probability: 0.0, malformed_probability: 0.0 }}
+processors:
+  parse:
+    inputs: [gen]
+    plugin: builtin:kv-parser
+    config: {{ measurement: bench, tags: {{ device: b1 }}, fields: {{ T: temperature, V: voltage, S: status }} }}
+sinks:
+  points: {{ type: kafka, inputs: [parse], bootstrap_servers: {broker}, topic: points, key: "{{device}}", compression: gzip }}
+  raw: {{ type: kafka, inputs: [gen], bootstrap_servers: {broker}, topic: raw }}
+"#,
+            data = dir.path().join("data").display(),
+            broker = broker.address,
+        ),
+    )
+    .unwrap();
+    let mut agent = Agent::start(dir.path(), &config, &[]);
+    // A finite generator: the agent drains and exits once all is confirmed.
+    assert!(
+        agent.wait_exit(Duration::from_secs(120)).success(),
+        "{}",
+        agent.logs()
+    );
+    let points = broker.consume("points", COUNT);
+    assert_eq!(points.len() as u64, COUNT);
+    for message in &points {
+        assert_eq!(message["key"], "b1");
+        let point: serde_json::Value =
+            serde_json::from_str(message["value"].as_str().unwrap()).unwrap();
+        assert_eq!(point["series"], "bench");
+        assert!(point["fields"]["temperature"].is_number(), "{point}");
+    }
+    let raw = broker.consume("raw", COUNT);
+    assert_eq!(raw.len() as u64, COUNT);
+    assert!(
+        raw.iter()
+            .all(|m| m["value"].as_str().unwrap().starts_with("T:"))
     );
 }

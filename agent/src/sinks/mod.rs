@@ -22,6 +22,7 @@ pub mod email;
 mod escape;
 pub mod file;
 mod http_post;
+pub mod kafka;
 pub mod otlp;
 pub mod prometheus;
 pub mod report;
@@ -40,6 +41,7 @@ pub use blackhole::BlackholeConfig;
 pub use console::{ConsoleConfig, ConsoleFormat};
 pub use email::EmailConfig;
 pub use file::config::{FileEncoding, FileSinkConfig};
+pub use kafka::KafkaSinkConfig;
 pub use otlp::OtlpConfig;
 pub use prometheus::config::PrometheusConfig;
 pub use report::config::ReportConfig;
@@ -241,6 +243,8 @@ sinks! {
     "email" => Email(EmailConfig),
     /// `type: otlp`: points as OTLP metrics, alerts as OTLP log records.
     "otlp" => Otlp(OtlpConfig),
+    /// `type: kafka`: points, alerts and raw records to a Kafka topic.
+    "kafka" => Kafka(KafkaSinkConfig),
 }
 
 /// An error and its causes on one line: `cannot write …: No space left`.
@@ -292,7 +296,7 @@ fn record_json(component: &str, record: &Record<'_>) -> serde_json::Value {
 }
 
 /// A point as JSON: `{"timestamp", "series", "tags": {..}, "fields": {..}}`.
-fn point_json(point: &PointRef<'_>) -> serde_json::Value {
+pub(crate) fn point_json(point: &PointRef<'_>) -> serde_json::Value {
     let series = point.series();
     let tags: serde_json::Map<_, _> = series
         .tags

@@ -32,6 +32,7 @@ pub use batcher::RecordBatcher;
 pub use file::config::{FileSourceConfig, ReadFrom};
 pub use generator::config::{FaultsConfig, GeneratorConfig, Scenario};
 pub use http::config::{Ack, AuthConfig, CsvConfig, Decoding, HttpSourceConfig, TlsConfig};
+pub(crate) use kafka::config::check_options as kafka_options_owned;
 pub use kafka::config::{KafkaSourceConfig, StartFrom};
 pub use serial::config::{FlowControl, Parity, ReconnectConfig, SerialConfig};
 pub use stdin::StdinConfig;

@@ -63,7 +63,9 @@ impl ClientContext for SourceContextKafka {
             | RDKafkaLogLevel::Error => {
                 tracing::error!(component, facility, "librdkafka: {message}");
             }
-            RDKafkaLogLevel::Warning => tracing::warn!(component, facility, "librdkafka: {message}"),
+            RDKafkaLogLevel::Warning => {
+                tracing::warn!(component, facility, "librdkafka: {message}")
+            }
             _ => tracing::debug!(component, facility, "librdkafka: {message}"),
         }
     }

@@ -130,6 +130,9 @@ impl KafkaSourceConfig {
     }
 }
 
+/// The next offset to read per (topic, partition).
+type Offsets = HashMap<(Arc<str>, i32), i64>;
+
 /// The reading loop's state.
 struct Reader<'a> {
     settings: &'a KafkaSourceConfig,
@@ -138,9 +141,9 @@ struct Reader<'a> {
     /// Messages pushed into batches so far: the batcher's mark.
     pushed: u64,
     /// The pending batch's next offset per partition.
-    batch: HashMap<(Arc<str>, i32), i64>,
+    batch: Offsets,
     /// Batches sent and not yet acknowledged: (mark, next offsets).
-    in_flight: VecDeque<(u64, HashMap<(Arc<str>, i32), i64>)>,
+    in_flight: VecDeque<(u64, Offsets)>,
     uncommitted: bool,
     last_commit: Instant,
 }
@@ -308,7 +311,7 @@ impl Reader<'_> {
         }
     }
 
-    fn record_acked(&mut self, offsets: HashMap<(Arc<str>, i32), i64>) {
+    fn record_acked(&mut self, offsets: Offsets) {
         let mut assigned = self.assigned.lock().unwrap_or_else(PoisonError::into_inner);
         for ((topic, partition), next) in offsets {
             // A partition taken away meanwhile is another member's now.
@@ -354,7 +357,10 @@ impl Reader<'_> {
     async fn finish(&mut self, ctx: &mut SourceContext) {
         self.flush(ctx).await;
         let settled = match ctx.batcher.acks() {
-            Some(acks) => tokio::time::timeout(SETTLE, acks.settle()).await.ok().flatten(),
+            Some(acks) => tokio::time::timeout(SETTLE, acks.settle())
+                .await
+                .ok()
+                .flatten(),
             None => None,
         };
         if let Some(mark) = settled {
@@ -371,7 +377,10 @@ fn envelope(message: &BorrowedMessage<'_>, value: &[u8]) -> String {
     let mut headers = serde_json::Map::new();
     if let Some(list) = message.headers() {
         for header in list.iter() {
-            let value = header.value.and_then(text).map_or(serde_json::Value::Null, Into::into);
+            let value = header
+                .value
+                .and_then(text)
+                .map_or(serde_json::Value::Null, Into::into);
             headers.insert(header.key.to_owned(), value);
         }
     }
