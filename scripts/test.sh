@@ -39,14 +39,34 @@ done
 # Python peers: the SMTP server of the email tests, the OTLP receiver (the
 # official protobuf definitions and gRPC) and the OpenTelemetry SDK with its
 # OTLP/HTTP exporter (a real client of the http source).
-python_packages=(aiosmtpd grpcio opentelemetry-proto opentelemetry-sdk opentelemetry-exporter-otlp-proto-http)
-python_peers="import aiosmtpd, grpc; from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc; from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter; import opentelemetry.sdk.metrics"
+python_packages=(aiosmtpd grpcio opentelemetry-proto opentelemetry-sdk opentelemetry-exporter-otlp-proto-http confluent-kafka)
+python_peers="import aiosmtpd, grpc, confluent_kafka; from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc; from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter; import opentelemetry.sdk.metrics"
 if ! python3 -c "$python_peers" >/dev/null 2>&1; then
     log "Installing ${python_packages[*]} from PyPI"
     python3 -m pip install --quiet "${python_packages[@]}" \
         || python3 -m pip install --quiet --break-system-packages "${python_packages[@]}"
 fi
 python3 -c "$python_peers" || { echo "error: ${python_packages[*]} are required by the tests and could not be installed" >&2; exit 1; }
+
+# A real Kafka broker: tansu, with its SQLite engine (libsql). Built from
+# crates.io (about 15 minutes on two cores), once per machine.
+tansu_has_sqlite() {
+    command -v tansu >/dev/null 2>&1 || return 1
+    local probe found=0
+    probe=$(mktemp -d)
+    # It serves until stopped: give it 3 s to say it is ready.
+    (cd "$probe" && timeout 3 tansu broker --storage-engine sqlite://probe.db \
+        --listener-url tcp://127.0.0.1:0 --advertised-listener-url tcp://127.0.0.1:0 \
+        >out.log 2>&1) || true
+    grep -q "ready in" "$probe/out.log" || found=1
+    rm -rf "$probe"
+    return $found
+}
+if ! tansu_has_sqlite; then
+    log "Installing tansu (a Kafka broker) with cargo install"
+    cargo install tansu --locked --features dynostore,libsql
+fi
+tansu_has_sqlite || { echo "error: tansu with its sqlite engine is required by the Kafka tests and could not be installed" >&2; exit 1; }
 
 if ! cargo nextest --version >/dev/null 2>&1; then
     log "Installing cargo-nextest"
