@@ -12,6 +12,8 @@
 //! cargo run --release -p foghorn-bench -- e2e --lines 10000000 --record
 //! cargo run --release -p foghorn-bench -- idle --record
 //! cargo run --release -p foghorn-bench -- storm --lines 5000000 --record
+//! cargo run --release -p foghorn-bench -- http --record
+//! cargo run --release -p foghorn-bench -- kafka --record
 //! ```
 
 mod agent;
@@ -19,6 +21,7 @@ mod alerts;
 mod e2e;
 mod encoding;
 mod idle;
+mod ingest;
 mod machine;
 mod measure;
 mod storm;
@@ -82,6 +85,21 @@ enum Bench {
         #[arg(long, default_value_t = 100_000)]
         background: u64,
     },
+    /// HTTP ingest: wrk POSTs NDJSON bodies to the http source (durable
+    /// acks) into a blackhole; MB/s and records per agent CPU-second.
+    Http {
+        /// Seconds of load per run.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+    /// Kafka consumption from a tansu broker into a blackhole, against
+    /// confluent-kafka's Python consumer on the same topic: records per
+    /// CPU-second, and their ratio.
+    Kafka {
+        /// Messages in the topic.
+        #[arg(long, default_value_t = 200_000)]
+        messages: u64,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -97,6 +115,8 @@ fn main() -> anyhow::Result<()> {
             alert_rate,
             background,
         } => alerts::run(alerts, alert_rate, background)?,
+        Bench::Http { seconds } => ingest::http(seconds, cli.repeat)?,
+        Bench::Kafka { messages } => ingest::kafka(messages, cli.repeat)?,
     };
     println!("{report}");
     if cli.record {

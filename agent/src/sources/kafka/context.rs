@@ -3,6 +3,7 @@
 //! partition from librdkafka's statistics, and its log through `tracing`.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use rdkafka::ClientContext;
@@ -12,6 +13,31 @@ use rdkafka::statistics::Statistics;
 
 use super::offsets_list;
 use crate::internal::metrics::metrics;
+
+/// What the callbacks and the reading loop share.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    pub assigned: Mutex<Assigned>,
+    /// `assigned.to_seek.len()`, read without the lock for every message.
+    pub seeks: AtomicUsize,
+}
+
+impl Shared {
+    /// The partitions, locked.
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, Assigned> {
+        self.assigned.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether any partition waits for its seek.
+    pub fn seeking(&self) -> bool {
+        self.seeks.load(Ordering::Acquire) > 0
+    }
+
+    /// Publish the number of partitions waiting for their seek.
+    pub fn update_seeks(&self, assigned: &Assigned) {
+        self.seeks.store(assigned.to_seek.len(), Ordering::Release);
+    }
+}
 
 /// The partitions this member holds, and what may be committed for them.
 #[derive(Debug, Default)]
@@ -48,7 +74,7 @@ impl Assigned {
 /// The consumer's context.
 pub(crate) struct SourceContextKafka {
     pub name: Arc<str>,
-    pub assigned: Arc<Mutex<Assigned>>,
+    pub shared: Arc<Shared>,
     /// `start_from` is `earliest` or `latest`.
     pub seek_new: bool,
 }
@@ -71,12 +97,7 @@ impl ClientContext for SourceContextKafka {
     }
 
     fn stats(&self, statistics: Statistics) {
-        let held: HashSet<(String, i32)> = self
-            .assigned
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .held
-            .clone();
+        let held: HashSet<(String, i32)> = self.shared.lock().held.clone();
         for (topic, stats) in &statistics.topics {
             for (partition, stats) in &stats.partitions {
                 // librdkafka reports partition -1 (the unassigned one) and
@@ -106,7 +127,7 @@ impl ConsumerContext for SourceContextKafka {
         // What was acknowledged for the partitions leaving is committed
         // now, before another member starts on them.
         let commit = {
-            let mut assigned = self.assigned.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut assigned = self.shared.lock();
             let mut leaving = HashMap::new();
             for key in &revoked {
                 assigned.held.remove(key);
@@ -115,6 +136,7 @@ impl ConsumerContext for SourceContextKafka {
                     leaving.insert(key.clone(), next);
                 }
             }
+            self.shared.update_seeks(&assigned);
             leaving
         };
         for (topic, partition) in &revoked {
@@ -142,7 +164,7 @@ impl ConsumerContext for SourceContextKafka {
     fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         match rebalance {
             Rebalance::Assign(list) => {
-                let mut assigned = self.assigned.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut assigned = self.shared.lock();
                 for element in list.elements() {
                     let key = (element.topic().to_owned(), element.partition());
                     if assigned.seen.insert(key.clone()) && self.seek_new {
@@ -150,6 +172,7 @@ impl ConsumerContext for SourceContextKafka {
                     }
                     assigned.held.insert(key);
                 }
+                self.shared.update_seeks(&assigned);
                 tracing::info!(
                     component = &*self.name,
                     partitions = list.count(),

@@ -15,13 +15,13 @@ pub mod config;
 mod context;
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::prelude::BASE64_STANDARD;
 use config::{KafkaSourceConfig, StartFrom};
-use context::{Assigned, SourceContextKafka};
+use context::{Shared, SourceContextKafka};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Headers as _, Message as _};
@@ -60,8 +60,8 @@ impl Source for KafkaSourceConfig {
     }
 
     async fn run(self, mut ctx: SourceContext) -> Result<(), SourceError> {
-        let assigned = Arc::new(Mutex::new(Assigned::default()));
-        let consumer = self.consumer(&ctx, Arc::clone(&assigned))?;
+        let shared = Arc::new(Shared::default());
+        let consumer = self.consumer(&ctx, Arc::clone(&shared))?;
         let subscription: Vec<String> = match &self.topic_pattern {
             // librdkafka takes a regular expression as a topic starting with `^`.
             Some(pattern) if pattern.starts_with('^') => vec![pattern.clone()],
@@ -81,9 +81,11 @@ impl Source for KafkaSourceConfig {
         let mut reader = Reader {
             settings: &self,
             consumer: &consumer,
-            assigned: &assigned,
+            shared: &shared,
+            topics: Vec::new(),
             pushed: 0,
-            batch: HashMap::new(),
+            batch: Vec::new(),
+            last: 0,
             in_flight: VecDeque::new(),
             uncommitted: false,
             last_commit: Instant::now(),
@@ -98,7 +100,7 @@ impl KafkaSourceConfig {
     fn consumer(
         &self,
         ctx: &SourceContext,
-        assigned: Arc<Mutex<Assigned>>,
+        shared: Arc<Shared>,
     ) -> Result<StreamConsumer<SourceContextKafka>, SourceError> {
         let mut config = ClientConfig::new();
         for (name, value) in &self.librdkafka_options {
@@ -121,7 +123,7 @@ impl KafkaSourceConfig {
             .set("statistics.interval.ms", "5000");
         let context = SourceContextKafka {
             name: Arc::clone(&ctx.name),
-            assigned,
+            shared,
             seek_new: self.start_from != StartFrom::Committed,
         };
         config
@@ -130,18 +132,23 @@ impl KafkaSourceConfig {
     }
 }
 
-/// The next offset to read per (topic, partition).
-type Offsets = HashMap<(Arc<str>, i32), i64>;
+/// The next offset to read per (topic, partition): a few entries, found by
+/// pointer and number.
+type Offsets = Vec<(Arc<str>, i32, i64)>;
 
 /// The reading loop's state.
 struct Reader<'a> {
     settings: &'a KafkaSourceConfig,
     consumer: &'a StreamConsumer<SourceContextKafka>,
-    assigned: &'a Mutex<Assigned>,
+    shared: &'a Shared,
+    /// Each topic's name once, for the offsets.
+    topics: Vec<Arc<str>>,
     /// Messages pushed into batches so far: the batcher's mark.
     pushed: u64,
     /// The pending batch's next offset per partition.
     batch: Offsets,
+    /// Where in `batch` the last message's partition is.
+    last: usize,
     /// Batches sent and not yet acknowledged: (mark, next offsets).
     in_flight: VecDeque<(u64, Offsets)>,
     uncommitted: bool,
@@ -150,7 +157,6 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     async fn read(&mut self, ctx: &mut SourceContext) {
-        let mut topics: HashMap<String, Arc<str>> = HashMap::new();
         loop {
             self.seek_new_partitions();
             let linger = ctx.batcher.deadline();
@@ -180,7 +186,7 @@ impl Reader<'_> {
                 }
                 message = self.consumer.recv() => match message {
                     Ok(message) => {
-                        if self.take(ctx, &message, &mut topics) {
+                        if self.take(ctx, &message) {
                             self.flush(ctx).await;
                         }
                     }
@@ -197,10 +203,10 @@ impl Reader<'_> {
     /// Start partitions given for the first time at their beginning or end
     /// (`start_from: earliest | latest`).
     fn seek_new_partitions(&self) {
-        let pending: Vec<(String, i32)> = {
-            let assigned = self.assigned.lock().unwrap_or_else(PoisonError::into_inner);
-            assigned.to_seek.iter().cloned().collect()
-        };
+        if !self.shared.seeking() {
+            return;
+        }
+        let pending: Vec<(String, i32)> = self.shared.lock().to_seek.iter().cloned().collect();
         if pending.is_empty() {
             return;
         }
@@ -216,38 +222,28 @@ impl Reader<'_> {
                 .seek(&topic, partition, offset, KAFKA_TIMEOUT)
                 .is_ok()
             {
-                self.assigned
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .to_seek
-                    .remove(&(topic, partition));
+                let mut assigned = self.shared.lock();
+                assigned.to_seek.remove(&(topic, partition));
+                self.shared.update_seeks(&assigned);
             }
         }
     }
 
     /// Push one message; true when the batch is full.
-    fn take(
-        &mut self,
-        ctx: &mut SourceContext,
-        message: &BorrowedMessage<'_>,
-        topics: &mut HashMap<String, Arc<str>>,
-    ) -> bool {
+    fn take(&mut self, ctx: &mut SourceContext, message: &BorrowedMessage<'_>) -> bool {
         let partition = message.partition();
         let topic = message.topic();
+        // Fetched before its seek: it will be read again from there.
+        if self.shared.seeking()
+            && self
+                .shared
+                .lock()
+                .to_seek
+                .contains(&(topic.to_owned(), partition))
         {
-            let assigned = self.assigned.lock().unwrap_or_else(PoisonError::into_inner);
-            // Fetched before its seek: it will be read again from there.
-            if assigned.to_seek.contains(&(topic.to_owned(), partition)) {
-                return false;
-            }
+            return false;
         }
-        let topic = Arc::clone(
-            topics
-                .entry(topic.to_owned())
-                .or_insert_with(|| Arc::from(topic)),
-        );
-        self.batch
-            .insert((Arc::clone(&topic), partition), message.offset() + 1);
+        self.note_offset(topic, partition, message.offset() + 1);
         let timestamp = message
             .timestamp()
             .to_millis()
@@ -277,15 +273,47 @@ impl Reader<'_> {
         full
     }
 
+    /// The pending batch reaches `next` in the partition.
+    fn note_offset(&mut self, topic: &str, partition: i32, next: i64) {
+        if let Some(entry) = self.batch.get_mut(self.last)
+            && entry.1 == partition
+            && *entry.0 == *topic
+        {
+            entry.2 = next;
+            return;
+        }
+        if let Some(i) = self
+            .batch
+            .iter()
+            .position(|(t, p, _)| *p == partition && **t == *topic)
+        {
+            self.batch[i].2 = next;
+            self.last = i;
+            return;
+        }
+        let name = match self.topics.iter().find(|t| ***t == *topic) {
+            Some(name) => Arc::clone(name),
+            None => {
+                let name: Arc<str> = Arc::from(topic);
+                self.topics.push(Arc::clone(&name));
+                name
+            }
+        };
+        self.batch.push((name, partition, next));
+        self.last = self.batch.len() - 1;
+    }
+
     /// Send the pending batch and remember the offsets it covers.
     async fn flush(&mut self, ctx: &mut SourceContext) {
         if ctx.batcher.pending() > 0 {
             self.in_flight
                 .push_back((self.pushed, std::mem::take(&mut self.batch)));
+            self.last = 0;
             ctx.batcher.flush().await;
         } else if !self.batch.is_empty() {
             // Only tombstones since the last batch: nothing to wait for.
             let offsets = std::mem::take(&mut self.batch);
+            self.last = 0;
             if self.in_flight.is_empty() {
                 self.record_acked(offsets);
             } else {
@@ -312,8 +340,8 @@ impl Reader<'_> {
     }
 
     fn record_acked(&mut self, offsets: Offsets) {
-        let mut assigned = self.assigned.lock().unwrap_or_else(PoisonError::into_inner);
-        for ((topic, partition), next) in offsets {
+        let mut assigned = self.shared.lock();
+        for (topic, partition, next) in offsets {
             // A partition taken away meanwhile is another member's now.
             if assigned.holds(&topic, partition) {
                 assigned.acked.insert((topic.to_string(), partition), next);
@@ -341,10 +369,7 @@ impl Reader<'_> {
                 .emit();
             }
         }
-        let list = {
-            let mut assigned = self.assigned.lock().unwrap_or_else(PoisonError::into_inner);
-            assigned.take_commit()
-        };
+        let list = self.shared.lock().take_commit();
         if let Some(list) = list
             && let Err(error) = self.consumer.commit(&list, mode)
         {
