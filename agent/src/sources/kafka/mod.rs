@@ -21,6 +21,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::prelude::BASE64_STANDARD;
 use config::{KafkaSourceConfig, StartFrom};
+use futures_util::FutureExt as _;
 use context::{Shared, SourceContextKafka};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
@@ -36,6 +37,8 @@ use crate::internal::events::{BatchesAcknowledged, ItemsRejected, SourceConnecte
 /// How long the source waits at shutdown for what it sent to be
 /// acknowledged before it commits.
 const SETTLE: Duration = Duration::from_secs(10);
+/// Messages taken per wake-up before the loop looks at its other events.
+const DRAIN: usize = 4096;
 /// How long a commit or a seek may take.
 const KAFKA_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -189,6 +192,8 @@ impl Reader<'_> {
                         if self.take(ctx, &message) {
                             self.flush(ctx).await;
                         }
+                        drop(message);
+                        self.drain(ctx).await;
                     }
                     Err(error) => {
                         tracing::warn!(component = &*ctx.name, "kafka: {error}");
@@ -196,6 +201,21 @@ impl Reader<'_> {
                         tokio::time::sleep(Duration::from_millis(100)).await;
                     }
                 },
+            }
+        }
+    }
+
+    /// Take the messages librdkafka already holds, without waiting (up to
+    /// [`DRAIN`] at a time, so acknowledgements and shutdown are seen).
+    async fn drain(&mut self, ctx: &mut SourceContext) {
+        for _ in 0..DRAIN {
+            let Some(Ok(message)) = self.consumer.recv().now_or_never() else {
+                return;
+            };
+            let full = self.take(ctx, &message);
+            drop(message);
+            if full {
+                self.flush(ctx).await;
             }
         }
     }
