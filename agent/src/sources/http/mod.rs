@@ -344,10 +344,13 @@ async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
     let decoder = shared.decoder.clone();
     let bytes = body.len();
     // Decoding a large body is CPU work: off the I/O threads.
-    let decoded =
-        tokio::task::spawn_blocking(move || decoder.decode(&body, &content_type, received))
-            .await
-            .unwrap_or_default();
+    let Ok(decoded) =
+        tokio::task::spawn_blocking(move || decoder.decode(&body, &content_type, received)).await
+    else {
+        // The decoder panicked: a bug, not the client's fault; it may retry.
+        tracing::error!(component = &*shared.name, "decoding a request body failed");
+        return (StatusCode::INTERNAL_SERVER_ERROR, "decoding failed\n").into_response();
+    };
     shared.rejected(&decoded.rejects, received);
     let otlp = shared.decoder.decoding == Decoding::Otlp;
     if decoded.accepted() == 0 {

@@ -397,10 +397,11 @@ impl Reader<'_> {
         }
     }
 
-    /// At shutdown: send the pending batch, wait (a while) for what is in
-    /// flight, commit what was acknowledged.
+    /// At shutdown: send the pending batch, let the pipeline drain, wait (a
+    /// while) for what is in flight, commit what was acknowledged.
     async fn finish(&mut self, ctx: &mut SourceContext) {
         self.flush(ctx).await;
+        ctx.batcher.close();
         let settled = match ctx.batcher.acks() {
             Some(acks) => tokio::time::timeout(SETTLE, acks.settle())
                 .await
@@ -412,7 +413,6 @@ impl Reader<'_> {
             self.acknowledged(mark);
         }
         self.commit(ctx, CommitMode::Sync);
-        ctx.batcher.close();
     }
 }
 
