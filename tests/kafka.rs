@@ -12,6 +12,17 @@ use foghorn_tests::kafka::Broker;
 use foghorn_tests::wait;
 
 fn source_pipeline(dir: &Path, broker: &Broker, topic: &str, out: &Path) -> String {
+    source_pipeline_from(dir, broker, topic, out, "foghorn", "committed")
+}
+
+fn source_pipeline_from(
+    dir: &Path,
+    broker: &Broker,
+    topic: &str,
+    out: &Path,
+    group: &str,
+    start_from: &str,
+) -> String {
     format!(
         r#"
 data_dir: {data}
@@ -19,8 +30,9 @@ sources:
   stream:
     type: kafka
     bootstrap_servers: {broker}
-    group_id: foghorn
+    group_id: {group}
     topics: [{topic}]
+    start_from: {start_from}
     commit_interval: 200ms
     librdkafka_options: {{ session.timeout.ms: "6000", heartbeat.interval.ms: "500", max.poll.interval.ms: "10000" }}
 sinks:
@@ -210,5 +222,70 @@ sinks:
     assert!(
         raw.iter()
             .all(|m| m["value"].as_str().unwrap().starts_with("T:"))
+    );
+}
+
+/// `start_from`: `committed` resumes after what was committed, `earliest`
+/// replays a partition whatever was committed, `latest` reads only what
+/// comes after the agent was given the partition.
+#[test]
+fn start_from_committed_earliest_and_latest() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start(dir.path());
+    broker.create_topic("replay", 2);
+    broker.produce("replay", 1000);
+    let config = dir.path().join("pipeline.yaml");
+    let run = |n: usize, group: &str, start_from: &str| {
+        let out = dir.path().join(format!("out-{n}.ndjson"));
+        std::fs::write(
+            &config,
+            source_pipeline_from(dir.path(), &broker, "replay", &out, group, start_from),
+        )
+        .unwrap();
+        (Agent::start(dir.path(), &config, &[]), out)
+    };
+    let lines = |out: &Path| wait::read(out).lines().count();
+    // committed, a new group: everything, then committed at shutdown.
+    let (mut agent, out) = run(1, "g", "committed");
+    wait::until("1000 records", Duration::from_secs(60), || {
+        (lines(&out) >= 1000).then_some(())
+    });
+    assert!(agent.terminate().success());
+    // earliest, the same group: everything again, despite the commits.
+    let (mut agent, out) = run(2, "g", "earliest");
+    wait::until("a replay", Duration::from_secs(60), || {
+        (lines(&out) >= 1000).then_some(())
+    });
+    assert!(agent.terminate().success());
+    assert_eq!(lines(&out), 1000);
+    // committed again: only what is produced now.
+    let (mut agent, out) = run(3, "g", "committed");
+    agent.wait_for_log("kafka partitions assigned", Duration::from_secs(60));
+    broker.produce("replay", 10);
+    wait::until("10 new records", Duration::from_secs(60), || {
+        (lines(&out) >= 10).then_some(())
+    });
+    assert!(agent.terminate().success());
+    assert_eq!(lines(&out), 10, "what was committed was read again");
+    // latest, a new group: nothing old, only what comes after the seek.
+    let (mut agent, out) = run(4, "fresh", "latest");
+    wait::until(
+        "both partitions sought to their end",
+        Duration::from_secs(60),
+        || (agent.logs().matches("sought to its end").count() >= 2).then_some(()),
+    );
+    // "The end" is looked up after the seek returns: what is produced at
+    // that moment may fall before it. Produce until something arrives.
+    let mut first = 1_000_000;
+    wait::until("new records", Duration::from_secs(60), || {
+        broker.produce_from("replay", first, 5);
+        first += 5;
+        (lines(&out) >= 5).then_some(())
+    });
+    assert!(agent.terminate().success());
+    let seen = seqs(&out);
+    assert!(
+        seen.keys().all(|seq| *seq >= 1_000_000),
+        "old records were read: {seen:?}"
     );
 }

@@ -73,9 +73,20 @@ impl Broker {
     /// Produce `count` messages `{"seq": n}` (keyed `k<n % 97>`) to `topic`
     /// with confluent-kafka, acks=all; returns once all are acknowledged.
     pub fn produce(&self, topic: &str, count: u64) {
+        self.produce_from(topic, 0, count);
+    }
+
+    /// [`Broker::produce`] with `seq` from `first`.
+    pub fn produce_from(&self, topic: &str, first: u64, count: u64) {
         let status = Command::new("python3")
             .arg(fixture("kafka_client.py"))
-            .args(["produce", &self.address, topic, &count.to_string()])
+            .args([
+                "produce",
+                &self.address,
+                topic,
+                &count.to_string(),
+                &first.to_string(),
+            ])
             .status()
             .unwrap();
         assert!(status.success(), "producing to {topic} failed");

@@ -20,6 +20,8 @@ pub(crate) struct Shared {
     pub assigned: Mutex<Assigned>,
     /// `assigned.to_seek.len()`, read without the lock for every message.
     pub seeks: AtomicUsize,
+    /// Wakes the reading loop when partitions are given (to seek them).
+    pub assigned_now: tokio::sync::Notify,
 }
 
 impl Shared {
@@ -173,6 +175,7 @@ impl ConsumerContext for SourceContextKafka {
                     assigned.held.insert(key);
                 }
                 self.shared.update_seeks(&assigned);
+                self.shared.assigned_now.notify_one();
                 tracing::info!(
                     component = &*self.name,
                     partitions = list.count(),

@@ -39,8 +39,11 @@ use crate::internal::events::{BatchesAcknowledged, ItemsRejected, SourceConnecte
 const SETTLE: Duration = Duration::from_secs(10);
 /// Messages taken per wake-up before the loop looks at its other events.
 const DRAIN: usize = 4096;
-/// How long a commit or a seek may take.
-const KAFKA_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a seek may wait for the broker.
+const SEEK_TIMEOUT: Duration = Duration::from_secs(1);
+/// How often seeks that failed (the partition not started yet) are tried
+/// again.
+const SEEK_RETRY: Duration = Duration::from_millis(100);
 
 impl Source for KafkaSourceConfig {
     const OPENS_INPUT: bool = true;
@@ -187,6 +190,8 @@ impl Reader<'_> {
                 () = tokio::time::sleep_until(commit_due.unwrap_or(far)), if commit_due.is_some() => {
                     self.commit(ctx, CommitMode::Async);
                 }
+                () = tokio::time::sleep(SEEK_RETRY), if self.shared.seeking() => {}
+                () = self.shared.assigned_now.notified() => {}
                 message = self.consumer.recv() => match message {
                     Ok(message) => {
                         if self.take(ctx, &message) {
@@ -236,12 +241,22 @@ impl Reader<'_> {
         };
         for (topic, partition) in pending {
             // Seeking fails until librdkafka has started the partition: it
-            // is tried again on the next message or event.
-            if self
-                .consumer
-                .seek(&topic, partition, offset, KAFKA_TIMEOUT)
-                .is_ok()
-            {
+            // is tried again every `SEEK_RETRY`.
+            // A seek waits for the broker: not on an async worker's time.
+            let sought = tokio::task::block_in_place(|| {
+                self.consumer.seek(&topic, partition, offset, SEEK_TIMEOUT)
+            });
+            if let Err(error) = &sought {
+                tracing::debug!(topic, partition, "kafka seek not done yet: {error}");
+            }
+            if sought.is_ok() {
+                tracing::debug!(
+                    component = %self.consumer.context().name,
+                    topic,
+                    partition,
+                    "kafka partition sought to its {}",
+                    if offset == Offset::End { "end" } else { "beginning" }
+                );
                 let mut assigned = self.shared.lock();
                 assigned.to_seek.remove(&(topic, partition));
                 self.shared.update_seeks(&assigned);
@@ -391,7 +406,7 @@ impl Reader<'_> {
         }
         let list = self.shared.lock().take_commit();
         if let Some(list) = list
-            && let Err(error) = self.consumer.commit(&list, mode)
+            && let Err(error) = tokio::task::block_in_place(|| self.consumer.commit(&list, mode))
         {
             tracing::warn!(component = &*ctx.name, "cannot commit offsets: {error}");
         }
