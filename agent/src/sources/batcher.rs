@@ -8,7 +8,7 @@ use tokio::time::Instant;
 use crate::delivery::{Acks, Mark};
 use crate::event::{Batch, Records};
 use crate::fanout::Fanout;
-use crate::internal::events::{EventsReceived, SourceOverflow};
+use crate::internal::events::{BatchesAcknowledged, EventsReceived, SourceOverflow};
 
 /// Collects records until a batch holds `max_records` or its first record has
 /// waited `linger`, then sends it downstream.
@@ -51,6 +51,28 @@ impl RecordBatcher {
     /// The register of batches in flight, when deliveries are tracked.
     pub fn acks(&mut self) -> Option<&mut Acks> {
         self.acks.as_mut()
+    }
+
+    /// Count the batches acknowledged since the last call, by status
+    /// (`foghorn_source_acknowledged_batches_total`), when deliveries are
+    /// tracked.
+    pub fn report_acknowledged(&mut self) {
+        let Some(acks) = self.acks.as_mut() else {
+            return;
+        };
+        let [delivered, dropped, failed] = acks.take_counts();
+        for (status, count) in [
+            ("delivered", delivered),
+            ("dropped", dropped),
+            ("failed", failed),
+        ] {
+            BatchesAcknowledged {
+                component: &self.component,
+                status,
+                count,
+            }
+            .emit();
+        }
     }
 
     /// Where the records pushed so far end (a file offset); the next batch

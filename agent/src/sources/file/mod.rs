@@ -54,9 +54,7 @@ use super::lines::{LineFramer, push_last_line};
 use super::{SourceContext, SourceError};
 use crate::delivery::Mark;
 use crate::event::now_nanos;
-use crate::internal::events::{
-    BatchesAcknowledged, CheckpointCommitted, ComponentError, SourceConnected,
-};
+use crate::internal::events::{CheckpointCommitted, ComponentError, SourceConnected};
 
 /// Bytes asked for per read: large, for throughput on replays.
 const CHUNK_BYTES: usize = 256 * 1024;
@@ -547,21 +545,7 @@ impl<'a> Tail<'a> {
         }
         self.uncommitted = None;
         self.last_commit = Instant::now();
-        if let Some(acks) = ctx.batcher.acks() {
-            let [delivered, dropped, failed] = acks.take_counts();
-            for (status, count) in [
-                ("delivered", delivered),
-                ("dropped", dropped),
-                ("failed", failed),
-            ] {
-                BatchesAcknowledged {
-                    component: &ctx.name,
-                    status,
-                    count,
-                }
-                .emit();
-            }
-        }
+        ctx.batcher.report_acknowledged();
         // Heads of streams before this one are no longer needed.
         self.heads.retain(|id, _| *id >= mark.stream);
         let Some(head) = self.heads.get(&mark.stream) else {

@@ -32,7 +32,7 @@ use tokio::time::Instant;
 use super::{Source, SourceContext, SourceError};
 use crate::delivery::Mark;
 use crate::event::now_nanos;
-use crate::internal::events::{BatchesAcknowledged, ItemsRejected, SourceConnected};
+use crate::internal::events::{ItemsRejected, SourceConnected};
 
 /// How long the source waits at shutdown for what it sent to be
 /// acknowledged before it commits.
@@ -389,21 +389,7 @@ impl Reader<'_> {
     fn commit(&mut self, ctx: &mut SourceContext, mode: CommitMode) {
         self.uncommitted = false;
         self.last_commit = Instant::now();
-        if let Some(acks) = ctx.batcher.acks() {
-            let [delivered, dropped, failed] = acks.take_counts();
-            for (status, count) in [
-                ("delivered", delivered),
-                ("dropped", dropped),
-                ("failed", failed),
-            ] {
-                BatchesAcknowledged {
-                    component: &ctx.name,
-                    status,
-                    count,
-                }
-                .emit();
-            }
-        }
+        ctx.batcher.report_acknowledged();
         let list = self.shared.lock().take_commit();
         if let Some(list) = list
             && let Err(error) = tokio::task::block_in_place(|| self.consumer.commit(&list, mode))
