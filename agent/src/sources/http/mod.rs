@@ -22,6 +22,7 @@
 
 pub mod config;
 mod decode;
+mod items;
 mod otlp;
 
 use std::io::Read as _;
@@ -34,7 +35,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use config::{Ack, Decoding, HttpSourceConfig};
-use decode::{Decoded, Decoder, Reject};
+use decode::Decoder;
+use items::{Decoded, Reject};
 use opentelemetry_proto::tonic::collector::metrics::v1::{
     ExportMetricsPartialSuccess, ExportMetricsServiceResponse,
 };
@@ -341,11 +343,13 @@ async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
         .unwrap_or_default()
         .to_owned();
     let received = now_nanos();
-    let decoder = shared.decoder.clone();
     let bytes = body.len();
     // Decoding a large body is CPU work: off the I/O threads.
-    let Ok(decoded) =
-        tokio::task::spawn_blocking(move || decoder.decode(&body, &content_type, received)).await
+    let decoding = Arc::clone(&shared);
+    let Ok(decoded) = tokio::task::spawn_blocking(move || {
+        decoding.decoder.decode(&body, &content_type, received)
+    })
+    .await
     else {
         // The decoder panicked: a bug, not the client's fault; it may retry.
         tracing::error!(component = &*shared.name, "decoding a request body failed");
@@ -359,7 +363,7 @@ async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
         } else {
             StatusCode::BAD_REQUEST
         };
-        return answer(status, &decoded, otlp, &headers);
+        return answer(status, 0, &decoded.rejects, otlp, &headers);
     }
     let (delivery, watch) = match shared.ack {
         Ack::Durable => {
@@ -374,16 +378,12 @@ async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
         bytes,
     }
     .emit();
+    let accepted = decoded.accepted();
     let Decoded {
         records,
         points,
         rejects,
     } = decoded;
-    let counts = Decoded {
-        rejects,
-        ..Decoded::default()
-    };
-    let accepted = records.len() + points.len();
     let batch = Arc::new(Batch {
         component: Arc::clone(&shared.name),
         records,
@@ -402,7 +402,7 @@ async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
             "a sink could not make the data durable",
         );
     }
-    answer_counts(StatusCode::OK, accepted, &counts.rejects, otlp, &headers)
+    answer(StatusCode::OK, accepted, &rejects, otlp, &headers)
 }
 
 /// The body, gunzipped when it says so, at most `max` bytes.
@@ -449,11 +449,8 @@ fn retry_later(status: StatusCode, why: &str) -> Response {
         .into_response()
 }
 
-fn answer(status: StatusCode, decoded: &Decoded, otlp: bool, headers: &HeaderMap) -> Response {
-    answer_counts(status, decoded.accepted(), &decoded.rejects, otlp, headers)
-}
-
-fn answer_counts(
+/// The answer to a request: counts (or OTLP's partial success).
+fn answer(
     status: StatusCode,
     accepted: usize,
     rejects: &[Reject],

@@ -17,7 +17,7 @@ use opentelemetry_proto::tonic::common::v1::{KeyValue, any_value};
 use opentelemetry_proto::tonic::metrics::v1::{metric, number_data_point};
 use prost::Message as _;
 
-use super::decode::{Decoded, Reject};
+use super::items::{Decoded, Reject};
 use crate::event::{PointsBuilder, Series, Value};
 
 /// Most tags a point may carry (resource and point attributes together).
@@ -36,11 +36,7 @@ pub(crate) fn decode(body: &[u8], content_type: &str, received: i64, out: &mut D
     let request = match request {
         Ok(request) => request,
         Err(error) => {
-            out.rejects.push(Reject {
-                reason: "invalid_otlp",
-                detail: error,
-                item: String::from_utf8_lossy(&body[..body.len().min(Reject::SAMPLE)]).into_owned(),
-            });
+            out.rejects.push(Reject::new("invalid_otlp", error, body));
             return;
         }
     };
