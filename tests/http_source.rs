@@ -19,6 +19,23 @@ fn client() -> reqwest::blocking::Client {
         .unwrap()
 }
 
+/// Start the agent in `dir` on `pipeline` (its sources and sinks; a
+/// `data_dir` in `dir` is added) and wait until its `listening` http
+/// sources listen.
+fn start(dir: &Path, pipeline: &str, env: &[(&str, &str)], listening: usize) -> Agent {
+    let config = dir.join("pipeline.yaml");
+    let data = dir.join("data");
+    std::fs::write(&config, format!("data_dir: {}\n{pipeline}", data.display())).unwrap();
+    let agent = Agent::start(dir, &config, env);
+    agent.wait_for_log("connected", Duration::from_secs(60));
+    wait::until(
+        "the http sources to listen",
+        Duration::from_secs(60),
+        || (agent.logs().matches("connected").count() >= listening).then_some(()),
+    );
+    agent
+}
+
 fn records(path: &Path) -> Vec<serde_json::Value> {
     wait::read(path)
         .lines()
@@ -37,12 +54,8 @@ fn messages(path: &Path) -> Vec<String> {
 fn ndjson_and_csv_bodies_arrive_and_bad_items_are_rejected_alone() {
     let dir = tempfile::tempdir().unwrap();
     let (ndjson_port, csv_port) = (free_port(), free_port());
-    let config = dir.path().join("pipeline.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"
-data_dir: {data}
+    let pipeline = format!(
+        r#"
 sources:
   ingest:
     type: http
@@ -60,18 +73,11 @@ sinks:
   out: {{ type: file, inputs: [ingest], path: {out}, encoding: ndjson }}
   rows: {{ type: file, inputs: [fleet], path: {rows}, encoding: ndjson }}
 "#,
-            data = dir.path().join("data").display(),
-            errors = dir.path().join("errors.log").display(),
-            out = dir.path().join("out.ndjson").display(),
-            rows = dir.path().join("rows.ndjson").display(),
-        ),
-    )
-    .unwrap();
-    let agent = Agent::start(dir.path(), &config, &[("INGEST_TOKEN", "t0ken")]);
-    agent.wait_for_log("127.0.0.1:", Duration::from_secs(60));
-    wait::until("both listening", Duration::from_secs(60), || {
-        (agent.logs().matches("connected").count() >= 2).then_some(())
-    });
+        errors = dir.path().join("errors.log").display(),
+        out = dir.path().join("out.ndjson").display(),
+        rows = dir.path().join("rows.ndjson").display(),
+    );
+    let agent = start(dir.path(), &pipeline, &[("INGEST_TOKEN", "t0ken")], 2);
     let client = client();
     let url = format!("http://127.0.0.1:{ndjson_port}/");
 
@@ -206,24 +212,16 @@ fn flate2_gzip(data: &[u8]) -> Vec<u8> {
 fn the_opentelemetry_sdk_sends_metrics_unchanged() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let config = dir.path().join("pipeline.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"
-data_dir: {data}
+    let pipeline = format!(
+        r#"
 sources:
   otlp: {{ type: http, address: 127.0.0.1:{port}, decoding: otlp }}
 sinks:
   out: {{ type: file, inputs: [otlp], path: {out}, encoding: ndjson }}
 "#,
-            data = dir.path().join("data").display(),
-            out = dir.path().join("points.ndjson").display(),
-        ),
-    )
-    .unwrap();
-    let agent = Agent::start(dir.path(), &config, &[]);
-    agent.wait_for_log("connected", Duration::from_secs(60));
+        out = dir.path().join("points.ndjson").display(),
+    );
+    let agent = start(dir.path(), &pipeline, &[], 1);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/otlp_send.py");
     let status = std::process::Command::new("python3")
         .arg(&script)
@@ -274,12 +272,8 @@ fn otlp_json(value: f64) -> String {
 fn a_stuck_pipeline_answers_429_and_503_with_retry_after() {
     let dir = tempfile::tempdir().unwrap();
     let (durable, immediate, closed) = (free_port(), free_port(), free_port());
-    let config = dir.path().join("pipeline.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"
-data_dir: {data}
+    let pipeline = format!(
+        r#"
 sources:
   held:
     type: http
@@ -300,14 +294,8 @@ sinks:
     protocol: http
     buffer: {{ max_batches: 1 }}
 "#,
-            data = dir.path().join("data").display(),
-        ),
-    )
-    .unwrap();
-    let agent = Agent::start(dir.path(), &config, &[]);
-    wait::until("both listening", Duration::from_secs(60), || {
-        (agent.logs().matches("connected").count() >= 2).then_some(())
-    });
+    );
+    let agent = start(dir.path(), &pipeline, &[], 2);
     let held_url = format!("http://127.0.0.1:{durable}/v1/metrics");
     let first = {
         let url = held_url.clone();
@@ -359,25 +347,17 @@ sinks:
 fn kill_9_loses_nothing_that_was_answered_200() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let config = dir.path().join("pipeline.yaml");
     let out = dir.path().join("out.ndjson");
-    std::fs::write(
-        &config,
-        format!(
-            r#"
-data_dir: {data}
+    let pipeline = format!(
+        r#"
 sources:
   ingest: {{ type: http, address: 127.0.0.1:{port}, decoding: lines }}
 sinks:
   out: {{ type: file, inputs: [ingest], path: {out}, encoding: ndjson }}
 "#,
-            data = dir.path().join("data").display(),
-            out = out.display(),
-        ),
-    )
-    .unwrap();
-    let mut agent = Agent::start(dir.path(), &config, &[]);
-    agent.wait_for_log("connected", Duration::from_secs(60));
+        out = out.display(),
+    );
+    let mut agent = start(dir.path(), &pipeline, &[], 1);
     let url = format!("http://127.0.0.1:{port}/");
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let clients: Vec<_> = (0..4)
@@ -439,13 +419,9 @@ fn https_with_a_certificate_from_a_private_ca() {
     let dir = tempfile::tempdir().unwrap();
     let ca = foghorn_tests::tls::TestCa::new(dir.path());
     let port = free_port();
-    let config = dir.path().join("pipeline.yaml");
     let out = dir.path().join("out.ndjson");
-    std::fs::write(
-        &config,
-        format!(
-            r#"
-data_dir: {data}
+    let pipeline = format!(
+        r#"
 sources:
   secure:
     type: http
@@ -454,15 +430,11 @@ sources:
 sinks:
   out: {{ type: file, inputs: [secure], path: {out}, encoding: ndjson }}
 "#,
-            data = dir.path().join("data").display(),
-            cert = ca.cert.display(),
-            key = ca.key.display(),
-            out = out.display(),
-        ),
-    )
-    .unwrap();
-    let agent = Agent::start(dir.path(), &config, &[]);
-    agent.wait_for_log("connected", Duration::from_secs(60));
+        cert = ca.cert.display(),
+        key = ca.key.display(),
+        out = out.display(),
+    );
+    let _agent = start(dir.path(), &pipeline, &[], 1);
     let trusting = reqwest::blocking::Client::builder()
         .add_root_certificate(
             reqwest::Certificate::from_pem(&std::fs::read(&ca.ca).unwrap()).unwrap(),
