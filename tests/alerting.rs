@@ -701,31 +701,31 @@ fn email_goes_over_starttls_and_implicit_tls_and_never_in_the_clear() {
     let starttls = server("starttls");
     let implicit = server("implicit");
     let plain = server("none");
-    let email = |name: &str, port: u16, tls: &str, ca_file: bool| {
+    // One email sink's settings, indented under its name.
+    let email = |port: u16, tls: &str, ca_file: bool| {
         let ca_file = if ca_file {
             format!("    ca_file: {}\n", ca.ca.display())
         } else {
             String::new()
         };
         format!(
-            "  {name}:\n    inputs: [notify.notifications]\n    type: email\n    \
-             host: 127.0.0.1\n    port: {port}\n    tls: {tls}\n{ca_file}    \
+            "    type: email\n    host: 127.0.0.1\n    port: {port}\n    tls: {tls}\n{ca_file}    \
              username: ${{SMTP_USER}}\n    password: ${{SMTP_PASSWORD}}\n    \
              from: alerts@example.com\n    to: [ops@example.com]\n    \
              retry: {{ backoff: 100ms, max_backoff: 500ms }}\n"
         )
     };
+    let receiver = |name: &str, settings: String| {
+        format!("  {name}:\n    inputs: [notify.notifications]\n{settings}")
+    };
     // `hook` is the first sink; the others follow it.
-    let sinks = format!(
-        "    type: email\n    host: 127.0.0.1\n    port: {}\n    tls: tls\n    \
-         ca_file: {}\n    username: ${{SMTP_USER}}\n    password: ${{SMTP_PASSWORD}}\n    \
-         from: alerts@example.com\n    to: [ops@example.com]\n{}{}{}",
-        implicit.port,
-        ca.ca.display(),
-        email("upgraded", starttls.port, "starttls", true),
-        email("untrusted", starttls.port, "starttls", false),
-        email("downgraded", plain.port, "starttls", true),
-    );
+    let sinks = [
+        email(implicit.port, "tls", true),
+        receiver("upgraded", email(starttls.port, "starttls", true)),
+        receiver("untrusted", email(starttls.port, "starttls", false)),
+        receiver("downgraded", email(plain.port, "starttls", true)),
+    ]
+    .concat();
     let stage = "    route:\n      receivers: [hook, upgraded, untrusted, downgraded]\n      \
                  group_wait: 0s";
     let input = dir.path().join("input.log");
