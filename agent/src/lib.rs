@@ -31,6 +31,7 @@
 pub mod cli;
 pub mod config;
 pub mod delivery;
+pub mod error_log;
 pub mod event;
 pub mod fanout;
 pub mod internal;

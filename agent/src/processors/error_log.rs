@@ -1,39 +1,11 @@
-//! The processor's error log: every item a plugin rejected, with the reason.
-//!
-//! One line per item, tab-separated: receive time (RFC 3339), component,
-//! reason, and the raw record (or the point, rendered). Written through to the
-//! OS after every batch, so nothing rejected is lost silently.
+//! A processor's rejects in its error log ([`crate::error_log`]): each item
+//! a plugin rejected, the raw record or the point rendered, with the reason.
 
-use std::path::Path;
-
-use crate::event::{Points, Records, format_timestamp};
-use crate::log_file::LogFile;
-use crate::log_file::LogFilesConfig;
+use crate::error_log::ErrorLog;
+use crate::event::{Points, Records};
 use crate::processors::wasm::RejectedItem;
 
-/// An append-only error log.
-#[derive(Debug)]
-pub struct ErrorLog {
-    out: LogFile,
-}
-
 impl ErrorLog {
-    /// Open `path` for appending, creating parent directories; it rotates
-    /// by size as `limits` says.
-    ///
-    /// # Errors
-    /// When the file cannot be created.
-    pub fn open(path: &Path, limits: LogFilesConfig) -> std::io::Result<Self> {
-        Ok(Self {
-            out: LogFile::open(path, limits)?,
-        })
-    }
-
-    /// Where it writes.
-    pub fn path(&self) -> &Path {
-        self.out.path()
-    }
-
     /// Append the rejected items of one batch.
     ///
     /// # Errors
@@ -50,13 +22,8 @@ impl ErrorLog {
                 RejectedItem::Record { index, reason } => {
                     let (ts, text) = records
                         .get(*index)
-                        .map_or((0, String::new()), |r| (r.timestamp, escape(&r.text())));
-                    let line = format!(
-                        "{}\t{component}\t{}\t{text}\n",
-                        format_timestamp(ts),
-                        escape(reason)
-                    );
-                    self.out.write_record(&[line.as_bytes()])?;
+                        .map_or((0, String::new()), |r| (r.timestamp, r.text().into_owned()));
+                    self.write_item(ts, component, reason, &text)?;
                 }
                 RejectedItem::Point { index, reason } => {
                     let (ts, text) = points.get(*index).map_or((0, String::new()), |p| {
@@ -67,24 +34,10 @@ impl ErrorLog {
                             format!("{} {}", p.series(), fields.join(",")),
                         )
                     });
-                    let line = format!(
-                        "{}\t{component}\t{}\t{}\n",
-                        format_timestamp(ts),
-                        escape(reason),
-                        escape(&text)
-                    );
-                    self.out.write_record(&[line.as_bytes()])?;
+                    self.write_item(ts, component, reason, &text)?;
                 }
             }
         }
-        self.out.flush()
+        self.flush()
     }
-}
-
-/// Keep one item per line: escape the characters that would break it.
-fn escape(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('\n', "\\n")
-        .replace('\r', "\\r")
-        .replace('\t', "\\t")
 }

@@ -22,7 +22,6 @@ use tokio::time::MissedTickBehavior;
 
 use super::Produced;
 use super::dead_letter::DeadLetter;
-use super::error_log::ErrorLog;
 use super::outputs::Outputs;
 use super::restarts::Restarts;
 use super::wasm::{
@@ -30,6 +29,7 @@ use super::wasm::{
     output_from_wit, wit,
 };
 use crate::delivery::Delivery;
+use crate::error_log::ErrorLog;
 use crate::event::{Alert, Batch, Points, Records, SharedBatch, now_nanos};
 use crate::internal::events::{
     AlertRaised, BatchProcessed, ComponentError, EventsReceived, InputDeadLettered, ItemsRejected,

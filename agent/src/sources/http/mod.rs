@@ -46,10 +46,10 @@ use tokio::sync::Semaphore;
 
 use super::{Source, SourceContext, SourceError};
 use crate::delivery::{Delivery, DeliveryStatus};
-use crate::event::{Batch, format_timestamp, now_nanos};
+use crate::error_log::ErrorLog;
+use crate::event::{Batch, now_nanos};
 use crate::fanout::Fanout;
 use crate::internal::events::{EventsReceived, ItemsRejected, SourceConnected};
-use crate::log_file::LogFile;
 
 /// How many reject reasons a response lists.
 const ERRORS_IN_RESPONSE: usize = 10;
@@ -82,7 +82,7 @@ impl Source for HttpSourceConfig {
     async fn run(self, ctx: SourceContext) -> Result<(), SourceError> {
         let tokens = tokens(&self)?;
         let errors = match &self.errors {
-            Some(path) => Some(Mutex::new(LogFile::open(path, ctx.log_files).map_err(
+            Some(path) => Some(Mutex::new(ErrorLog::open(path, ctx.log_files).map_err(
                 |source| SourceError::Open {
                     path: path.clone(),
                     source,
@@ -188,7 +188,7 @@ struct Shared {
     ack: Ack,
     queue_timeout: std::time::Duration,
     max_body_size: usize,
-    errors: Option<Mutex<LogFile>>,
+    errors: Option<Mutex<ErrorLog>>,
 }
 
 /// The accepted tokens' digests, or `None` when there is no `auth`.
@@ -286,38 +286,20 @@ impl Shared {
         }
         let Some(errors) = &self.errors else { return };
         let mut log = errors.lock().unwrap_or_else(PoisonError::into_inner);
-        let time = format_timestamp(timestamp);
-        for reject in rejects {
-            let line = format!(
-                "{time}\t{}\t{}: {}\t{}\n",
-                self.name,
-                reject.reason,
-                escape(&reject.detail),
-                escape(&reject.item)
-            );
-            if let Err(error) = log.write_record(&[line.as_bytes()]) {
-                tracing::error!(
-                    component = &*self.name,
-                    "cannot write the error log: {error}"
-                );
-                return;
-            }
-        }
-        if let Err(error) = log.flush() {
+        let written = rejects
+            .iter()
+            .try_for_each(|reject| {
+                let reason = format!("{}: {}", reject.reason, reject.detail);
+                log.write_item(timestamp, &self.name, &reason, &reject.item)
+            })
+            .and_then(|()| log.flush());
+        if let Err(error) = written {
             tracing::error!(
                 component = &*self.name,
                 "cannot write the error log: {error}"
             );
         }
     }
-}
-
-/// Keep one item per line.
-fn escape(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('\n', "\\n")
-        .replace('\r', "\\r")
-        .replace('\t', "\\t")
 }
 
 /// One POST.
