@@ -2,7 +2,6 @@
 //! sinks; a sink that cannot write (a full disk, here `/dev/full`) retries,
 //! shows as degraded, and its source commits nothing it did not write.
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
@@ -34,23 +33,13 @@ sinks:
     config
 }
 
-fn api_addr(agent: &Agent) -> SocketAddr {
-    wait::until("the banner's API address", Duration::from_secs(60), || {
-        let logs = agent.logs();
-        let line = logs.lines().find(|line| line.contains("/health (/ready"))?;
-        let start = line.find("http://")? + "http://".len();
-        let end = start + line[start..].find("/health")?;
-        line[start..end].parse().ok()
-    })
-}
-
 #[test]
 fn health_and_ready_answer_on_the_agent_api() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.ndjson");
     let config = config(dir.path(), &out.display().to_string());
     let mut agent = Agent::start(dir.path(), &config, &[]);
-    let addr = api_addr(&agent);
+    let addr = agent.api_addr();
     let ready = wait::until("/ready to answer 200", Duration::from_secs(30), || {
         get(addr, "/ready").filter(|(status, _)| *status == 200)
     });
@@ -77,7 +66,7 @@ fn a_sink_that_cannot_write_is_degraded_and_nothing_is_committed() {
     let dir = tempfile::tempdir().unwrap();
     let config = config(dir.path(), "/dev/full");
     let mut agent = Agent::start(dir.path(), &config, &[]);
-    let addr = api_addr(&agent);
+    let addr = agent.api_addr();
     let body = wait::until("/health to answer 503", Duration::from_secs(30), || {
         get(addr, "/health").filter(|(status, _)| *status == 503)
     })

@@ -5,6 +5,7 @@
 
 mod alerting;
 mod config_errors;
+mod file_globs;
 mod health;
 mod hostile_plugin;
 mod http_source;

@@ -236,37 +236,59 @@ impl Acks {
     /// Take the acknowledgements that have arrived, without waiting; returns
     /// the newest mark that may be committed, if it moved.
     pub fn collect(&mut self) -> Option<Mark> {
+        newest(|each| self.collect_each(each))
+    }
+
+    /// Like [`Acks::collect`], but hands over every mark that may now be
+    /// committed, oldest first: for a source whose streams are committed
+    /// separately (a file source reading many files).
+    pub fn collect_each(&mut self, mut each: impl FnMut(Mark)) {
         while let Ok((id, status)) = self.rx.try_recv() {
             self.record(id, status);
         }
-        self.advance()
+        self.advance(&mut each);
     }
 
     /// Wait for the next acknowledgement; returns the newest mark that may be
     /// committed, if it moved. Pends for ever when nothing is outstanding, so
     /// use it in a `select!`.
     pub async fn next(&mut self) -> Option<Mark> {
+        let mut newest = None;
+        self.next_each(|mark| newest = Some(mark)).await;
+        newest
+    }
+
+    /// Like [`Acks::next`], handing over every mark that may now be
+    /// committed, oldest first.
+    pub async fn next_each(&mut self, each: impl FnMut(Mark)) {
         if self.outstanding() == 0 {
             std::future::pending::<()>().await;
         }
         if let Some((id, status)) = self.rx.recv().await {
             self.record(id, status);
         }
-        self.collect()
+        self.collect_each(each);
     }
 
     /// Wait until every batch emitted so far is acknowledged; returns the
     /// newest mark that may be committed, if it moved.
     pub async fn settle(&mut self) -> Option<Mark> {
-        let mut newest = self.collect();
+        let mut newest = None;
+        self.settle_each(|mark| newest = Some(mark)).await;
+        newest
+    }
+
+    /// Like [`Acks::settle`], handing over every mark that may now be
+    /// committed, oldest first.
+    pub async fn settle_each(&mut self, mut each: impl FnMut(Mark)) {
+        self.collect_each(&mut each);
         while self.outstanding() > 0 {
             let Some((id, status)) = self.rx.recv().await else {
                 break;
             };
             self.record(id, status);
-            newest = self.advance().or(newest);
+            self.advance(&mut each);
         }
-        newest
     }
 
     fn record(&mut self, id: u64, status: DeliveryStatus) {
@@ -285,12 +307,11 @@ impl Acks {
         }
     }
 
-    fn advance(&mut self) -> Option<Mark> {
-        let mut newest = None;
+    fn advance(&mut self, each: &mut impl FnMut(Mark)) {
         while !self.stalled {
             match self.pending.front() {
                 Some((_, mark, Some(status))) if status.is_final() => {
-                    newest = Some(*mark);
+                    each(*mark);
                     self.pending.pop_front();
                 }
                 Some((_, _, Some(_))) => self.stalled = true,
@@ -302,8 +323,14 @@ impl Acks {
             // still in flight, so the register stays bounded.
             self.pending.retain(|(_, _, status)| status.is_none());
         }
-        newest
     }
+}
+
+/// The last mark `walk` hands over.
+fn newest(walk: impl FnOnce(&mut dyn FnMut(Mark))) -> Option<Mark> {
+    let mut newest = None;
+    walk(&mut |mark| newest = Some(mark));
+    newest
 }
 
 #[cfg(test)]
@@ -330,6 +357,23 @@ mod tests {
         drop(third);
         assert_eq!(acks.settle().await, Some(mark(30)));
         assert_eq!(acks.outstanding(), 0);
+    }
+
+    #[tokio::test]
+    async fn each_hands_over_every_mark_in_order() {
+        let stream = |stream, offset| Mark { stream, offset };
+        let mut acks = Acks::new();
+        let a = acks.track(stream(0, 10));
+        let b = acks.track(stream(1, 5));
+        let c = acks.track(stream(0, 20));
+        drop(c);
+        drop(b);
+        let mut seen = Vec::new();
+        acks.collect_each(|mark| seen.push(mark));
+        assert!(seen.is_empty(), "the first is still in flight");
+        drop(a);
+        acks.next_each(|mark| seen.push(mark)).await;
+        assert_eq!(seen, [stream(0, 10), stream(1, 5), stream(0, 20)]);
     }
 
     #[tokio::test]

@@ -120,6 +120,18 @@ impl Agent {
         )
     }
 
+    /// The address of its API (`/health`, `/ready`, `/metrics`), from the
+    /// start-up banner.
+    pub fn api_addr(&self) -> SocketAddr {
+        wait::until("the banner's API address", Duration::from_secs(60), || {
+            let logs = self.logs();
+            let line = logs.lines().find(|line| line.contains("/health (/ready"))?;
+            let start = line.find("http://")? + "http://".len();
+            let end = start + line[start..].find("/health")?;
+            line[start..end].parse().ok()
+        })
+    }
+
     fn pid(&self) -> Pid {
         Pid::from_raw(i32::try_from(self.child.as_ref().expect("running").id()).unwrap())
     }

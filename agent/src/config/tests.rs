@@ -164,11 +164,11 @@ fn full_config_loads_into_typed_values() {
     assert_eq!(
         config.sources["tail"].kind,
         SourceKind::File(FileSourceConfig {
-            path: "/var/log/device.log".into(),
             read_from: ReadFrom::End,
             follow: false,
             poll_interval: Duration::from_secs(1),
             max_line_length: 65_536,
+            ..FileSourceConfig::new("/var/log/device.log")
         })
     );
     assert_eq!(

@@ -218,6 +218,9 @@ pub struct Batch {
     pub component: Arc<str>,
     /// Raw records (from sources).
     pub records: Records,
+    /// Tags for every point parsed from `records`, set by the source (a file
+    /// source's `path_tag`); a tag the parser set itself is kept.
+    pub record_tags: RecordTags,
     /// Structured points (from processors).
     pub points: Points,
     /// Alerts (from processors).
@@ -240,6 +243,9 @@ impl Batch {
         self.len() == 0
     }
 }
+
+/// Tags a source gives every point parsed from a batch's records.
+pub type RecordTags = Option<Arc<[(String, String)]>>;
 
 /// A batch shared by every consumer of a component's output.
 pub type SharedBatch = Arc<Batch>;

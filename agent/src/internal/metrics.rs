@@ -79,6 +79,9 @@ pub struct Metrics {
     /// between a Kafka source's position and the partition's end, as
     /// librdkafka last reported (every 5 s), for the partitions it holds.
     pub kafka_lag: IntGaugeVec,
+    /// `foghorn_file_source_files{component, state}`: files a `file` source
+    /// with `include` globs knows (`matched`) and holds open (`open`).
+    pub file_source_files: IntGaugeVec,
     /// `foghorn_start_time_seconds`.
     pub start_time: IntGauge,
 }
@@ -159,7 +162,19 @@ impl Metrics {
         registry
             .register(Box::new(kafka_lag.clone()))
             .expect("metric registered once");
+        let file_source_files = IntGaugeVec::new(
+            Opts::new(
+                "foghorn_file_source_files",
+                "Files a file source with include globs knows (matched) and holds open (open).",
+            ),
+            &["component", "state"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(file_source_files.clone()))
+            .expect("metric registered once");
         Self {
+            file_source_files,
             plugin_limited: counter(
                 &registry,
                 "foghorn_plugin_limited_total",

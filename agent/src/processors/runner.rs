@@ -190,6 +190,7 @@ impl ProcessorRunner {
             return;
         }
         let alerts_in = batch.alerts.clone();
+        let record_tags = batch.record_tags.clone();
         let size = InputSize {
             records: batch.records.len(),
             points: batch.points.len(),
@@ -198,8 +199,11 @@ impl ProcessorRunner {
         let result = block_in_place(|| self.instance.process(&input))
             .and_then(|output| self.checked("process", output, size));
         match result {
-            Ok(output) => {
+            Ok(mut output) => {
                 self.succeeded("process");
+                if let Some(tags) = &record_tags {
+                    tag_series(&mut output.points.series, tags);
+                }
                 if !output.rejected.is_empty() {
                     let (records, points) = batch_from_wit(input);
                     self.log_rejected(&records, &points, &output, &delivery);
@@ -527,6 +531,19 @@ impl ProcessorRunner {
 }
 
 /// Sleep until `at`, or for ever when there is nothing to wait for.
+/// Give every series the tags its source set for the records it was parsed
+/// from (a file's path), keeping a tag the plugin set itself. Each series
+/// gains the same tags, so distinct series stay distinct.
+fn tag_series(series: &mut [foghorn_model::Series], tags: &[(String, String)]) {
+    for series in series {
+        for (key, value) in tags {
+            if series.tag(key).is_none() {
+                series.set_tag(key.as_str(), value.as_str());
+            }
+        }
+    }
+}
+
 async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at.into()).await,

@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::delivery::{Acks, Mark};
-use crate::event::{Batch, Records};
+use crate::event::{Batch, RecordTags, Records};
 use crate::fanout::Fanout;
 use crate::internal::events::{BatchesAcknowledged, EventsReceived, SourceOverflow};
 
@@ -25,6 +25,8 @@ pub struct RecordBatcher {
     acks: Option<Acks>,
     /// Where the records pushed so far end, for the next batch's entry.
     mark: Mark,
+    /// Tags for points parsed from the pending records.
+    tags: RecordTags,
 }
 
 impl RecordBatcher {
@@ -39,6 +41,7 @@ impl RecordBatcher {
             out,
             acks: None,
             mark: Mark::default(),
+            tags: None,
         }
     }
 
@@ -79,6 +82,13 @@ impl RecordBatcher {
     /// is registered with the mark set last before it is sent.
     pub fn set_mark(&mut self, mark: Mark) {
         self.mark = mark;
+    }
+
+    /// Tags for every point parsed from the records pushed from now on (see
+    /// [`Batch::record_tags`]); flush first when they change, so a batch's
+    /// records share their tags.
+    pub fn set_tags(&mut self, tags: RecordTags) {
+        self.tags = tags;
     }
 
     /// The output itself, for a source that makes its own batches (one per
@@ -142,6 +152,7 @@ impl RecordBatcher {
         Some(Batch {
             component: Arc::clone(&self.component),
             records,
+            record_tags: self.tags.clone(),
             delivery,
             ..Batch::default()
         })

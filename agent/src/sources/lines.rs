@@ -65,6 +65,12 @@ impl LineFramer {
         }
     }
 
+    /// Whether the framer is skipping the rest of a line it cut: the
+    /// stream is mid-line, past what was returned.
+    pub fn is_discarding(&self) -> bool {
+        self.discarding
+    }
+
     /// The unterminated last line at the end of the input, if there is one.
     /// The framer is empty afterwards and can be fed again.
     pub fn finish(&mut self) -> Option<&[u8]> {

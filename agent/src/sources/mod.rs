@@ -214,11 +214,11 @@ mod tests {
     #[test]
     fn describe_says_what_each_source_reads() {
         let file = FileSourceConfig {
-            path: "/var/log/bench.log".into(),
             read_from: ReadFrom::End,
             follow: true,
             poll_interval: Duration::from_millis(250),
             max_line_length: 4096,
+            ..FileSourceConfig::new("/var/log/bench.log")
         };
         assert_eq!(
             SourceKind::describe(&SourceKind::File(file)),

@@ -134,6 +134,40 @@ impl StateStore {
         self.put(CHECKPOINTS, key, checkpoint)
     }
 
+    /// Every checkpoint whose key starts with `prefix`, by key.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub fn load_checkpoints(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StateError> {
+        self.scan(CHECKPOINTS, prefix)
+    }
+
+    /// Forget the checkpoints in `remove`, then save those in `save`, in one
+    /// durable transaction (a source with many streams, such as a file
+    /// source over a glob, commits them all at once).
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub fn commit_checkpoints(
+        &self,
+        save: &[(String, Vec<u8>)],
+        remove: &[String],
+    ) -> Result<(), StateError> {
+        let txn = self.db.begin_write().map_err(|e| self.err(e))?;
+        {
+            let mut table = txn.open_table(CHECKPOINTS).map_err(|e| self.err(e))?;
+            for key in remove {
+                table.remove(key.as_str()).map_err(|e| self.err(e))?;
+            }
+            for (key, value) in save {
+                table
+                    .insert(key.as_str(), value.as_slice())
+                    .map_err(|e| self.err(e))?;
+            }
+        }
+        txn.commit().map_err(|e| self.err(e))
+    }
+
     /// Everything alert stage `stage` saved.
     ///
     /// # Errors
@@ -370,6 +404,36 @@ mod tests {
             Some(&b"two"[..])
         );
         assert_eq!(store.load_snapshot("other").unwrap(), None);
+    }
+
+    #[test]
+    fn checkpoints_commit_and_scan_by_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = StateStore::open(dir.path()).unwrap();
+        let save = |key: &str, value: &[u8]| (key.to_owned(), value.to_vec());
+        store
+            .commit_checkpoints(
+                &[
+                    save("file:a:x", b"1"),
+                    save("file:a:y", b"2"),
+                    save("file:ab", b"3"),
+                ],
+                &[],
+            )
+            .unwrap();
+        store
+            .commit_checkpoints(&[save("file:a:z", b"4")], &["file:a:x".to_owned()])
+            .unwrap();
+        let found = store.load_checkpoints("file:a:").unwrap();
+        assert_eq!(
+            found,
+            [save("file:a:y", b"2"), save("file:a:z", b"4")],
+            "saved and removed in one go, and only under the prefix"
+        );
+        assert_eq!(
+            store.load_checkpoint("file:ab").unwrap().as_deref(),
+            Some(&b"3"[..])
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! `poll_interval`, which it does anyway as a safety net: events can be lost
 //! under load, a timer cannot.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
@@ -56,6 +56,40 @@ impl Watch {
                     path = %path.display(),
                     "no file events ({error}); polling only"
                 );
+                None
+            }
+        };
+        Self {
+            changed,
+            _watcher: watcher,
+        }
+    }
+
+    /// Watch the directories of a glob source (`(directory, recursive)`):
+    /// any change in them wakes the reader.
+    pub(super) fn directories(component: &str, roots: &[(PathBuf, bool)]) -> Self {
+        let changed = Arc::new(Notify::new());
+        let wake = Arc::clone(&changed);
+        let watcher = notify::recommended_watcher(move |_: notify::Result<notify::Event>| {
+            wake.notify_one();
+        });
+        let watcher = match watcher {
+            Ok(mut watcher) => {
+                for (root, recursive) in roots {
+                    let mode = if *recursive {
+                        RecursiveMode::Recursive
+                    } else {
+                        RecursiveMode::NonRecursive
+                    };
+                    // A directory that does not exist yet is polled.
+                    if let Err(error) = watcher.watch(root, mode) {
+                        tracing::info!(component, directory = %root.display(), "no file events ({error}); polling it");
+                    }
+                }
+                Some(watcher)
+            }
+            Err(error) => {
+                tracing::info!(component, "no file events ({error}); polling only");
                 None
             }
         };
