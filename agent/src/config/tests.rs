@@ -815,3 +815,36 @@ sinks:
     assert!(errors[2].message.contains("`p` is not an alert stage"));
     assert!(!render(&errors).contains("ftp://x"), "a URL is a secret");
 }
+
+#[test]
+fn file_globs_are_checked_with_their_place() {
+    let text = "\
+sources:
+  both: { type: file, path: a.log, include: ['*.log'] }
+  none: { type: file }
+  bad:
+    type: file
+    include: ['logs/*.log', 'logs/[z-a.log']
+    exclude: ['***']
+    path_tag: ''
+    max_open_files: 0
+  lone: { type: file, path: a.log, exclude: ['*.gz'] }
+sinks:
+  out: { type: console, inputs: [both, none, bad, lone] }
+";
+    let errors = load_err(text);
+    assert_eq!(
+        lines_and_keys(&errors),
+        [
+            (2, "sources.both.include"),
+            (3, "sources.none"),
+            (6, "sources.bad.include[1]"),
+            (7, "sources.bad.exclude[0]"),
+            (8, "sources.bad.path_tag"),
+            (9, "sources.bad.max_open_files"),
+            (10, "sources.lone.exclude"),
+        ],
+        "{}",
+        render(&errors)
+    );
+}

@@ -133,16 +133,6 @@ impl Tracked {
             && !self.gone
             && (self.size > self.position || !follow)
     }
-
-    /// Start over from the first byte (the file was truncated or rewritten).
-    fn restart(&mut self) {
-        self.position = 0;
-        self.line_end = 0;
-        self.fingerprint = None;
-        if let Some(reader) = &mut self.reader {
-            let _ = reader.framer.finish();
-        }
-    }
 }
 
 /// The reading state of a file source over globs.
@@ -542,10 +532,8 @@ impl<'a> Files<'a> {
             file.finished = !self.config.follow;
             return;
         }
-        if metadata.len() < file.position || !head_matches(file.fingerprint.as_ref(), &head) {
-            tracing::info!(component = &*self.component, path = %file.path.display(), "file truncated or rewritten; reading it again from its start");
-            file.restart();
-        }
+        let changed =
+            metadata.len() < file.position || !head_matches(file.fingerprint.as_ref(), &head);
         file.fingerprint = Some((fingerprint(&head), head.len()));
         file.size = metadata.len();
         file.reader = Some(Reader {
@@ -555,6 +543,35 @@ impl<'a> Files<'a> {
         file.idle = false;
         file.opened_round = round;
         self.open += 1;
+        if changed {
+            self.restart(id);
+        }
+    }
+
+    /// Read open file `id` again from its first byte (it was truncated or
+    /// rewritten), under a new stream number: acknowledgements of its old
+    /// content, still in flight, must not move its new checkpoint. Returns
+    /// the new number.
+    fn restart(&mut self, id: u64) -> u64 {
+        let Some(mut file) = self.tracked.remove(&id) else {
+            return id;
+        };
+        tracing::info!(component = &*self.component, path = %file.path.display(), "file truncated or rewritten; reading it again from its start");
+        let renumbered = self.next_id;
+        self.next_id += 1;
+        file.position = 0;
+        file.line_end = 0;
+        file.acked = None;
+        file.committed = None;
+        if let Some(reader) = &mut file.reader {
+            let _ = reader.framer.finish();
+            file.fingerprint = read_head(&reader.file)
+                .ok()
+                .map(|head| (fingerprint(&head), head.len()));
+        }
+        self.by_identity.insert(file.identity, renumbered);
+        self.tracked.insert(renumbered, file);
+        renumbered
     }
 
     /// One chunk from every open file; the bytes read.
@@ -583,16 +600,17 @@ impl<'a> Files<'a> {
     /// Read the next chunk of file `id` and send its lines; the bytes read.
     async fn read_one(&mut self, ctx: &mut SourceContext, id: u64) -> u64 {
         let follow = self.config.follow;
+        let Some(file) = self.tracked.get(&id) else {
+            return 0;
+        };
+        let id = if follow && file.idle && !file.gone && changed_under(file) {
+            self.restart(id)
+        } else {
+            id
+        };
         let Some(file) = self.tracked.get_mut(&id) else {
             return 0;
         };
-        if file.reader.is_none() {
-            return 0;
-        }
-        if follow && file.idle && !file.gone && changed_under(file) {
-            tracing::info!(component = &*self.component, path = %file.path.display(), "file truncated or rewritten; reading it again from its start");
-            file.restart();
-        }
         let Some(reader) = file.reader.as_mut() else {
             return 0;
         };
@@ -976,6 +994,7 @@ mod tests {
     use std::collections::BTreeMap;
     use std::path::Path;
     use std::sync::Arc;
+    use std::time::Duration;
 
     use super::super::testing::{Running, append, config, state, truncate};
     use super::*;
@@ -1154,6 +1173,67 @@ mod tests {
             [(0..10).collect::<Vec<_>>(), vec![100, 101, 102]].concat()
         );
         running.stop().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_file_truncated_while_its_lines_are_in_flight_is_checkpointed_at_its_new_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = state();
+        let path = dir.path().join("a.log");
+        append(&path, &lines("a", 0..100));
+        let (mut ctx, mut rx) = crate::sources::testing::context(1000, Duration::from_millis(5));
+        ctx.state = Arc::clone(&store);
+        let shutdown = ctx.shutdown.clone();
+        let task = tokio::spawn(super::super::run(
+            globs(dir.path(), ReadFrom::Checkpoint, true),
+            ctx,
+        ));
+        // The old lines stay in flight (held, not acknowledged) while the
+        // file is truncated and written again, shorter.
+        let old = rx.recv().await.unwrap();
+        assert_eq!(old.records.len(), 100);
+        truncate(&path);
+        append(&path, &lines("b", 0..3));
+        let new = rx.recv().await.unwrap();
+        let got: Vec<String> = new.records.iter().map(|r| r.text().into_owned()).collect();
+        assert_eq!(got, ["b 0", "b 1", "b 2"]);
+        drop(new);
+        drop(old);
+        shutdown.cancel();
+        task.await.unwrap().unwrap();
+        let saved = store.load_checkpoints("file:test:").unwrap();
+        let stored: Stored = serde_json::from_slice(&saved[0].1).unwrap();
+        assert_eq!(
+            stored.offset, 12,
+            "the new content's end, not the old one's"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn marks_of_a_restarted_files_old_content_are_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        append(&dir.path().join("a.log"), &lines("a", 0..10));
+        let (ctx, _rx) = crate::sources::testing::context(1000, Duration::from_millis(5));
+        let config = globs(dir.path(), ReadFrom::Beginning, true);
+        let mut files = Files::new(&config, &ctx);
+        files.expand(&ctx).await;
+        files.take_turns();
+        let old = *files.tracked.keys().next().unwrap();
+        assert!(files.tracked[&old].reader.is_some(), "opened");
+        let new = files.restart(old);
+        assert_ne!(new, old, "a new stream number");
+        // The old content's batch is acknowledged after the restart: with
+        // its offset (60) the new content's checkpoint would skip bytes.
+        acknowledge(
+            &mut files.tracked,
+            Mark {
+                stream: old,
+                offset: 60,
+            },
+        );
+        let file = &files.tracked[&new];
+        assert_eq!((file.acked, file.position, file.committed), (None, 0, None));
+        assert_eq!(files.by_identity[&file.identity], new);
     }
 
     #[tokio::test(flavor = "multi_thread")]
