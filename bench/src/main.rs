@@ -14,12 +14,14 @@
 //! cargo run --release -p foghorn-bench -- storm --lines 5000000 --record
 //! cargo run --release -p foghorn-bench -- http --record
 //! cargo run --release -p foghorn-bench -- kafka --record
+//! cargo run --release -p foghorn-bench -- files --record
 //! ```
 
 mod agent;
 mod alerts;
 mod e2e;
 mod encoding;
+mod files;
 mod idle;
 mod ingest;
 mod machine;
@@ -92,6 +94,17 @@ enum Bench {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// The file source over many files: the same lines from one file and
+    /// from many files matched by a glob, into a blackhole; lines per
+    /// CPU-second and their ratio.
+    Files {
+        /// Lines in all.
+        #[arg(long, default_value_t = 5_000_000)]
+        lines: u64,
+        /// Files the lines are spread over.
+        #[arg(long, default_value_t = 1_000)]
+        files: u64,
+    },
     /// Kafka consumption from a tansu broker into a blackhole, against
     /// confluent-kafka's Python consumer on the same topic: records per
     /// CPU-second, and their ratio.
@@ -117,6 +130,7 @@ fn main() -> anyhow::Result<()> {
         } => alerts::run(alerts, alert_rate, background)?,
         Bench::Http { seconds } => ingest::http(seconds, cli.repeat)?,
         Bench::Kafka { messages } => ingest::kafka(messages, cli.repeat)?,
+        Bench::Files { lines, files } => files::run(lines, files, cli.repeat)?,
     };
     println!("{report}");
     if cli.record {

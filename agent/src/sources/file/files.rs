@@ -675,6 +675,11 @@ impl<'a> Files<'a> {
         {
             file.fingerprint = Some((fingerprint(&head), head.len()));
         }
+        // A replay that read short, up to the size seen at open, is at the
+        // end: finished without one more read to be told so.
+        if !follow && read < self.buf.len() && file.position >= file.size {
+            self.at_end(ctx, id).await;
+        }
         read as u64
     }
 
