@@ -847,10 +847,12 @@ impl<'a> Files<'a> {
                 .collect();
             self.removals.retain(|key| !live.contains(key));
         }
+        // Even with nothing to write (an acknowledged file not yet
+        // fingerprinted), so a due commit cannot wake the source in a loop.
+        self.last_commit = Instant::now();
         if save.is_empty() && self.removals.is_empty() {
             return;
         }
-        self.last_commit = Instant::now();
         ctx.batcher.report_acknowledged();
         let removals = std::mem::take(&mut self.removals);
         let state = Arc::clone(&ctx.state);
