@@ -35,6 +35,7 @@ MALFORMED = [
     "T:25.0;V:5.0",  # wrong separator
     "V:5.0,S:OK",  # temperature missing
     "T:25.0,V:5.0,S:OK,X:1",  # unknown key
+    "V:5.0,T:51,S:OK",  # keys out of the device's order
 ]
 BEFORE_SILENCE = ["T:26.3,V:5.01,S:OK"]
 AFTER_SILENCE = ["T:26.4,V:5.00,S:OK", "T:26.5,V:5.01,S:OK"]

@@ -107,62 +107,61 @@ impl Alert {
     /// bytes, without building a `serde_json::Value` first (one allocation
     /// instead of dozens, for sinks that write millions of alerts).
     pub fn write_json(&self, out: &mut String) {
-        /// Keys in the order a `serde_json::Map` sorts them.
+        /// Keys in the order of `to_json` (serde_json keeps insertion order).
         #[derive(Serialize)]
         struct Json<'a> {
-            component: &'a str,
-            description: &'a str,
-            fingerprint: String,
-            labels: Pairs<'a>,
-            plugin: &'a str,
-            score: Option<f64>,
-            series: &'a str,
-            severity: Severity,
-            state: AlertState,
-            tags: Pairs<'a>,
             timestamp: String,
             #[serde(rename = "type")]
             kind: &'a str,
+            severity: Severity,
+            description: &'a str,
+            state: AlertState,
+            series: &'a str,
+            tags: Pairs<'a>,
+            labels: Pairs<'a>,
             value: Option<f64>,
+            score: Option<f64>,
+            component: &'a str,
+            plugin: &'a str,
+            fingerprint: String,
         }
-        /// A map in key order, the last of equal keys winning, as a
-        /// `serde_json::Map` built from the pairs would be.
+        /// A map in the order keys first appear, the last of equal keys
+        /// winning, as a `serde_json::Map` built from the pairs would be.
         struct Pairs<'a>(Vec<(&'a str, &'a str)>);
         impl Serialize for Pairs<'_> {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 use serde::ser::SerializeMap as _;
                 let mut map = serializer.serialize_map(Some(self.0.len()))?;
-                for (i, (key, value)) in self.0.iter().enumerate() {
-                    if self.0.get(i + 1).is_some_and(|(next, _)| next == key) {
-                        continue;
-                    }
+                for (key, value) in &self.0 {
                     map.serialize_entry(key, value)?;
                 }
                 map.end()
             }
         }
         fn pairs(pairs: &[(String, String)]) -> Pairs<'_> {
-            let mut sorted: Vec<(&str, &str)> = pairs
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
-            sorted.sort_by(|a, b| a.0.cmp(b.0));
-            Pairs(sorted)
+            let mut unique: Vec<(&str, &str)> = Vec::with_capacity(pairs.len());
+            for (key, value) in pairs {
+                match unique.iter_mut().find(|(k, _)| *k == key.as_str()) {
+                    Some(entry) => entry.1 = value,
+                    None => unique.push((key, value)),
+                }
+            }
+            Pairs(unique)
         }
         let json = Json {
-            component: &self.component,
-            description: &self.description,
-            fingerprint: format!("{:016x}", self.fingerprint()),
-            labels: pairs(&self.labels),
-            plugin: &self.plugin,
-            score: self.score.filter(|v| v.is_finite()),
-            series: &self.series.name,
-            severity: self.severity,
-            state: self.state,
-            tags: pairs(&self.series.tags),
             timestamp: format_timestamp(self.timestamp),
             kind: &self.kind,
+            severity: self.severity,
+            description: &self.description,
+            state: self.state,
+            series: &self.series.name,
+            tags: pairs(&self.series.tags),
+            labels: pairs(&self.labels),
             value: self.value.filter(|v| v.is_finite()),
+            score: self.score.filter(|v| v.is_finite()),
+            component: &self.component,
+            plugin: &self.plugin,
+            fingerprint: format!("{:016x}", self.fingerprint()),
         };
         // Writing into a String cannot fail, and every key is a string.
         let mut bytes = std::mem::take(out).into_bytes();

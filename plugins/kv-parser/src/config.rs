@@ -19,9 +19,25 @@ pub struct Config {
     pub measurement: String,
     /// Static tags of the series of every point. Default none.
     pub tags: BTreeMap<String, String>,
-    /// Renames keys to field names, e.g. `{ T: temperature }`. Empty (the
-    /// default) keeps every key as its field name.
-    pub fields: BTreeMap<String, String>,
+    /// Renames keys to field names, e.g. `{ T: temperature }`, in the
+    /// order the line has them (for `ordered`). Empty (the default) keeps
+    /// every key as its field name.
+    #[serde(deserialize_with = "ordered_pairs")]
+    pub fields: Vec<(String, String)>,
+    /// The keys of `fields` must come in the order `fields` lists them, as in
+    /// a positional format (`V:5.0,T:51,S:OK` is malformed when `fields` is
+    /// `{ T: …, V: …, S: … }`); keys `fields` does not list follow
+    /// `unknown_keys`. Default `false`.
+    pub ordered: bool,
+    /// What to do with a line that is empty (after trimming): `skip` it and
+    /// count it in the plugin metric `blank_lines` (the default), or
+    /// `reject` it into the error log.
+    pub blank_lines: BlankLines,
+    /// Lines of this many bytes or more are rejected as too long: the
+    /// sources cut longer lines at their own `max_line_length` (also 65536
+    /// by default), so a cut line is reported as what it is rather than as
+    /// a missing field. Default 65536.
+    pub max_line_length: usize,
     /// The type of each field, by its name after renaming: `float`, `int`,
     /// `bool`, `string` or `auto`. A field not listed is `auto`: a float if
     /// its value reads as a number, else a string.
@@ -40,6 +56,47 @@ pub struct Config {
     /// `reject` the record (the default: a sensor does not measure NaN, and
     /// downstream statistics would be poisoned), or `keep` the value.
     pub non_finite: NonFinite,
+}
+
+/// What kv-parser does with an empty line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BlankLines {
+    /// Skip it, counting it in the plugin metric `blank_lines`.
+    #[default]
+    Skip,
+    /// Reject it as `empty line`.
+    Reject,
+}
+
+/// A JSON object as its pairs, in the order written (a map would sort them);
+/// a key given twice is an error.
+fn ordered_pairs<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<(String, String)>, D::Error> {
+    struct Pairs;
+    impl<'de> serde::de::Visitor<'de> for Pairs {
+        type Value = Vec<(String, String)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a map of keys to field names")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut pairs: Vec<(String, String)> = Vec::new();
+            while let Some((key, name)) = map.next_entry::<String, String>()? {
+                if pairs.iter().any(|(k, _)| *k == key) {
+                    return Err(serde::de::Error::custom(format!(
+                        "key {key:?} is given twice"
+                    )));
+                }
+                pairs.push((key, name));
+            }
+            Ok(pairs)
+        }
+    }
+    deserializer.deserialize_map(Pairs)
 }
 
 /// What kv-parser does with a number that is not finite.
@@ -61,7 +118,10 @@ impl Default for Config {
             kv_separator: ":".to_owned(),
             measurement: "kv".to_owned(),
             tags: BTreeMap::new(),
-            fields: BTreeMap::new(),
+            fields: Vec::new(),
+            ordered: false,
+            blank_lines: BlankLines::Skip,
+            max_line_length: 65_536,
             types: BTreeMap::new(),
             unknown_keys: UnknownKeys::Keep,
             required: None,
@@ -113,33 +173,38 @@ pub enum UnknownKeys {
     Drop,
 }
 
-/// A separator; one character is searched for faster than a string.
+/// A separator; one byte is searched for faster than a string.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Separator {
-    Char(char),
+    /// An ASCII character.
+    Byte(u8),
     Text(String),
 }
 
 impl Separator {
     fn new(text: &str) -> Self {
-        let mut chars = text.chars();
-        match (chars.next(), chars.next()) {
-            (Some(c), None) => Separator::Char(c),
+        match text.as_bytes() {
+            [byte] => Separator::Byte(*byte),
             _ => Separator::Text(text.to_owned()),
         }
     }
 
-    /// `text` split at the first separator.
-    pub(crate) fn split_once<'a>(&self, text: &'a str) -> Option<(&'a str, &'a str)> {
+    /// Where the first separator in `text` starts, and where it ends.
+    #[inline]
+    pub(crate) fn find(&self, text: &str) -> Option<(usize, usize)> {
         match self {
-            Separator::Char(c) => text.split_once(*c),
-            Separator::Text(s) => text.split_once(s.as_str()),
+            Separator::Byte(byte) => text
+                .as_bytes()
+                .iter()
+                .position(|b| b == byte)
+                .map(|at| (at, at + 1)),
+            Separator::Text(s) => text.find(s.as_str()).map(|at| (at, at + s.len())),
         }
     }
 
     pub(crate) fn as_str(&self) -> std::borrow::Cow<'_, str> {
         match self {
-            Separator::Char(c) => c.to_string().into(),
+            Separator::Byte(byte) => char::from(*byte).to_string().into(),
             Separator::Text(s) => s.as_str().into(),
         }
     }
@@ -162,15 +227,28 @@ pub(crate) enum Target {
     Taken(usize),
 }
 
+/// A key the config names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Key {
+    pub text: String,
+    pub target: Target,
+    /// Its place in `fields`, for `ordered`.
+    pub order: Option<usize>,
+}
+
 /// The config, validated and compiled for parsing.
 #[derive(Debug, Clone)]
 pub(crate) struct Schema {
     pub pair_separator: Separator,
     pub kv_separator: Separator,
     pub series: Series,
-    /// Key -> what it stands for; a short list is searched faster than a
+    /// What each key stands for; a short list is searched faster than a
     /// hash map for the handful of keys a line has.
-    pub keys: Vec<(String, Target)>,
+    pub keys: Vec<Key>,
+    /// With `ordered`, the keys of `fields` in order, for messages.
+    pub order: Option<Vec<String>>,
+    pub blank_lines: BlankLines,
+    pub max_line_length: usize,
     pub slots: Vec<Slot>,
     /// Indexes into `slots`.
     pub required: Vec<usize>,
@@ -182,11 +260,14 @@ pub(crate) struct Schema {
 
 impl Schema {
     /// What `key` stands for, if the config names it.
-    pub(crate) fn lookup(&self, key: &str) -> Option<Target> {
-        self.keys
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|&(_, target)| target)
+    #[inline]
+    pub(crate) fn lookup(&self, key: &str) -> Option<&Key> {
+        let key = key.as_bytes();
+        // Length and first byte first: most keys are a letter or two.
+        self.keys.iter().find(|known| {
+            let text = known.text.as_bytes();
+            text.len() == key.len() && text.first() == key.first() && text == key
+        })
     }
 }
 
@@ -210,6 +291,12 @@ impl Config {
         }
         if self.measurement.is_empty() {
             errors.push("`measurement` is empty".to_owned());
+        }
+        if self.ordered && self.fields.is_empty() {
+            errors.push("`ordered` needs `fields`: the keys in their order".to_owned());
+        }
+        if self.max_line_length == 0 {
+            errors.push("`max_line_length` is 0".to_owned());
         }
 
         let mut slots: Vec<Slot> = Vec::new();
@@ -238,15 +325,20 @@ impl Config {
                     "fields: keys {other:?} and {key:?} are both renamed to {name}"
                 ));
             }
-            keys.push((key.clone(), Target::Field(slot_of(name))));
+            keys.push(Key {
+                text: key.clone(),
+                target: Target::Field(slot_of(name)),
+                order: Some(keys.len()),
+            });
         }
         // With `fields`, `types` and `required` name fields after renaming;
         // they may also name kept unknown keys.
         let listed = self.types.keys().chain(self.required.iter().flatten());
         for name in listed {
-            if let Some(renamed) = self
+            if let Some((_, renamed)) = self
                 .fields
-                .get(name)
+                .iter()
+                .find(|(key, _)| key == name)
                 .filter(|_| !renamed_from.contains_key(name.as_str()))
             {
                 errors.push(format!("{name} is a key of `fields`: `types` and `required` use the field name, {renamed}"));
@@ -260,8 +352,12 @@ impl Config {
                     continue;
                 }
                 let slot = slot_of(name);
-                if !keys.iter().any(|(k, _)| k == name) {
-                    keys.push((name.clone(), Target::Field(slot)));
+                if !keys.iter().any(|k| k.text == *name) {
+                    keys.push(Key {
+                        text: name.clone(),
+                        target: Target::Field(slot),
+                        order: None,
+                    });
                 }
             }
         }
@@ -279,9 +375,13 @@ impl Config {
         // which would then overwrite the renamed field.
         for (index, slot) in slots.iter().enumerate() {
             if renamed_from.contains_key(slot.name.as_str())
-                && !keys.iter().any(|(k, _)| *k == slot.name)
+                && !keys.iter().any(|k| k.text == slot.name)
             {
-                keys.push((slot.name.clone(), Target::Taken(index)));
+                keys.push(Key {
+                    text: slot.name.clone(),
+                    target: Target::Taken(index),
+                    order: None,
+                });
             }
         }
 
@@ -296,7 +396,13 @@ impl Config {
         for (key, value) in self.tags {
             series.set_tag(key, value);
         }
+        let order = self
+            .ordered
+            .then(|| self.fields.iter().map(|(key, _)| key.clone()).collect());
         Ok(Schema {
+            order,
+            blank_lines: self.blank_lines,
+            max_line_length: self.max_line_length,
             pair_separator: Separator::new(&self.pair_separator),
             kv_separator: Separator::new(&self.kv_separator),
             series,

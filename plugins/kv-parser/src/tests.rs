@@ -136,9 +136,13 @@ fn rejects_the_example_malformed_lines_with_specific_reasons() {
 
 #[test]
 fn every_kind_of_malformed_line_says_what_is_wrong() {
-    let cases: [(&[u8], &str); 9] = [
+    let cases: [(&[u8], &str); 10] = [
         (b"", "empty line"),
         (b" \t\r", "empty line"),
+        (
+            &[b'x'; 100],
+            "line too long: 100 bytes, cut at max_line_length (100)",
+        ),
         (b"T:1,HELLO", r#"pair 2 "HELLO" has no ":""#),
         (b"T:1,,V:2", "pair 2 is empty"),
         (b"T:1,V:2,", "pair 3 is empty"),
@@ -147,7 +151,7 @@ fn every_kind_of_malformed_line_says_what_is_wrong() {
         (b"T:1,\xff:2", "invalid UTF-8"),
         (b"T:1,V:2,S:", "missing required field status"),
     ];
-    let config = r#"{ "fields": { "T": "temperature", "V": "voltage" }, "required": ["temperature", "status"] }"#;
+    let config = r#"{ "fields": { "T": "temperature", "V": "voltage" }, "required": ["temperature", "status"], "blank_lines": "reject", "max_line_length": 100 }"#;
     for (line, reason) in cases {
         let (points, errors) = run(&mut parser(config), &[line]);
         assert_eq!(points.len(), 0);
@@ -355,4 +359,159 @@ fn non_finite_numbers_are_rejected_unless_kept() {
             .unwrap()
             .is_nan()
     );
+}
+
+#[test]
+fn blank_lines_are_skipped_and_counted_not_rejected() {
+    let mut kv = parser(BENCH);
+    let lines: [&[u8]; 4] = [b"T:1,V:2,S:OK", b"", b"  \r", b"T:2,V:2,S:OK"];
+    let (points, errors) = run(&mut kv, &lines);
+    assert_eq!((points.len(), errors), (2, vec![]));
+    assert_eq!(
+        foghorn_plugin::testing::counters().get("blank_lines"),
+        Some(&2)
+    );
+}
+
+#[test]
+fn ordered_keys_must_come_in_the_order_of_fields() {
+    let config = r#"{
+        "fields": { "T": "temperature", "V": "voltage", "S": "status" },
+        "types": { "temperature": "float", "voltage": "float", "status": "string" },
+        "ordered": true
+    }"#;
+    let lines: [&[u8]; 4] = [
+        b"T:51,V:5.0,S:OK",
+        b"V:5.0,T:51,S:OK",
+        b"T:51,S:OK,V:5.0",
+        b"T:52,V:5.1,S:OK",
+    ];
+    let (points, errors) = run(&mut parser(config), &lines);
+    let expected = |key: &str| format!(r#"key "{key}" out of order: the keys come as T, V, S"#);
+    assert_eq!(errors, [(1, expected("T")), (2, expected("V"))]);
+    assert_eq!(points.len(), 2);
+    // The order is the config's, not the alphabet's.
+    let unordered = config.replace(r#""ordered": true"#, r#""ordered": false"#);
+    assert_eq!(run(&mut parser(&unordered), &lines).1, []);
+    assert!(config_error(r#"{ "ordered": true }"#).contains("`ordered` needs `fields`"));
+}
+
+#[test]
+fn the_fast_float_path_reads_what_the_standard_library_reads() {
+    let config = r#"{ "fields": { "T": "t" }, "types": { "t": "float" }, "non_finite": "keep" }"#;
+    for text in [
+        "85.5",
+        "-0.001",
+        "5.00",
+        "1e3",
+        "123456789012345678",
+        "+7",
+        ".5",
+        "5.",
+        "inf",
+    ] {
+        let line = format!("T:{text}");
+        let fields = one(config, &line).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let expected: f64 = text.parse().unwrap();
+        assert_eq!(
+            fields,
+            [("t".to_owned(), format!("{:?}", Value::Float(expected)))]
+        );
+    }
+}
+
+/// Every line, good or bad, reads the same through the fast path as through
+/// the general parser alone: same points, same rejections, same reasons.
+#[test]
+fn the_fast_path_agrees_with_the_general_parser() {
+    let configs = [
+        BENCH.to_owned(),
+        r#"{ "fields": { "T": "t", "V": "v", "S": "s" }, "types": { "t": "float", "v": "float", "s": "string" }, "ordered": true, "required": ["t"] }"#.to_owned(),
+        r#"{ "fields": { "T": "t", "VV": "v", "S": "s", "B": "b" }, "types": { "t": "int", "v": "float", "s": "string", "b": "bool" }, "unknown_keys": "drop", "non_finite": "keep", "required": [] }"#.to_owned(),
+        r#"{ "fields": { "T": "t", "S": "s" }, "types": { "t": "float", "s": "string" }, "trim": false, "pair_separator": ";", "kv_separator": "=" }"#.to_owned(),
+    ];
+    let pieces = [
+        "T",
+        "V",
+        "S",
+        "X",
+        "VV",
+        "B",
+        "t",
+        " ",
+        ",",
+        ":",
+        ";",
+        "=",
+        "1.5",
+        "-2",
+        "abc",
+        "OK",
+        "",
+        "1e3",
+        "inf",
+        "NaN",
+        "true",
+        "0",
+        "5.",
+        ".5",
+        "é",
+        "\t",
+        "12345678901234567890",
+    ];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    let mut lines: Vec<Vec<u8>> = [
+        &b"T:24.8,V:5.01,S:OK"[..],
+        b"T:1,V:2,S:OK,T:3",
+        b"T:1,T:2",
+        b"V:5.0,T:51,S:OK",
+        b"T:1, VV : 2 ,S: x ,B:true",
+        b"T:1,B:yes",
+        b"T:1,VV:1e999",
+        b"T:1;S=2",
+        b"T=1;S=OK",
+        b"T=1;S=OK;T=2",
+        b" T=1;S= OK ",
+        b"\xff",
+        b"",
+    ]
+    .iter()
+    .map(|line| line.to_vec())
+    .collect();
+    for _ in 0..20_000 {
+        let mut line = String::new();
+        for _ in 0..next(8) {
+            line.push_str(pieces[next(pieces.len())]);
+        }
+        let shape = next(4);
+        let [a, b, c] = [0; 3].map(|_| pieces[next(pieces.len())]);
+        match shape {
+            0 => line = format!("T:{a},V:{b},S:{c}"),
+            1 => line = format!("T={a};S={b}"),
+            _ => {}
+        }
+        lines.push(line.into_bytes());
+    }
+    let lines: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
+    for config in &configs {
+        let mut fast = parser(config);
+        assert!(fast.fast.is_some(), "{config} takes the fast path");
+        let mut general = parser(config);
+        general.fast = None;
+        let (fast_points, fast_errors) = run(&mut fast, &lines);
+        let (points, errors) = run(&mut general, &lines);
+        assert_eq!(fast_errors, errors, "{config}");
+        assert_eq!(
+            format!("{fast_points:?}"),
+            format!("{points:?}"),
+            "{config}"
+        );
+        assert!(points.len() > 100, "{config}: some lines are good");
+    }
 }

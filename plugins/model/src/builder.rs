@@ -41,7 +41,11 @@ impl Kind {
 ///
 /// Rows usually repeat the series and the field order of the row before, so
 /// both are tried first: the common row costs one comparison per field and no
-/// hashing or allocation.
+/// hashing or allocation. A hot loop can skip even those: intern its series
+/// once ([`PointsBuilder::series_id`], [`PointsBuilder::point_of`]) and set
+/// fields by the [`ColumnId`] the first [`PointBuilder::field_id`] returned
+/// ([`PointBuilder::at`]). A column's presence bitmap is only written once a
+/// point lacks the field, so dense columns cost one push per value.
 #[derive(Debug, Default)]
 pub struct PointsBuilder {
     points: Points,
@@ -49,12 +53,23 @@ pub struct PointsBuilder {
     last_series: Option<u32>,
     /// The kind of each column, parallel to `points.columns`.
     kinds: Vec<Kind>,
+    /// Values set in each column: while it equals the column's length every
+    /// point so far has the field, and the bitmap is left empty.
     present_counts: Vec<usize>,
     /// The column after the one set last: where the next field probably is.
     next_column: usize,
     /// Rows expected, for sizing new columns.
     capacity: usize,
 }
+
+/// A series interned in one [`PointsBuilder`]; valid for that builder only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeriesId(u32);
+
+/// A column of one [`PointsBuilder`] (a field name and a value type); valid
+/// for that builder only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ColumnId(usize);
 
 impl PointsBuilder {
     /// An empty builder.
@@ -86,6 +101,19 @@ impl PointsBuilder {
     /// add its fields with [`PointBuilder::field`].
     pub fn point(&mut self, timestamp: i64, series: &Series) -> PointBuilder<'_> {
         let series_index = self.intern(series);
+        self.point_of(timestamp, SeriesId(series_index))
+    }
+
+    /// `series` in this builder's table, for [`PointsBuilder::point_of`].
+    pub fn series_id(&mut self, series: &Series) -> SeriesId {
+        SeriesId(self.intern(series))
+    }
+
+    /// Start a point of an interned series: [`PointsBuilder::point`] without
+    /// comparing the series.
+    #[inline]
+    pub fn point_of(&mut self, timestamp: i64, series: SeriesId) -> PointBuilder<'_> {
+        let series_index = series.0;
         self.next_column = 0;
         self.points.series_index.push(series_index);
         self.points.timestamps.push(timestamp);
@@ -145,21 +173,40 @@ impl PointsBuilder {
         column
     }
 
-    fn set(&mut self, index: usize, name: &str, value: Value<'_>) {
+    fn set(&mut self, index: usize, name: &str, value: Value<'_>) -> usize {
         let column = self.column(name, Kind::of(&value));
+        self.set_in(index, column, value);
+        column
+    }
+
+    /// Set point `index`'s value in `column`, whose kind is the value's.
+    #[inline]
+    fn set_in(&mut self, index: usize, column: usize, value: Value<'_>) {
         let col = &mut self.points.columns[column];
-        pad(&mut col.data, index);
-        if col.data.len() > index {
+        let count = &mut self.present_counts[column];
+        let len = col.data.len();
+        if len == index && *count == len {
+            // Dense so far, and this point continues it: no bitmap yet.
+            push(&mut col.data, value);
+            *count += 1;
+            return;
+        }
+        if len > index {
             // The same field twice on one point: the last value wins.
             overwrite(&mut col.data, index, value);
             return;
         }
+        if col.present.is_empty() && *count == len && len > 0 {
+            // The first gap: every value before it was present.
+            col.present = all_present(len);
+        }
+        pad(&mut col.data, index);
         push(&mut col.data, value);
         if col.present.len() <= index / 8 {
             col.present.resize(index / 8 + 1, 0);
         }
         col.present[index / 8] |= 1 << (index % 8);
-        self.present_counts[column] += 1;
+        *count += 1;
     }
 
     /// The finished batch.
@@ -169,6 +216,10 @@ impl PointsBuilder {
             pad(&mut column.data, len);
             if *count == len {
                 column.present.clear();
+            } else if column.present.is_empty() {
+                // Dense up to its last value, absent after.
+                column.present = all_present(*count);
+                column.present.resize(len.div_ceil(8), 0);
             } else {
                 column.present.resize(len.div_ceil(8), 0);
             }
@@ -191,6 +242,74 @@ impl PointBuilder<'_> {
     /// the guest code of a plugin's hot loop is measurably tighter.)
     pub fn field<'v>(self, name: &str, value: impl Into<Value<'v>>) -> Self {
         self.builder.set(self.index, name, value.into());
+        self
+    }
+
+    /// [`PointBuilder::field`], also returning the column the value went
+    /// to, for [`PointBuilder::at`] on the next points.
+    pub fn field_id<'v>(self, name: &str, value: impl Into<Value<'v>>) -> (Self, ColumnId) {
+        let column = self.builder.set(self.index, name, value.into());
+        (self, ColumnId(column))
+    }
+
+    /// [`PointBuilder::at`] for a float: the common dense case is one push.
+    #[inline]
+    pub fn at_f64(self, column: ColumnId, value: f64) -> Self {
+        let builder = &mut *self.builder;
+        if let (Some(Kind::Float), Some(col), Some(count)) = (
+            builder.kinds.get(column.0),
+            builder.points.columns.get_mut(column.0),
+            builder.present_counts.get_mut(column.0),
+        ) && let ColumnData::Float(values) = &mut col.data
+            && values.len() == self.index
+            && *count == self.index
+        {
+            values.push(value);
+            *count += 1;
+            builder.next_column = column.0 + 1;
+            return self;
+        }
+        self.at(column, value)
+    }
+
+    /// [`PointBuilder::at`] for text: the common dense case is one append.
+    #[inline]
+    pub fn at_text(self, column: ColumnId, value: &str) -> Self {
+        let builder = &mut *self.builder;
+        if let (Some(Kind::Text), Some(col), Some(count)) = (
+            builder.kinds.get(column.0),
+            builder.points.columns.get_mut(column.0),
+            builder.present_counts.get_mut(column.0),
+        ) && let ColumnData::Text(values) = &mut col.data
+            && values.len() == self.index
+            && *count == self.index
+        {
+            values.push(value);
+            *count += 1;
+            builder.next_column = column.0 + 1;
+            return self;
+        }
+        self.at(column, value)
+    }
+
+    /// Set the field of `column` (from [`PointBuilder::field_id`] of this
+    /// builder) without looking its name up. A value of another type than
+    /// the column's goes to the column of its own type, as `field` would.
+    #[inline]
+    pub fn at<'v>(self, column: ColumnId, value: impl Into<Value<'v>>) -> Self {
+        let value = value.into();
+        let builder = &mut *self.builder;
+        match builder.kinds.get(column.0) {
+            Some(kind) if *kind == Kind::of(&value) => {
+                builder.next_column = column.0 + 1;
+                builder.set_in(self.index, column.0, value);
+            }
+            Some(_) => {
+                let name = builder.points.columns[column.0].name.clone();
+                builder.set(self.index, &name, value);
+            }
+            None => {}
+        }
         self
     }
 }
@@ -232,6 +351,16 @@ fn pad(data: &mut ColumnData, len: usize) {
     }
 }
 
+/// A presence bitmap of `len` points that all have the field.
+fn all_present(len: usize) -> Vec<u8> {
+    let mut bits = vec![0xff; len.div_ceil(8)];
+    if !len.is_multiple_of(8) {
+        bits[len / 8] = (1 << (len % 8)) - 1;
+    }
+    bits
+}
+
+#[inline]
 fn push(data: &mut ColumnData, value: Value<'_>) {
     match (data, value) {
         (ColumnData::Float(v), Value::Float(x)) => v.push(x),
@@ -313,6 +442,62 @@ mod tests {
         assert!(points.column("x").unwrap().present.is_empty());
         assert_eq!(points.get(0).unwrap().field("y"), Some(Value::Int(1)));
         assert_eq!(points.get(1).unwrap().field("y"), Some(Value::Text("two")));
+    }
+
+    #[test]
+    fn ids_build_the_same_points_as_names() {
+        let s = Series::new("s").with_tag("a", "1");
+        let rows: Vec<Vec<(&str, Value<'_>)>> = vec![
+            vec![("x", Value::Float(1.0)), ("t", Value::Text("a"))],
+            vec![("x", Value::Float(2.0))],
+            vec![],
+            vec![("t", Value::Text("b")), ("x", Value::Int(3))],
+            vec![("x", Value::Float(4.0)), ("t", Value::Text("c"))],
+        ];
+        let mut by_name = PointsBuilder::new();
+        for (i, row) in rows.iter().enumerate() {
+            let mut point = by_name.point(i as i64, &s);
+            for (name, value) in row {
+                point = point.field(name, *value);
+            }
+        }
+        let mut by_id = PointsBuilder::new();
+        let series = by_id.series_id(&s);
+        let mut ids: Vec<(&str, ColumnId)> = Vec::new();
+        for (i, row) in rows.iter().enumerate() {
+            let mut point = by_id.point_of(i as i64, series);
+            for (name, value) in row {
+                point = match ids.iter().find(|(n, _)| n == name) {
+                    Some((_, id)) => point.at(*id, *value),
+                    None => {
+                        let (point, id) = point.field_id(name, *value);
+                        ids.push((name, id));
+                        point
+                    }
+                };
+            }
+        }
+        let (by_name, by_id) = (by_name.finish(), by_id.finish());
+        // Debug, not ==: the padding of absent floats is NaN.
+        assert_eq!(format!("{by_id:?}"), format!("{by_name:?}"));
+        assert_eq!(by_id.column("x").unwrap().present, [0b1_0011]);
+    }
+
+    #[test]
+    fn a_column_dense_until_its_last_value_gets_a_bitmap_at_the_end() {
+        let s = Series::new("s");
+        let mut b = PointsBuilder::new();
+        for i in 0..10 {
+            let point = b.point(i, &s).field("all", 1.0);
+            if i < 9 {
+                point.field("most", 2.0);
+            }
+        }
+        let points = b.finish();
+        assert!(points.column("all").unwrap().present.is_empty());
+        assert_eq!(points.column("most").unwrap().present, [0xff, 0b1]);
+        assert_eq!(points.get(9).unwrap().number("most"), None);
+        assert_eq!(points.get(8).unwrap().number("most"), Some(2.0));
     }
 
     #[test]

@@ -19,11 +19,12 @@ mod builder;
 mod check;
 mod convert;
 pub mod duration;
+pub mod number;
 mod points;
 mod records;
 
 pub use alert::{Alert, AlertState, Severity};
-pub use builder::{PointBuilder, PointsBuilder};
+pub use builder::{ColumnId, PointBuilder, PointsBuilder, SeriesId};
 pub use check::Malformed;
 pub use points::{Column, ColumnData, PointRef, Points, Series, TextColumn, Value};
 pub use records::{Record, Records};

@@ -44,7 +44,22 @@ pub fn counter_add(name: &str, value: u64) {
     #[cfg(target_arch = "wasm32")]
     wit::counter_add(name, value);
     #[cfg(not(target_arch = "wasm32"))]
-    let _ = (name, value);
+    native::COUNTERS.with_borrow_mut(|counters| {
+        *counters.entry(name.to_owned()).or_default() += value;
+    });
+}
+
+/// Outside the agent (a plugin's native tests), counters are kept per
+/// thread for [`crate::testing::counters`].
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) mod native {
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+
+    thread_local! {
+        pub(crate) static COUNTERS: RefCell<BTreeMap<String, u64>> =
+            const { RefCell::new(BTreeMap::new()) };
+    }
 }
 
 /// Set the plugin gauge `name` (`foghorn_plugin_gauge{component, name}`).

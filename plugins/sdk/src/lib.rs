@@ -90,7 +90,10 @@ pub mod testing;
 pub mod __private;
 
 pub use alert::{Alert, AlertState, Severity};
-pub use foghorn_model::{PointRef, Points, PointsBuilder, Record, Records, Series, Value};
+pub use foghorn_model::number;
+pub use foghorn_model::{
+    ColumnId, PointRef, Points, PointsBuilder, Record, Records, Series, SeriesId, Value,
+};
 pub use output::{ItemError, Output};
 pub use per_series::{BatchSlots, PerSeries};
 
@@ -143,8 +146,9 @@ pub trait Processor: Sized + 'static {
 pub mod prelude {
     pub use crate::host::{counter_add, gauge_set, log, now};
     pub use crate::{
-        Alert, AlertState, Batch, BatchSlots, Output, PerSeries, PointRef, Points, PointsBuilder,
-        Processor, Record, Records, Series, Severity, Value, export_processor, snapshot,
+        Alert, AlertState, Batch, BatchSlots, ColumnId, Output, PerSeries, PointRef, Points,
+        PointsBuilder, Processor, Record, Records, Series, SeriesId, Severity, Value,
+        export_processor, snapshot,
     };
     pub use serde::{Deserialize, Serialize};
 }

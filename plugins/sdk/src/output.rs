@@ -1,6 +1,6 @@
 //! What a plugin writes during one call.
 
-use foghorn_model::{PointBuilder, PointsBuilder, Series};
+use foghorn_model::{PointBuilder, PointsBuilder, Series, SeriesId};
 
 use crate::Alert;
 
@@ -43,6 +43,20 @@ impl Output {
     /// Emit a point of `series` at `timestamp`; chain `.field(name, value)`.
     pub fn point(&mut self, timestamp: i64, series: &Series) -> PointBuilder<'_> {
         self.points.point(timestamp, series)
+    }
+
+    /// `series` interned for this call's output, for [`Output::point_of`]
+    /// in a hot loop (no comparison of the series per point).
+    pub fn series_id(&mut self, series: &Series) -> SeriesId {
+        self.points.series_id(series)
+    }
+
+    /// Emit a point of a series interned with [`Output::series_id`]; set
+    /// fields with `.field(name, value)`, or `.field_id` once and `.at(id,
+    /// value)` after, to skip the name lookups.
+    #[inline]
+    pub fn point_of(&mut self, timestamp: i64, series: SeriesId) -> PointBuilder<'_> {
+        self.points.point_of(timestamp, series)
     }
 
     /// Pass a point through unchanged.

@@ -30,6 +30,13 @@ use foghorn_model::{PointsBuilder, Records, Series};
 
 use crate::{Batch, Output, Processor};
 
+/// The plugin counters ([`crate::host::counter_add`]) this thread's plugin
+/// code has added to so far.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn counters() -> std::collections::BTreeMap<String, u64> {
+    crate::host::native::COUNTERS.with_borrow(Clone::clone)
+}
+
 /// Build a plugin from its config as JSON text, as the agent does: a config
 /// that does not deserialize or that the plugin rejects is an `Err` with the
 /// message the user would see.

@@ -66,6 +66,11 @@ impl PluginEngine {
     pub fn new(cache_dir: Option<&Path>) -> Result<Self, PluginError> {
         let mut config = Config::new();
         config.epoch_interruption(true);
+        // `FOGHORN_WASM_PROFILE=perfmap` names the compiled plugin functions
+        // for `perf` (in /tmp/perf-<pid>.map), to profile a plugin.
+        if std::env::var_os("FOGHORN_WASM_PROFILE").is_some_and(|v| v == "perfmap") {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         if let Some(dir) = cache_dir {
             let mut cache = CacheConfig::new();
             cache.with_directory(dir);
