@@ -12,9 +12,23 @@ pub struct Config {
     /// The fields to score. Empty (the default) scores every numeric (float
     /// or integer) field of every point.
     pub fields: Vec<String>,
+    /// `rolling` (the default): the mean and standard deviation are of the
+    /// last `window` values; `expanding`: of every value seen so far (the
+    /// "2 sigma over the whole series" of a notebook, live).
+    pub mode: Mode,
     /// How many recent values of each series and field the mean and standard
-    /// deviation are taken over; at least 2. Default 100.
+    /// deviation are taken over in `rolling` mode; at least 2. Default 100.
     pub window: usize,
+    /// Delta degrees of freedom of the standard deviation: 0 (the default)
+    /// for the population's, 1 for the sample's (pandas' `std()`).
+    pub ddof: u8,
+    /// Which outliers fire: `both` (the default), `above` the mean only, or
+    /// `below` it only.
+    pub direction: Direction,
+    /// `false` (the default): every outlier fires, as an event. `true`: a
+    /// series and field fires once when a value becomes an outlier and
+    /// resolves at the first value that is not one.
+    pub resolve: bool,
     /// A value more than this many standard deviations from the mean fires.
     /// Default 3.0.
     pub threshold: f64,
@@ -34,12 +48,51 @@ pub struct Config {
     pub emit_scores: bool,
 }
 
+/// What the mean and standard deviation are taken over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// The last `window` values.
+    #[default]
+    Rolling,
+    /// Every value so far.
+    Expanding,
+}
+
+/// Which side of the mean an outlier must be on to fire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Either side.
+    #[default]
+    Both,
+    /// Above the mean.
+    Above,
+    /// Below the mean.
+    Below,
+}
+
+impl Direction {
+    /// Whether `score` is an outlier beyond `threshold` on this side.
+    pub(crate) fn outlier(self, score: f64, threshold: f64) -> bool {
+        match self {
+            Direction::Both => score.abs() > threshold,
+            Direction::Above => score > threshold,
+            Direction::Below => score < -threshold,
+        }
+    }
+}
+
 /// Every default, in one place.
 impl Default for Config {
     fn default() -> Self {
         Self {
             fields: Vec::new(),
+            mode: Mode::Rolling,
             window: 100,
+            ddof: 0,
+            direction: Direction::Both,
+            resolve: false,
             threshold: 3.0,
             min_samples: 10,
             severity: Severity::Warning,
@@ -74,7 +127,11 @@ const PLACEHOLDERS: &[(&str, Placeholder)] = &[
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
     pub fields: Vec<String>,
+    pub mode: Mode,
     pub window: usize,
+    pub ddof: u8,
+    pub direction: Direction,
+    pub resolve: bool,
     pub threshold: f64,
     pub min_samples: usize,
     pub severity: Severity,
@@ -90,7 +147,10 @@ impl Config {
         if self.window < 2 {
             errors.push(format!("window {} must be at least 2", self.window));
         }
-        if self.min_samples < 2 || self.min_samples > self.window {
+        if self.ddof > 1 {
+            errors.push(format!("ddof {} must be 0 or 1", self.ddof));
+        }
+        if self.min_samples < 2 || (self.mode == Mode::Rolling && self.min_samples > self.window) {
             errors.push(format!(
                 "min_samples {} must be from 2 to window ({})",
                 self.min_samples, self.window
@@ -117,7 +177,11 @@ impl Config {
         match description {
             Ok(description) if errors.is_empty() => Ok(Settings {
                 fields: self.fields,
+                mode: self.mode,
                 window: self.window,
+                ddof: self.ddof,
+                direction: self.direction,
+                resolve: self.resolve,
                 threshold: self.threshold,
                 min_samples: self.min_samples,
                 severity: self.severity,

@@ -1,18 +1,26 @@
 //! Z-score outliers: a firing alert for a value more than `threshold`
 //! standard deviations from the mean of the recent values of its series and
-//! field.
+//! field, or of all of them.
 //!
-//! Each (series, field) keeps a rolling window of its last `window` values.
-//! A value is scored against the window before it joins it: z = (value −
-//! mean) / std, with the population standard deviation. Once the window holds
-//! `min_samples` values, |z| > `threshold` fires (with the value, the score
-//! and the point's timestamp); nothing resolves, as an outlier is an event.
+//! Each (series, field) keeps a rolling window of its last `window` values
+//! (`mode: rolling`, the default) or the running count, mean and sum of
+//! squared deviations of every value so far (`mode: expanding`, Welford's
+//! method: the "2 sigma over the whole series" of a notebook, computed
+//! live). A value is scored against that past before it joins it: z =
+//! (value − mean) / std, with the population standard deviation (`ddof: 0`,
+//! the default) or the sample's (`ddof: 1`, as pandas' `std()`). Once
+//! `min_samples` values are known, a value beyond `threshold` on the side
+//! `direction` names (`both`, `above`, `below`) fires (with the value, the
+//! score and the point's timestamp). By default every outlier is an event
+//! and nothing resolves; with `resolve: true` a run of outliers fires once
+//! and resolves at the first value that is not one.
 //! A window with no spread at all (every value equal) scores a value equal
 //! to them 0 and any other value ±infinity, so a flat signal that moves is
 //! always reported; `{score}` then reads `inf`, and JSON outputs carry the
 //! score as `null`. Only numeric (float or integer) finite values are scored.
-//! The windows are kept in the snapshot, so after a restart scoring resumes
-//! at once instead of waiting for `min_samples` new values.
+//! The windows (with their running sums), the expanding statistics and the
+//! firing state are kept in the snapshot, so a restart resumes scoring to the
+//! last bit as if it had never stopped.
 //!
 //! With `emit_scores`, every input point yields a point of the same series
 //! and timestamp with a field `<field>_zscore` per field scored (none while
@@ -26,7 +34,11 @@
 //!     plugin: builtin:zscore
 //!     config:
 //!       fields: [temperature, voltage]    # default: every numeric field
-//!       window: 100                       # the default
+//!       mode: rolling                     # rolling (default) | expanding
+//!       window: 100                       # the default (rolling only)
+//!       ddof: 0                           # 0 population (default) | 1 sample
+//!       direction: both                   # both (default) | above | below
+//!       resolve: false                    # true: fire once per run, then resolve
 //!       threshold: 4.0                    # sigmas; default 3.0
 //!       min_samples: 20                   # default 10
 //!       severity: warning                 # info | warning (default) | critical
@@ -39,15 +51,17 @@
 //! decimals, `{value}` prints as Rust prints an `f64`.
 
 mod config;
+mod history;
 mod window;
 
 use std::fmt::Write as _;
 
 use foghorn_plugin::prelude::*;
 
-pub use config::Config;
+pub use config::{Config, Direction, Mode};
 use config::{Placeholder, Settings};
-use window::{Stats, Window};
+use history::{Expanding, History};
+use window::{Stats, Sums, Window};
 
 /// One field of one series.
 #[derive(Debug)]
@@ -55,7 +69,9 @@ struct FieldWindow {
     field: String,
     /// `<field>_zscore`, the name of its score in emitted points.
     score_field: String,
-    window: Window,
+    history: History,
+    /// With `resolve`, an outlier fired and has not resolved yet.
+    firing: bool,
 }
 
 /// The windows of one series.
@@ -65,16 +81,17 @@ struct SeriesWindows {
 }
 
 impl SeriesWindows {
-    /// The position of `field` in `fields`, adding it with an empty window of
-    /// `capacity` if new.
-    fn field(&mut self, field: &str, capacity: usize) -> usize {
+    /// The position of `field` in `fields`, adding it with an empty
+    /// history if new.
+    fn field(&mut self, field: &str, settings: &Settings) -> usize {
         if let Some(index) = self.fields.iter().position(|f| f.field == field) {
             return index;
         }
         self.fields.push(FieldWindow {
             field: field.to_owned(),
             score_field: format!("{field}_zscore"),
-            window: Window::new(capacity),
+            history: History::new(settings.mode, settings.window),
+            firing: false,
         });
         self.fields.len() - 1
     }
@@ -122,15 +139,16 @@ fn observe(
     if !value.is_finite() {
         return;
     }
-    let index = state.field(field, settings.window);
-    let window = &mut state.fields[index].window;
-    if window.len() >= settings.min_samples
-        && let Some(stats) = window.stats()
+    let index = state.field(field, settings);
+    let entry = &mut state.fields[index];
+    if entry.history.len() >= settings.min_samples as u64
+        && let Some(stats) = entry.history.stats(settings.ddof)
     {
         let score = zscore(value, stats);
         scored.push((index, score));
-        if score.abs() > settings.threshold {
-            let description = settings.description.render(|placeholder, out| {
+        let outlier = settings.direction.outlier(score, settings.threshold);
+        let describe = || {
+            settings.description.render(|placeholder, out| {
                 let _ = match placeholder {
                     Placeholder::Field => out.write_str(field),
                     Placeholder::Value => write!(out, "{value}"),
@@ -139,24 +157,38 @@ fn observe(
                     Placeholder::Std => write!(out, "{}", round3(stats.std)),
                     Placeholder::Series => write!(out, "{series}"),
                 };
-            });
-            let alert = Alert::firing(
+            })
+        };
+        let alert = match (outlier, settings.resolve, entry.firing) {
+            // An event per outlier, or the first of a run with `resolve`.
+            (true, false, _) | (true, true, false) => Some(Alert::firing(
                 &settings.kind,
                 settings.severity,
                 series,
                 timestamp,
-                description,
-            );
-            let field = &state.fields[index].field;
+                describe(),
+            )),
+            (false, true, true) => Some(Alert::resolved(
+                &settings.kind,
+                series,
+                timestamp,
+                describe(),
+            )),
+            _ => None,
+        };
+        if settings.resolve {
+            entry.firing = outlier;
+        }
+        if let Some(alert) = alert {
             out.alert(
                 alert
-                    .with_label("field", field)
+                    .with_label("field", &entry.field)
                     .with_value(value)
                     .with_score(score),
             );
         }
     }
-    state.fields[index].window.push(value);
+    entry.history.push(value);
 }
 
 impl Processor for Zscore {
@@ -226,11 +258,22 @@ impl Processor for Zscore {
             .states
             .iter()
             .flat_map(|(series, state)| {
-                state.fields.iter().map(|field| SavedWindow {
-                    name: series.name.clone(),
-                    tags: series.tags.clone(),
-                    field: field.field.clone(),
-                    values: field.window.values().collect(),
+                state.fields.iter().map(|field| {
+                    let (values, sums, expanding) = match &field.history {
+                        History::Rolling(window) => {
+                            (window.values().collect(), Some(window.sums()), None)
+                        }
+                        History::Expanding(expanding) => (Vec::new(), None, Some(*expanding)),
+                    };
+                    SavedWindow {
+                        name: series.name.clone(),
+                        tags: series.tags.clone(),
+                        field: field.field.clone(),
+                        values,
+                        sums,
+                        expanding,
+                        firing: field.firing,
+                    }
                 })
             })
             .collect();
@@ -251,10 +294,26 @@ impl Processor for Zscore {
             };
             let slot = self.states.slot(&series, SeriesWindows::default);
             let state = self.states.get_mut(slot);
-            let index = state.field(&saved.field, self.settings.window);
-            // The window may have shrunk since: it keeps the newest values.
-            let values = saved.values.into_iter().filter(|v| v.is_finite());
-            state.fields[index].window = Window::from_values(self.settings.window, values);
+            let index = state.field(&saved.field, &self.settings);
+            let values: Vec<f64> = saved.values.into_iter().filter(|v| v.is_finite()).collect();
+            let capacity = self.settings.window;
+            let entry = &mut state.fields[index];
+            entry.history = match (self.settings.mode, saved.expanding) {
+                (Mode::Rolling, _) => History::Rolling(
+                    saved
+                        .sums
+                        .and_then(|sums| Window::with_sums(capacity, values.clone(), sums))
+                        // The window may have shrunk since: it keeps the
+                        // newest values.
+                        .unwrap_or_else(|| Window::from_values(capacity, values)),
+                ),
+                (Mode::Expanding, Some(expanding)) if expanding.mean.is_finite() => {
+                    History::Expanding(expanding)
+                }
+                // Saved while rolling: what is known of the past is its window.
+                (Mode::Expanding, _) => History::Expanding(Expanding::of(values.iter().copied())),
+            };
+            entry.firing = saved.firing && self.settings.resolve;
         }
         Ok(())
     }
@@ -266,13 +325,21 @@ struct Snapshot {
     windows: Vec<SavedWindow>,
 }
 
-/// The window of field `field` of series `name`/`tags`, oldest value first.
+/// The past of field `field` of series `name`/`tags`: its window's values,
+/// oldest first, or its expanding statistics; and whether it is firing.
 #[derive(Debug, Serialize, Deserialize)]
 struct SavedWindow {
     name: String,
     tags: Vec<(String, String)>,
     field: String,
     values: Vec<f64>,
+    /// The rolling window's running sums, to resume it exactly.
+    #[serde(default)]
+    sums: Option<Sums>,
+    #[serde(default)]
+    expanding: Option<Expanding>,
+    #[serde(default)]
+    firing: bool,
 }
 
 export_processor!(Zscore);

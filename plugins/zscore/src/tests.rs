@@ -242,3 +242,148 @@ fn config_errors_are_clear_and_all_reported() {
         "the defaults are valid"
     );
 }
+
+/// A noisy series with a few spikes, reproducible.
+fn noisy(n: usize) -> Vec<f64> {
+    let mut state: u64 = 0x853c_49e6_748f_ea9b;
+    (0..n)
+        .map(|i| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let noise = (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+            let spike = if i % 97 == 50 { 8.0 } else { 0.0 };
+            let dip = if i % 131 == 70 { -8.0 } else { 0.0 };
+            100.0 + noise * 4.0 + spike + dip
+        })
+        .collect()
+}
+
+/// Mean and standard deviation of `values` (two passes), with `ddof`.
+fn two_pass(values: &[f64], ddof: usize) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let squares: f64 = values.iter().map(|v| (v - mean) * (v - mean)).sum();
+    (mean, (squares / (n - ddof as f64)).sqrt())
+}
+
+#[test]
+fn expanding_mode_scores_against_every_value_so_far_with_either_ddof() {
+    let dev = Series::new("dev");
+    let values = noisy(600);
+    for ddof in [0, 1] {
+        let config = format!(
+            r#"{{ "fields": ["t"], "mode": "expanding", "ddof": {ddof}, "threshold": 2.0, "min_samples": 5, "emit_scores": true }}"#
+        );
+        let mut d = detector(&config);
+        let out = run(&mut d, &dev, "t", &values);
+        let alerted: Vec<i64> = out.alerts().iter().map(|a| a.timestamp).collect();
+        let points = out.into_points();
+        let mut expected_alerts = Vec::new();
+        let mut scores = points.iter();
+        for i in 5..values.len() {
+            let (mean, std) = two_pass(&values[..i], ddof);
+            let expected = (values[i] - mean) / std;
+            // Points before min_samples carry no score field.
+            let got = loop {
+                let point = scores.next().expect("a point per input");
+                if let Some(score) = point.number("t_zscore") {
+                    break score;
+                }
+            };
+            assert!(
+                (got - expected).abs() < 1e-9,
+                "value {i} (ddof {ddof}): {got} against {expected}"
+            );
+            if expected.abs() > 2.0 {
+                expected_alerts.push(i as i64);
+            }
+        }
+        assert_eq!(alerted, expected_alerts, "ddof {ddof}");
+        assert!(expected_alerts.len() >= 8, "the spikes and dips fire");
+    }
+}
+
+#[test]
+fn rolling_ddof_1_is_the_sample_standard_deviation() {
+    let dev = Series::new("dev");
+    let values = noisy(300);
+    let mut d = detector(
+        r#"{ "fields": ["t"], "window": 20, "min_samples": 20, "ddof": 1, "emit_scores": true }"#,
+    );
+    let points = run(&mut d, &dev, "t", &values).into_points();
+    let scores: Vec<f64> = points.iter().filter_map(|p| p.number("t_zscore")).collect();
+    for (k, i) in (20..values.len()).enumerate() {
+        let (mean, std) = two_pass(&values[i - 20..i], 1);
+        assert!(
+            (scores[k] - (values[i] - mean) / std).abs() < 1e-9,
+            "value {i}"
+        );
+    }
+}
+
+#[test]
+fn direction_picks_a_side_and_resolve_closes_each_run() {
+    let dev = Series::new("dev");
+    let mut values = alternating(20);
+    // Two high, back, one low, back.
+    values.extend([20.0, 21.0, 11.0, 2.0, 11.0]);
+    let states = |config: &str| -> Vec<(i64, AlertState)> {
+        let mut d = detector(config);
+        run(&mut d, &dev, "t", &values)
+            .alerts()
+            .iter()
+            .map(|a| (a.timestamp, a.state))
+            .collect()
+    };
+    let base = r#""fields": ["t"], "window": 20, "min_samples": 20, "threshold": 3.0"#;
+    use AlertState::{Firing, Resolved};
+    assert_eq!(
+        states(&format!("{{ {base} }}")),
+        [(20, Firing), (21, Firing), (23, Firing)],
+        "events: every outlier"
+    );
+    assert_eq!(
+        states(&format!(r#"{{ {base}, "direction": "above" }}"#)),
+        [(20, Firing), (21, Firing)]
+    );
+    assert_eq!(
+        states(&format!(r#"{{ {base}, "direction": "below" }}"#)),
+        [(23, Firing)]
+    );
+    assert_eq!(
+        states(&format!(r#"{{ {base}, "resolve": true }}"#)),
+        [(20, Firing), (22, Resolved), (23, Firing), (24, Resolved)],
+        "one firing per run of outliers, resolved by the first value back"
+    );
+}
+
+#[test]
+fn a_restart_in_the_middle_changes_nothing_in_every_mode() {
+    let dev = Series::new("dev");
+    let values = noisy(400);
+    for config in [
+        r#"{ "fields": ["t"], "window": 30, "threshold": 2.0, "resolve": true, "emit_scores": true }"#,
+        r#"{ "fields": ["t"], "mode": "expanding", "ddof": 1, "threshold": 2.0, "resolve": true, "emit_scores": true }"#,
+    ] {
+        let alerts_and_points = |out: Output| {
+            let alerts: Vec<String> = out.alerts().iter().map(|a| format!("{a:?}")).collect();
+            (alerts, format!("{:?}", out.into_points()))
+        };
+        let mut whole = detector(config);
+        let uninterrupted = alerts_and_points(run(&mut whole, &dev, "t", &values));
+        let mut first = detector(config);
+        let before = run(&mut first, &dev, "t", &values[..173]);
+        let mut second = detector(config);
+        second.restore(&first.snapshot()).unwrap();
+        // Timestamps continue where the first half stopped.
+        let mut builder = PointsBuilder::new();
+        for (ts, &value) in (173..).zip(&values[173..]) {
+            builder.point(ts, &dev).field("t", value);
+        }
+        let after = testing::run(&mut second, &testing::batch(builder.finish()));
+        let (mut alerts, _) = alerts_and_points(before);
+        alerts.extend(alerts_and_points(after).0);
+        assert_eq!(alerts, uninterrupted.0, "{config}");
+    }
+}

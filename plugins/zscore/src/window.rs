@@ -23,6 +23,16 @@ pub(crate) struct Stats {
     pub std: f64,
 }
 
+/// A window's running sums, as saved in a snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Sums {
+    shift: f64,
+    sum: f64,
+    sum_sq: f64,
+    mass: f64,
+    since_recompute: usize,
+}
+
 /// The last `capacity` values, oldest first.
 #[derive(Debug, Clone)]
 pub(crate) struct Window {
@@ -131,6 +141,42 @@ impl Window {
             mean: self.shift + self.sum / n,
             std: (centered / n).sqrt(),
         })
+    }
+
+    /// The running sums, for a snapshot: restored with the values, they
+    /// make the window score the next values to the last bit as if it had
+    /// never stopped (values alone would round differently).
+    pub(crate) fn sums(&self) -> Sums {
+        Sums {
+            shift: self.shift,
+            sum: self.sum,
+            sum_sq: self.sum_sq,
+            mass: self.mass,
+            since_recompute: self.since_recompute,
+        }
+    }
+
+    /// A window of `capacity` with `values` and the `sums` saved with them;
+    /// `None` when they do not fit together (the capacity changed).
+    pub(crate) fn with_sums(capacity: usize, values: Vec<f64>, sums: Sums) -> Option<Self> {
+        if values.len() > capacity || sums.since_recompute >= capacity.max(1) {
+            return None;
+        }
+        let mut window = Self::from_values(capacity, values);
+        (
+            window.shift,
+            window.sum,
+            window.sum_sq,
+            window.mass,
+            window.since_recompute,
+        ) = (
+            sums.shift,
+            sums.sum,
+            sums.sum_sq,
+            sums.mass,
+            sums.since_recompute,
+        );
+        Some(window)
     }
 
     fn recompute(&mut self) {
