@@ -61,6 +61,45 @@ pub struct RuleConfig {
     /// `{field} {value} back within limits`.
     #[serde(default = "defaults::resolved_description")]
     pub resolved_description: String,
+    /// Hysteresis on the `max` side: once above `max`, the alert resolves
+    /// only when a value falls below this (at most `max`), so a value
+    /// hovering at the limit does not flap. Default: `max` itself.
+    #[serde(default)]
+    pub clear_below: Option<f64>,
+    /// Hysteresis on the `min` side: once below `min`, the alert resolves
+    /// only when a value rises above this (at least `min`). Default: `min`.
+    #[serde(default)]
+    pub clear_above: Option<f64>,
+    /// How long (event time) a violation must last before the alert fires,
+    /// as Prometheus' `for`: a violation shorter than this fires nothing.
+    /// Default `0s`: the first value out of limits fires.
+    #[serde(
+        default,
+        rename = "for",
+        deserialize_with = "foghorn_plugin::duration::deserialize"
+    )]
+    pub for_: std::time::Duration,
+    /// Further, more severe limits on the same field, e.g. `[{ max: 95,
+    /// severity: critical }]` above a `max: 80` warning: the alert (one
+    /// identity) fires again with the severity of the highest level
+    /// violated as the value crosses them, up and down. Each level has a
+    /// `max` beyond the rule's `max` or a `min` below its `min`.
+    #[serde(default)]
+    pub levels: Vec<LevelConfig>,
+}
+
+/// A more severe limit of a rule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LevelConfig {
+    /// Values above this are at this level.
+    #[serde(default)]
+    pub max: Option<f64>,
+    /// Values below this are at this level.
+    #[serde(default)]
+    pub min: Option<f64>,
+    /// The alert's severity at this level.
+    pub severity: Severity,
 }
 
 /// Every default, in one place.
@@ -109,6 +148,14 @@ pub(crate) struct Rule {
     pub above: Template<Placeholder>,
     pub below: Template<Placeholder>,
     pub resolved: Template<Placeholder>,
+    /// Where an alert above `max` / below `min` resolves.
+    pub clear_below: Option<f64>,
+    pub clear_above: Option<f64>,
+    /// `for`, in nanoseconds of event time.
+    pub for_nanos: i64,
+    /// Levels beyond `max`, by bound ascending; beyond `min`, descending.
+    pub above_levels: Vec<(f64, Severity)>,
+    pub below_levels: Vec<(f64, Severity)>,
 }
 
 impl Config {
@@ -197,6 +244,42 @@ impl RuleConfig {
             unused()
         };
         let resolved = template("resolved_description", &self.resolved_description);
+        match (self.clear_below, self.max) {
+            (Some(_), None) => errors.push("`clear_below` needs `max`".to_owned()),
+            (Some(clear), Some(max)) if clear > max => {
+                errors.push(format!("clear_below {clear} is above max {max}"));
+            }
+            _ => {}
+        }
+        match (self.clear_above, self.min) {
+            (Some(_), None) => errors.push("`clear_above` needs `min`".to_owned()),
+            (Some(clear), Some(min)) if clear < min => {
+                errors.push(format!("clear_above {clear} is below min {min}"));
+            }
+            _ => {}
+        }
+        let mut above_levels = Vec::new();
+        let mut below_levels = Vec::new();
+        for (i, level) in self.levels.iter().enumerate() {
+            let name = format!("levels[{i}]");
+            match (level.max, level.min, self.max, self.min) {
+                (Some(max), None, Some(base), _) if max > base => {
+                    above_levels.push((max, level.severity));
+                }
+                (None, Some(min), _, Some(base)) if min < base => {
+                    below_levels.push((min, level.severity));
+                }
+                (Some(_), Some(_), _, _) | (None, None, _, _) => {
+                    errors.push(format!("{name}: give one of `max` or `min`"));
+                }
+                _ => errors.push(format!(
+                    "{name}: a level's `max` must be above the rule's `max`, its `min` below the rule's `min`"
+                )),
+            }
+        }
+        above_levels.sort_by(|a, b| a.0.total_cmp(&b.0));
+        below_levels.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let for_nanos = i64::try_from(self.for_.as_nanos()).unwrap_or(i64::MAX);
         if !errors.is_empty() {
             errors.dedup();
             return Err(errors);
@@ -210,6 +293,11 @@ impl RuleConfig {
             above,
             below,
             resolved,
+            clear_below: self.clear_below,
+            clear_above: self.clear_above,
+            for_nanos,
+            above_levels,
+            below_levels,
         })
     }
 }

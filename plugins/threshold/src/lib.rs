@@ -12,6 +12,15 @@
 //! rejected with the reason (`non_finite: error`, the default) or fires the
 //! rule's alert (`non_finite: alert`).
 //!
+//! Three refinements, all per rule: hysteresis (`clear_below` / `clear_above`:
+//! a firing alert resolves only past these, so a value hovering at the limit
+//! does not flap), a minimum duration (`for`, in event time, as Prometheus':
+//! a shorter violation fires nothing), and `levels` (more severe limits on
+//! the same field: the one alert fires again with the severity of the
+//! highest level violated, up and down). The firing and pending states are
+//! in the snapshot: a restart anywhere changes no alert (tested at every
+//! point of a series).
+//!
 //! ```yaml
 //! processors:
 //!   limits:
@@ -22,7 +31,10 @@
 //!       rules:
 //!         - field: temperature
 //!           max: 80
-//!           severity: critical                  # info | warning (default) | critical
+//!           severity: warning                   # info | warning (default) | critical
+//!           clear_below: 75                     # resolve only under 75 (default: max)
+//!           for: 30s                            # must last 30 s to fire (default 0s)
+//!           levels: [{ max: 95, severity: critical }]
 //!           description: "temperature {value} °C above {max} °C"
 //!         - field: voltage
 //!           min: 4.5
@@ -45,9 +57,10 @@ use config::{Placeholder, Rule};
 use foghorn_plugin::template::Template;
 
 /// Where a value stands against a rule's limits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 enum Side {
+    #[default]
     Within,
     Below,
     Above,
@@ -55,12 +68,62 @@ enum Side {
     NotFinite,
 }
 
+/// Where one rule stands for one series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct State {
+    /// The side the alert fired for; `Within` while not firing.
+    side: Side,
+    /// The level it fired at: 0 for the rule's own limit, `i` for its
+    /// `i`-th level.
+    level: u8,
+    /// A violation waiting out `for`: its side and when it began.
+    pending: Option<(Side, i64)>,
+}
+
 impl Rule {
-    fn side(&self, value: f64) -> Side {
-        match (self.min, self.max) {
+    /// The side of `value`, given the side the alert is firing for: with
+    /// hysteresis, a firing alert stays until the value passes the clear
+    /// bound.
+    fn side(&self, value: f64, firing: Side) -> Side {
+        let side = match (self.min, self.max) {
             (Some(min), _) if value < min => Side::Below,
             (_, Some(max)) if value > max => Side::Above,
             _ => Side::Within,
+        };
+        match (side, firing) {
+            (Side::Within, Side::Above) if self.clear_below.is_some_and(|clear| value >= clear) => {
+                Side::Above
+            }
+            (Side::Within, Side::Below) if self.clear_above.is_some_and(|clear| value <= clear) => {
+                Side::Below
+            }
+            _ => side,
+        }
+    }
+
+    /// The level of `value` on `side` (how many of its levels it is
+    /// beyond), and that level's severity.
+    fn level(&self, side: Side, value: f64) -> (u8, Severity) {
+        let (levels, reached) = match side {
+            Side::Above => {
+                let levels = &self.above_levels;
+                (
+                    levels,
+                    levels.iter().take_while(|(b, _)| value > *b).count(),
+                )
+            }
+            Side::Below => {
+                let levels = &self.below_levels;
+                (
+                    levels,
+                    levels.iter().take_while(|(b, _)| value < *b).count(),
+                )
+            }
+            Side::Within | Side::NotFinite => (&self.above_levels, 0),
+        };
+        match reached.checked_sub(1) {
+            Some(last) => (u8::try_from(reached).unwrap_or(u8::MAX), levels[last].1),
+            None => (0, self.severity),
         }
     }
 
@@ -82,9 +145,9 @@ impl Rule {
 pub struct Threshold {
     rules: Vec<Rule>,
     non_finite: NonFinite,
-    /// Where each rule stands, per series: one side per rule, in config
+    /// Where each rule stands, per series: one state per rule, in config
     /// order.
-    sides: PerSeries<Vec<Side>>,
+    states: PerSeries<Vec<State>>,
 }
 
 impl Processor for Threshold {
@@ -94,22 +157,22 @@ impl Processor for Threshold {
         Ok(Self {
             rules: config.compile()?,
             non_finite: config.non_finite,
-            sides: PerSeries::new(),
+            states: PerSeries::new(),
         })
     }
 
     fn process(&mut self, batch: &Batch, out: &mut Output) {
         let mut slots = BatchSlots::new(&batch.points);
-        let within = || vec![Side::Within; self.rules.len()];
+        let fresh = || vec![State::default(); self.rules.len()];
         for point in batch.points.iter() {
             let series = point.series();
-            let slot = slots.slot(&mut self.sides, point, within);
-            for (rule, side_was) in self.rules.iter().zip(self.sides.get_mut(slot)) {
+            let slot = slots.slot(&mut self.states, point, fresh);
+            for (rule, state) in self.rules.iter().zip(self.states.get_mut(slot)) {
                 let Some(value) = point.number(&rule.field) else {
                     continue;
                 };
                 let side = match (value.is_finite(), self.non_finite) {
-                    (true, _) => rule.side(value),
+                    (true, _) => rule.side(value, state.side),
                     (false, NonFinite::Alert) => Side::NotFinite,
                     (false, NonFinite::Error) => {
                         let reason =
@@ -118,31 +181,46 @@ impl Processor for Threshold {
                         continue;
                     }
                 };
-                if side == *side_was {
+                let ts = point.timestamp();
+                if side == Side::Within {
+                    state.pending = None;
+                    if state.side != Side::Within {
+                        *state = State::default();
+                        let description = rule.describe(&rule.resolved, value, series);
+                        let alert = Alert::resolved(&rule.kind, series, ts, description);
+                        out.alert(alert.with_label("field", &rule.field).with_value(value));
+                    }
                     continue;
                 }
-                *side_was = side;
-                let ts = point.timestamp();
-                let alert = match side {
-                    Side::Within => Alert::resolved(
-                        &rule.kind,
-                        series,
-                        ts,
-                        rule.describe(&rule.resolved, value, series),
-                    ),
-                    Side::Above => {
-                        let description = rule.describe(&rule.above, value, series);
-                        Alert::firing(&rule.kind, rule.severity, series, ts, description)
+                let (level, severity) = rule.level(side, value);
+                if state.side == side && state.level == level {
+                    continue;
+                }
+                if state.side == Side::Within {
+                    // Not firing yet: the violation must last `for`.
+                    let since = match state.pending {
+                        Some((pending, since)) if pending == side => since,
+                        _ => ts,
+                    };
+                    if ts.saturating_sub(since) < rule.for_nanos {
+                        state.pending = Some((side, since));
+                        continue;
                     }
-                    Side::Below => {
-                        let description = rule.describe(&rule.below, value, series);
-                        Alert::firing(&rule.kind, rule.severity, series, ts, description)
-                    }
-                    Side::NotFinite => {
-                        let description = format!("{} is {value}, not a finite number", rule.field);
-                        Alert::firing(&rule.kind, rule.severity, series, ts, description)
+                }
+                // Firing, or firing again for another side or level.
+                *state = State {
+                    side,
+                    level,
+                    pending: None,
+                };
+                let description = match side {
+                    Side::Above => rule.describe(&rule.above, value, series),
+                    Side::Below => rule.describe(&rule.below, value, series),
+                    Side::Within | Side::NotFinite => {
+                        format!("{} is {value}, not a finite number", rule.field)
                     }
                 };
+                let alert = Alert::firing(&rule.kind, severity, series, ts, description);
                 out.alert(alert.with_label("field", &rule.field).with_value(value));
             }
         }
@@ -150,15 +228,17 @@ impl Processor for Threshold {
 
     fn snapshot(&self) -> Vec<u8> {
         let mut violations = Vec::new();
-        for (series, sides) in self.sides.iter() {
-            for (rule, (&side, config)) in sides.iter().zip(&self.rules).enumerate() {
-                if side != Side::Within {
+        for (series, states) in self.states.iter() {
+            for (rule, (state, config)) in states.iter().zip(&self.rules).enumerate() {
+                if *state != State::default() {
                     violations.push(Violation {
                         name: series.name.clone(),
                         tags: series.tags.clone(),
                         rule,
                         field: config.field.clone(),
-                        side,
+                        side: state.side,
+                        level: state.level,
+                        pending: state.pending,
                     });
                 }
             }
@@ -168,7 +248,7 @@ impl Processor for Threshold {
 
     fn restore(&mut self, state: &[u8]) -> Result<(), String> {
         let saved: Snapshot = snapshot::decode(state)?;
-        self.sides.clear();
+        self.states.clear();
         let rules = self.rules.len();
         for violation in saved.violations {
             // A rule that changed since the snapshot starts afresh.
@@ -183,20 +263,25 @@ impl Processor for Threshold {
                 name: violation.name,
                 tags: violation.tags,
             };
-            let slot = self.sides.slot(&series, || vec![Side::Within; rules]);
-            self.sides.get_mut(slot)[violation.rule] = violation.side;
+            let slot = self.states.slot(&series, || vec![State::default(); rules]);
+            self.states.get_mut(slot)[violation.rule] = State {
+                side: violation.side,
+                level: violation.level,
+                pending: violation.pending,
+            };
         }
         Ok(())
     }
 }
 
-/// The state kept across restarts: the rules in violation, per series.
+/// The state kept across restarts: the rules firing or pending, per series.
 #[derive(Debug, Serialize, Deserialize)]
 struct Snapshot {
     violations: Vec<Violation>,
 }
 
-/// Rule `rule` (on `field`) of series `name`/`tags` is on `side`.
+/// Rule `rule` (on `field`) of series `name`/`tags` fires on `side` at
+/// `level`, or waits out `for` since `pending`.
 #[derive(Debug, Serialize, Deserialize)]
 struct Violation {
     name: String,
@@ -204,6 +289,10 @@ struct Violation {
     rule: usize,
     field: String,
     side: Side,
+    #[serde(default)]
+    level: u8,
+    #[serde(default)]
+    pending: Option<(Side, i64)>,
 }
 
 export_processor!(Threshold);

@@ -342,3 +342,120 @@ fn config_errors_name_the_rule_and_the_problem() {
             .contains("unknown variant")
     );
 }
+
+/// (timestamp, state, severity) of each alert for `values` at 0, 1 s, 2 s…
+fn states(config: &str, values: &[f64]) -> Vec<(i64, AlertState, Severity)> {
+    let dev = Series::new("dev");
+    let points: Vec<(i64, &Series, &str, f64)> = (0..)
+        .zip(values)
+        .map(|(i, &v)| (i * 1_000_000_000, &dev, "t", v))
+        .collect();
+    let mut d = detector(config);
+    let mut out = Output::default();
+    d.process(&batch(&points), &mut out);
+    out.alerts()
+        .iter()
+        .map(|a| (a.timestamp / 1_000_000_000, a.state, a.severity))
+        .collect()
+}
+
+use AlertState::{Firing, Resolved};
+
+#[test]
+fn clear_bounds_keep_a_hovering_value_from_flapping() {
+    let values = [70.0, 81.0, 79.0, 80.5, 76.0, 74.0, 60.0, 5.0, 11.0, 12.0];
+    let plain = r#"{ "rules": [{ "field": "t", "max": 80, "min": 10 }] }"#;
+    assert_eq!(
+        states(plain, &values),
+        [
+            (1, Firing, Severity::Warning),
+            (2, Resolved, Severity::Info),
+            (3, Firing, Severity::Warning),
+            (4, Resolved, Severity::Info),
+            (7, Firing, Severity::Warning),
+            (8, Resolved, Severity::Info),
+        ]
+    );
+    let hysteresis = r#"{ "rules": [{ "field": "t", "max": 80, "clear_below": 75, "min": 10, "clear_above": 11.5 }] }"#;
+    assert_eq!(
+        states(hysteresis, &values),
+        [
+            (1, Firing, Severity::Warning),
+            (5, Resolved, Severity::Info),
+            (7, Firing, Severity::Warning),
+            (9, Resolved, Severity::Info),
+        ]
+    );
+}
+
+#[test]
+fn a_violation_fires_only_once_it_has_lasted_for() {
+    let config = r#"{ "rules": [{ "field": "t", "max": 80, "for": "3s" }] }"#;
+    // Above for 2 s (nothing), back, above from 5 s on: fires at 8 s.
+    let values = [70.0, 81.0, 85.0, 79.0, 70.0, 81.0, 82.0, 83.0, 84.0, 70.0];
+    assert_eq!(
+        states(config, &values),
+        [
+            (8, Firing, Severity::Warning),
+            (9, Resolved, Severity::Info)
+        ]
+    );
+}
+
+#[test]
+fn levels_escalate_and_de_escalate_one_alert() {
+    let config = r#"{ "rules": [{ "field": "t", "max": 80, "levels": [{ "max": 95, "severity": "critical" }, { "max": 90, "severity": "warning" }], "severity": "info" }] }"#;
+    let values = [70.0, 85.0, 92.0, 99.0, 96.0, 91.0, 83.0, 70.0];
+    assert_eq!(
+        states(config, &values),
+        [
+            (1, Firing, Severity::Info),
+            (2, Firing, Severity::Warning),
+            (3, Firing, Severity::Critical),
+            (5, Firing, Severity::Warning),
+            (6, Firing, Severity::Info),
+            (7, Resolved, Severity::Info),
+        ]
+    );
+    let error = config_error(
+        r#"{ "rules": [{ "field": "t", "max": 80, "clear_below": 85, "levels": [{ "max": 70, "severity": "critical" }] }] }"#,
+    );
+    assert!(error.contains("clear_below 85 is above max 80"), "{error}");
+    assert!(
+        error.contains("levels[0]: a level's `max` must be above"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_restart_in_the_middle_changes_nothing() {
+    let config = r#"{ "rules": [{ "field": "t", "max": 80, "clear_below": 75, "for": "2s", "levels": [{ "max": 90, "severity": "critical" }] }] }"#;
+    let dev = Series::new("dev");
+    let values: Vec<f64> = (0..200)
+        .map(|i| 70.0 + 25.0 * ((f64::from(i) * 0.37).sin() * (f64::from(i) * 0.05).cos()))
+        .collect();
+    let points: Vec<(i64, &Series, &str, f64)> = (0..)
+        .zip(&values)
+        .map(|(i, &v)| (i * 1_000_000_000, &dev, "t", v))
+        .collect();
+    let run = |d: &mut Threshold, points: &[(i64, &Series, &str, f64)]| {
+        let mut out = Output::default();
+        d.process(&batch(points), &mut out);
+        out.alerts()
+            .iter()
+            .map(|a| format!("{a:?}"))
+            .collect::<Vec<_>>()
+    };
+    let whole = run(&mut detector(config), &points);
+    assert!(whole.len() > 6, "the series crosses the limits: {whole:?}");
+    // Every cut: each lands in some state (pending, firing at a level,
+    // held by hysteresis), and none may change the alerts.
+    for cut in 1..points.len() {
+        let mut first = detector(config);
+        let mut got = run(&mut first, &points[..cut]);
+        let mut second = detector(config);
+        second.restore(&first.snapshot()).unwrap();
+        got.extend(run(&mut second, &points[cut..]));
+        assert_eq!(got, whole, "restart after {cut} points");
+    }
+}

@@ -372,18 +372,20 @@ fn a_restart_in_the_middle_changes_nothing_in_every_mode() {
         };
         let mut whole = detector(config);
         let uninterrupted = alerts_and_points(run(&mut whole, &dev, "t", &values));
-        let mut first = detector(config);
-        let before = run(&mut first, &dev, "t", &values[..173]);
-        let mut second = detector(config);
-        second.restore(&first.snapshot()).unwrap();
-        // Timestamps continue where the first half stopped.
-        let mut builder = PointsBuilder::new();
-        for (ts, &value) in (173..).zip(&values[173..]) {
-            builder.point(ts, &dev).field("t", value);
+        for cut in (1..values.len()).step_by(7) {
+            let mut first = detector(config);
+            let before = run(&mut first, &dev, "t", &values[..cut]);
+            let mut second = detector(config);
+            second.restore(&first.snapshot()).unwrap();
+            // Timestamps continue where the first part stopped.
+            let mut builder = PointsBuilder::new();
+            for (ts, &value) in (cut as i64..).zip(&values[cut..]) {
+                builder.point(ts, &dev).field("t", value);
+            }
+            let after = testing::run(&mut second, &testing::batch(builder.finish()));
+            let (mut alerts, _) = alerts_and_points(before);
+            alerts.extend(alerts_and_points(after).0);
+            assert_eq!(alerts, uninterrupted.0, "{config}, restart after {cut}");
         }
-        let after = testing::run(&mut second, &testing::batch(builder.finish()));
-        let (mut alerts, _) = alerts_and_points(before);
-        alerts.extend(alerts_and_points(after).0);
-        assert_eq!(alerts, uninterrupted.0, "{config}");
     }
 }
