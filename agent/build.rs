@@ -25,12 +25,15 @@ fn main() {
     let sources: Vec<&Path> = sources.iter().map(PathBuf::as_path).collect();
     let built = foghorn_plugin_build::build(&packages, &sources);
 
-    let mut table = String::from("/// Plugins embedded in the binary: (name, component bytes).\n");
-    table.push_str("pub static BUILTIN_PLUGINS: &[(&str, &[u8])] = &[\n");
-    for ((name, _), path) in BUNDLED.iter().zip(&built) {
+    let mut table = String::from(
+        "/// Plugins embedded in the binary: (name, one-line description, component bytes).\n",
+    );
+    table.push_str("pub static BUILTIN_PLUGINS: &[(&str, &str, &[u8])] = &[\n");
+    for ((name, package), path) in BUNDLED.iter().zip(&built) {
+        let description = description(&plugins.join(package).join("Cargo.toml"));
         writeln!(
             table,
-            "    ({name:?}, include_bytes!({:?})),",
+            "    ({name:?}, {description:?}, include_bytes!({:?})),",
             path.display().to_string()
         )
         .unwrap();
@@ -47,4 +50,19 @@ fn main() {
     }
     names.push_str("];\n");
     std::fs::write(out.join("builtin_names.rs"), names).unwrap();
+}
+
+/// A plugin's one-line description: its package's `description`, without the
+/// `foghorn plugin: ` every one starts with.
+fn description(manifest: &Path) -> String {
+    let text = std::fs::read_to_string(manifest).unwrap();
+    let manifest: toml::Table = text.parse().unwrap();
+    let description = manifest["package"]
+        .get("description")
+        .and_then(toml::Value::as_str)
+        .unwrap_or_default();
+    description
+        .strip_prefix("foghorn plugin: ")
+        .unwrap_or(description)
+        .to_owned()
 }

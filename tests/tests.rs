@@ -15,6 +15,7 @@ mod metrics;
 mod native_processor;
 mod otlp;
 mod plugin_faults;
+mod plugin_list;
 mod reload;
 mod serial_bench;
 mod serial_reconnect;

@@ -114,8 +114,8 @@ pub enum Command {
 /// Plugin subcommands.
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
-    /// List the plugins built into this binary (`builtin:<name>`), with
-    /// their size and sha256.
+    /// List the plugins built into this binary (`builtin:<name>`), with what
+    /// each does, its size and sha256.
     List,
 }
 
@@ -220,12 +220,10 @@ fn cache_dir(config: &Config) -> PathBuf {
 }
 
 fn plugin_list() {
-    for (name, bytes) in BUILTIN_PLUGINS {
+    for (name, description, bytes) in BUILTIN_PLUGINS {
         let digest = hex::encode(Sha256::digest(bytes));
-        println!(
-            "builtin:{name:<16} {:>8} KiB  sha256:{digest}",
-            bytes.len() / 1024
-        );
+        println!("builtin:{name:<16} {description}");
+        println!("{:<24} {} KiB, sha256:{digest}", "", bytes.len() / 1024);
     }
 }
 

@@ -32,6 +32,6 @@ include!(concat!(env!("OUT_DIR"), "/builtin_plugins.rs"));
 pub fn builtin(name: &str) -> Option<&'static [u8]> {
     BUILTIN_PLUGINS
         .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, bytes)| *bytes)
+        .find(|(n, _, _)| *n == name)
+        .map(|(_, _, bytes)| *bytes)
 }
