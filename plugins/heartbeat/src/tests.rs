@@ -173,3 +173,52 @@ fn config_errors_are_clear() {
             .contains("unknown field `interval`")
     );
 }
+
+/// One step of a run: points of a series, or a tick.
+#[derive(Clone, Copy)]
+enum Step {
+    Point(i64, usize),
+    Tick(i64),
+}
+
+#[test]
+fn a_restart_at_any_step_changes_no_alert() {
+    let all = [
+        bench(),
+        Series::new("other"),
+        Series::new("third").with_tag("k", "v"),
+    ];
+    // Three series sending with pauses of their own, ticked every 500 ms.
+    let mut steps = Vec::new();
+    for i in 0..120_i64 {
+        let now = i * 500 * MS;
+        for (s, period) in [(0, 2), (1, 3), (2, 5)] {
+            let paused = (i / 20) % 3 == s as i64;
+            if i % period == 0 && !paused {
+                steps.push(Step::Point(now, s));
+            }
+        }
+        steps.push(Step::Tick(now + 250 * MS));
+    }
+    let run = |d: &mut Heartbeat, steps: &[Step]| {
+        let mut alerts = Vec::new();
+        for step in steps {
+            alerts.extend(match *step {
+                Step::Point(ts, s) => points(d, &[(ts, &all[s])]),
+                Step::Tick(now) => tick(d, now),
+            });
+        }
+        alerts
+    };
+    let config = r#"{ "timeout": "2s" }"#;
+    let whole = run(&mut detector(config), &steps);
+    assert!(whole.len() >= 6, "pauses fire and resume: {whole:?}");
+    for cut in 1..steps.len() {
+        let mut first = detector(config);
+        let mut got = run(&mut first, &steps[..cut]);
+        let mut second = detector(config);
+        second.restore(&first.snapshot()).unwrap();
+        got.extend(run(&mut second, &steps[cut..]));
+        assert_eq!(got, whole, "restart after step {cut}");
+    }
+}

@@ -227,3 +227,37 @@ fn config_errors_name_the_rule_and_the_problem() {
             .contains("unknown field `window`")
     );
 }
+
+#[test]
+fn a_restart_at_any_point_changes_no_alert() {
+    let config = r#"{ "rules": [
+        { "field": "temperature", "max_delta": 6 },
+        { "field": "temperature", "max_delta": 2.5, "per_second": true, "kind": "rate" }
+    ] }"#;
+    let (a, b) = (Series::new("a"), Series::new("b").with_tag("rack", "2"));
+    let points: Vec<(i64, &Series, &str, f64)> = (0..160_i32)
+        .map(|i| {
+            let series = if i % 3 == 0 { &b } else { &a };
+            let value = 20.0 + 10.0 * (f64::from(i) * 0.9).sin() * (f64::from(i) * 0.07).cos();
+            (i64::from(i) * SECOND, series, "temperature", value)
+        })
+        .collect();
+    let run = |d: &mut RateOfChange, points: &[(i64, &Series, &str, f64)]| {
+        let mut out = Output::default();
+        d.process(&batch(points), &mut out);
+        out.alerts()
+            .iter()
+            .map(|a| format!("{a:?}"))
+            .collect::<Vec<_>>()
+    };
+    let whole = run(&mut detector(config), &points);
+    assert!(whole.len() > 10, "the series jumps: {whole:?}");
+    for cut in 1..points.len() {
+        let mut first = detector(config);
+        let mut got = run(&mut first, &points[..cut]);
+        let mut second = detector(config);
+        second.restore(&first.snapshot()).unwrap();
+        got.extend(run(&mut second, &points[cut..]));
+        assert_eq!(got, whole, "restart after {cut} points");
+    }
+}
