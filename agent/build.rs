@@ -11,6 +11,7 @@ const BUNDLED: &[(&str, &str)] = &[
     ("rate-of-change", "rate-of-change"),
     ("heartbeat", "heartbeat"),
     ("zscore", "zscore"),
+    ("lag", "lag"),
 ];
 
 fn main() {

@@ -37,10 +37,11 @@ for tool in socat python3 prometheus prometheus-alertmanager; do
 done
 
 # Python peers: the SMTP server of the email tests, the OTLP receiver (the
-# official protobuf definitions and gRPC) and the OpenTelemetry SDK with its
-# OTLP/HTTP exporter (a real client of the http source).
-python_packages=(aiosmtpd grpcio opentelemetry-proto opentelemetry-sdk opentelemetry-exporter-otlp-proto-http confluent-kafka)
-python_peers="import aiosmtpd, grpc, confluent_kafka; from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc; from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter; import opentelemetry.sdk.metrics"
+# official protobuf definitions and gRPC), the OpenTelemetry SDK with its
+# OTLP/HTTP exporter (a real client of the http source), and pandas (the
+# reference the feature plugins are compared with).
+python_packages=(aiosmtpd grpcio opentelemetry-proto opentelemetry-sdk opentelemetry-exporter-otlp-proto-http confluent-kafka pandas)
+python_peers="import aiosmtpd, grpc, confluent_kafka, pandas; from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc; from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter; import opentelemetry.sdk.metrics"
 if ! python3 -c "$python_peers" >/dev/null 2>&1; then
     log "Installing ${python_packages[*]} from PyPI"
     python3 -m pip install --quiet "${python_packages[@]}" \

@@ -26,7 +26,8 @@ fn plugin_list_names_and_describes_every_bundled_plugin() {
             "threshold",
             "rate-of-change",
             "heartbeat",
-            "zscore"
+            "zscore",
+            "lag"
         ],
         "{text}"
     );

@@ -1,0 +1,110 @@
+use foghorn_plugin::testing;
+
+use super::*;
+
+fn lag(config: &str) -> Lag {
+    testing::plugin(config)
+}
+
+/// `t` readings of series `s` at 0, 1, …; `None` leaves the field out.
+fn batch(readings: &[(&Series, Option<f64>)], start: i64) -> Batch {
+    let mut builder = PointsBuilder::new();
+    for (ts, (series, value)) in (start..).zip(readings) {
+        let point = builder.point(ts, series).field("other", 1.0);
+        if let Some(value) = value {
+            point.field("t", *value);
+        }
+    }
+    testing::batch(builder.finish())
+}
+
+/// (timestamp, t_lag1, t_lag2) of each point out.
+fn lags(out: Output) -> Vec<(i64, Option<f64>, Option<f64>)> {
+    out.into_points()
+        .iter()
+        .map(|p| (p.timestamp(), p.number("t_lag1"), p.number("t_lag2")))
+        .collect()
+}
+
+#[test]
+fn each_series_lags_its_own_values_and_gaps_stay_absent() {
+    let (a, b) = (Series::new("a"), Series::new("b"));
+    let mut l = lag(r#"{ "fields": ["t"], "lags": [1, 2] }"#);
+    let readings = [
+        (&a, Some(1.0)),
+        (&b, Some(10.0)),
+        (&a, None),
+        (&a, Some(3.0)),
+        (&b, Some(20.0)),
+    ];
+    let out = testing::run(&mut l, &batch(&readings, 0));
+    assert_eq!(
+        lags(out),
+        [
+            (0, None, None),
+            (1, None, None),
+            (2, Some(1.0), None),
+            (3, None, Some(1.0)),
+            (4, Some(10.0), None),
+        ]
+    );
+}
+
+#[test]
+fn an_out_of_order_point_is_rejected_counted_and_changes_nothing() {
+    let a = Series::new("a");
+    let mut l = lag(r#"{ "fields": ["t"] }"#);
+    testing::run(&mut l, &batch(&[(&a, Some(1.0)), (&a, Some(2.0))], 10));
+    let out = testing::run(&mut l, &batch(&[(&a, Some(9.0))], 5));
+    assert_eq!(out.errors().len(), 1);
+    let out = testing::run(&mut l, &batch(&[(&a, Some(3.0))], 12));
+    assert_eq!(lags(out), [(12, Some(2.0), None)]);
+    assert_eq!(testing::counters().get("out_of_order"), Some(&1));
+}
+
+#[test]
+fn a_restart_at_any_point_changes_nothing() {
+    let (a, b) = (Series::new("a"), Series::new("b"));
+    let readings: Vec<(&Series, Option<f64>)> = (0..60)
+        .map(|i| {
+            let series = if i % 3 == 0 { &b } else { &a };
+            (series, (i % 7 != 0).then_some(f64::from(i) * 1.5))
+        })
+        .collect();
+    let config = r#"{ "fields": ["t"], "lags": [1, 3] }"#;
+    // Each point's fields, in name order (column order depends on batching).
+    let rows = |points: &Points| -> Vec<String> {
+        points
+            .iter()
+            .map(|p| {
+                let mut fields: Vec<String> =
+                    p.fields().map(|(k, v)| format!("{k}={v:?}")).collect();
+                fields.sort();
+                format!("{} {} {}", p.series(), p.timestamp(), fields.join(","))
+            })
+            .collect()
+    };
+    let whole = rows(&testing::run(&mut lag(config), &batch(&readings, 0)).into_points());
+    assert!(whole.iter().any(|row| row.contains("t_lag3")));
+    for cut in 1..readings.len() {
+        let mut first = lag(config);
+        let mut got = rows(&testing::run(&mut first, &batch(&readings[..cut], 0)).into_points());
+        let mut second = lag(config);
+        second.restore(&first.snapshot()).unwrap();
+        let cut_ts = i64::try_from(cut).unwrap();
+        let after = testing::run(&mut second, &batch(&readings[cut..], cut_ts));
+        got.extend(rows(&after.into_points()));
+        assert_eq!(got, whole, "restart after {cut}");
+    }
+}
+
+#[test]
+fn config_errors_are_all_reported() {
+    let error = testing::config_error::<Lag>(r#"{ "fields": [], "lags": [0, 2, 2] }"#);
+    assert!(error.contains("`fields` is empty"), "{error}");
+    assert!(
+        error.contains("lags[0] 0 must be from 1 to 10000"),
+        "{error}"
+    );
+    assert!(error.contains("lags[2]: 2 is listed twice"), "{error}");
+}
