@@ -179,6 +179,34 @@ impl PointsBuilder {
         column
     }
 
+    /// When `column` holds `kind` and every point before `index` has a
+    /// value in it, append point `index`'s value with `push` (which says
+    /// whether it did) and count it; false leaves everything as it was.
+    #[inline]
+    fn push_dense(
+        &mut self,
+        column: usize,
+        kind: Kind,
+        index: usize,
+        push: impl FnOnce(&mut ColumnData) -> bool,
+    ) -> bool {
+        if self.kinds.get(column) != Some(&kind) {
+            return false;
+        }
+        let (Some(col), Some(count)) = (
+            self.points.columns.get_mut(column),
+            self.present_counts.get_mut(column),
+        ) else {
+            return false;
+        };
+        if col.data.len() != index || *count != index || !push(&mut col.data) {
+            return false;
+        }
+        *count += 1;
+        self.next_column = column + 1;
+        true
+    }
+
     /// Set point `index`'s value in `column`, whose kind is the value's.
     #[inline]
     fn set_in(&mut self, index: usize, column: usize, value: Value<'_>) {
@@ -255,41 +283,31 @@ impl PointBuilder<'_> {
     /// [`PointBuilder::at`] for a float: the common dense case is one push.
     #[inline]
     pub fn at_f64(self, column: ColumnId, value: f64) -> Self {
-        let builder = &mut *self.builder;
-        if let (Some(Kind::Float), Some(col), Some(count)) = (
-            builder.kinds.get(column.0),
-            builder.points.columns.get_mut(column.0),
-            builder.present_counts.get_mut(column.0),
-        ) && let ColumnData::Float(values) = &mut col.data
-            && values.len() == self.index
-            && *count == self.index
-        {
-            values.push(value);
-            *count += 1;
-            builder.next_column = column.0 + 1;
-            return self;
-        }
-        self.at(column, value)
+        let pushed =
+            self.builder
+                .push_dense(column.0, Kind::Float, self.index, |data| match data {
+                    ColumnData::Float(values) => {
+                        values.push(value);
+                        true
+                    }
+                    _ => false,
+                });
+        if pushed { self } else { self.at(column, value) }
     }
 
     /// [`PointBuilder::at`] for text: the common dense case is one append.
     #[inline]
     pub fn at_text(self, column: ColumnId, value: &str) -> Self {
-        let builder = &mut *self.builder;
-        if let (Some(Kind::Text), Some(col), Some(count)) = (
-            builder.kinds.get(column.0),
-            builder.points.columns.get_mut(column.0),
-            builder.present_counts.get_mut(column.0),
-        ) && let ColumnData::Text(values) = &mut col.data
-            && values.len() == self.index
-            && *count == self.index
-        {
-            values.push(value);
-            *count += 1;
-            builder.next_column = column.0 + 1;
-            return self;
-        }
-        self.at(column, value)
+        let pushed = self
+            .builder
+            .push_dense(column.0, Kind::Text, self.index, |data| match data {
+                ColumnData::Text(values) => {
+                    values.push(value);
+                    true
+                }
+                _ => false,
+            });
+        if pushed { self } else { self.at(column, value) }
     }
 
     /// Set the field of `column` (from [`PointBuilder::field_id`] of this
