@@ -192,7 +192,7 @@ impl<'a> Files<'a> {
     }
 
     fn key(&self, path: &Path) -> String {
-        format!("{}{}", self.prefix, path.display())
+        checkpoint_key(&self.prefix, path)
     }
 
     /// Load the checkpoints of earlier runs.
@@ -355,11 +355,7 @@ impl<'a> Files<'a> {
                 }
             }
         }
-        let tags = self
-            .config
-            .path_tag
-            .as_ref()
-            .map(|tag| Arc::from([(tag.clone(), found.path.display().to_string())]));
+        let tags = path_tags(self.config, &found.path);
         self.by_identity.insert(found.identity, id);
         self.tracked.insert(
             id,
@@ -424,19 +420,13 @@ impl<'a> Files<'a> {
             if file.committed.take().is_some() {
                 // Saved again under the new path at the next commit.
                 file.acked = file.acked.or(Some(file.line_end));
-                let key = format!("{}{}", self.prefix, old.display());
-                self.removals.push(key);
+                self.removals.push(checkpoint_key(&self.prefix, &old));
             }
-            file.tags = self
-                .config
-                .path_tag
-                .as_ref()
-                .map(|tag| Arc::from([(tag.clone(), file.path.display().to_string())]));
+            file.tags = path_tags(self.config, &file.path);
         }
         // A checkpoint under its path that is not its own is stale.
         if self.stored.remove(&file.path).is_some() {
-            let key = format!("{}{}", self.prefix, file.path.display());
-            self.removals.push(key);
+            self.removals.push(checkpoint_key(&self.prefix, &file.path));
         }
     }
 
@@ -938,6 +928,19 @@ impl<'a> Files<'a> {
                 .remove_label_values(&[&*ctx.name, state]);
         }
     }
+}
+
+/// The state store key of the checkpoint of `path`.
+fn checkpoint_key(prefix: &str, path: &Path) -> String {
+    format!("{prefix}{}", path.display())
+}
+
+/// The record tags of the lines of `path`: its path under `path_tag`.
+fn path_tags(config: &FileSourceConfig, path: &Path) -> RecordTags {
+    config
+        .path_tag
+        .as_ref()
+        .map(|tag| Arc::from([(tag.clone(), path.display().to_string())]))
 }
 
 /// Note an acknowledged mark: its file may commit up to it.
