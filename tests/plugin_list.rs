@@ -27,7 +27,8 @@ fn plugin_list_names_and_describes_every_bundled_plugin() {
             "rate-of-change",
             "heartbeat",
             "zscore",
-            "lag"
+            "lag",
+            "conformal"
         ],
         "{text}"
     );

@@ -5,7 +5,6 @@
 
 mod alerting;
 mod config_errors;
-mod features_pandas;
 mod file_globs;
 mod health;
 mod hostile_plugin;

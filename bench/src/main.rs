@@ -15,6 +15,7 @@
 //! cargo run --release -p foghorn-bench -- http --record
 //! cargo run --release -p foghorn-bench -- kafka --record
 //! cargo run --release -p foghorn-bench -- files --record
+//! cargo run --release -p foghorn-bench -- nab --record
 //! ```
 
 mod agent;
@@ -26,6 +27,7 @@ mod idle;
 mod ingest;
 mod machine;
 mod measure;
+mod nab;
 mod storm;
 mod wasm;
 
@@ -113,6 +115,15 @@ enum Bench {
         #[arg(long, default_value_t = 200_000)]
         messages: u64,
     },
+    /// The Numenta Anomaly Benchmark subset through the agent: file source,
+    /// csv, the conformal detector; scored with NAB's rules by
+    /// tools/nab_score.py against ARTime's 76.09.
+    Nab {
+        /// The NAB subset (data/, labels/, config/; tools/nab_score.py two
+        /// levels up). Default `../shared/datasets/nab` from the repository.
+        #[arg(long)]
+        nab_dir: Option<std::path::PathBuf>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -131,6 +142,7 @@ fn main() -> anyhow::Result<()> {
         Bench::Http { seconds } => ingest::http(seconds, cli.repeat)?,
         Bench::Kafka { messages } => ingest::kafka(messages, cli.repeat)?,
         Bench::Files { lines, files } => files::run(lines, files, cli.repeat)?,
+        Bench::Nab { nab_dir } => nab::run(&nab_dir.unwrap_or_else(nab::default_dir))?,
     };
     println!("{report}");
     if cli.record {

@@ -307,14 +307,57 @@ impl Loader<'_> {
         if let Some(plugin_config) = plugin_config.filter(|value| !value.is_null()) {
             wasm.config = plugin_config;
         }
+        let base = self
+            .file
+            .parent()
+            .filter(|dir| !dir.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_owned();
         if let PluginRef::Path(path) = &mut wasm.plugin
             && path.is_relative()
         {
-            let base = self.file.parent().filter(|dir| !dir.as_os_str().is_empty());
-            let joined = base.unwrap_or(Path::new(".")).join(&*path);
+            let joined = base.join(&*path);
             *path = std::path::absolute(&joined).unwrap_or(joined);
         }
+        for path in wasm.config_files.values_mut() {
+            let joined = base.join(&*path);
+            *path = std::path::absolute(&joined).unwrap_or(joined);
+        }
+        self.config_files(key, &mut wasm);
         wasm
+    }
+
+    /// Put the text of each of `config_files` into the plugin's `config`.
+    fn config_files(&mut self, key: &str, wasm: &mut WasmConfig) {
+        const MAX: u64 = 64 << 20;
+        for (name, path) in &wasm.config_files {
+            let at = format!("{key}.config_files.{name}");
+            let text = std::fs::metadata(path)
+                .map_err(|e| e.to_string())
+                .and_then(|meta| {
+                    if meta.len() > MAX {
+                        Err(format!("{} bytes, over the 64 MiB limit", meta.len()))
+                    } else {
+                        std::fs::read_to_string(path).map_err(|e| e.to_string())
+                    }
+                });
+            let text = match text {
+                Ok(text) => text,
+                Err(error) => {
+                    self.error(&at, format!("cannot read {}: {error}", path.display()));
+                    continue;
+                }
+            };
+            match &mut wasm.config {
+                serde_json::Value::Object(map) if map.contains_key(name) => {
+                    self.error(&at, format!("`config.{name}` is set too; keep one"));
+                }
+                serde_json::Value::Object(map) => {
+                    map.insert(name.clone(), serde_json::Value::String(text));
+                }
+                _ => self.error(&at, "`config` must be a mapping to take files"),
+            }
+        }
     }
 
     /// The required `inputs` of a processor or sink, taken out of `rest`;

@@ -848,3 +848,47 @@ sinks:
         render(&errors)
     );
 }
+
+#[test]
+fn config_files_put_each_file_s_text_into_the_plugin_config() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("training.csv"), "a,b\n1,2\n").unwrap();
+    let file = dir.path().join("pipeline.yaml");
+    let text = r#"
+sources:
+  in: { type: stdin }
+processors:
+  forest:
+    inputs: [in]
+    plugin: builtin:isolation-forest
+    config_files: { training_csv: training.csv }
+    config: { fields: [a, b] }
+sinks:
+  out: { type: console, inputs: [forest] }
+"#;
+    let config = load_str(&file, text, &env_from(&[])).unwrap_or_else(|e| panic!("{}", render(&e)));
+    assert_eq!(
+        wasm(&config, "forest").config,
+        json!({ "fields": ["a", "b"], "training_csv": "a,b\n1,2\n" })
+    );
+
+    let broken = text
+        .replace("training.csv }", "missing.csv }")
+        .replace("config: { fields: [a, b] }", "config: { fields: [a, b] }\n  twice:\n    inputs: [in]\n    plugin: builtin:isolation-forest\n    config_files: { training_csv: training.csv }\n    config: { training_csv: inline }");
+    let errors = match load_str(&file, &broken, &env_from(&[])) {
+        Ok(_) => panic!("expected errors"),
+        Err(errors) => errors,
+    };
+    let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "processors.forest.config_files.training_csv",
+            "processors.twice.config_files.training_csv"
+        ],
+        "{}",
+        render(&errors)
+    );
+    assert!(errors[0].message.contains("missing.csv"), "{}", render(&errors));
+    assert!(errors[1].message.contains("set too"), "{}", render(&errors));
+}

@@ -85,6 +85,7 @@ mod per_series;
 pub mod snapshot;
 pub mod template;
 pub mod testing;
+pub mod timestamp;
 
 #[doc(hidden)]
 pub mod __private;

@@ -108,3 +108,87 @@ pub fn records(lines: &[(i64, &str)]) -> Batch {
         ..Batch::default()
     }
 }
+
+/// One call's output as comparable text, alerts, then points, then rejects
+/// (the order [`assert_resumes_exactly`] sorts into): each point as `series timestamp
+/// field=value,…` (fields in name order, since column order depends on
+/// batching), each alert, and each rejected item with its position shifted
+/// by `offset` (the index of the call's first item in the whole input).
+pub fn rendered(out: Output, offset: usize) -> Vec<String> {
+    let rejects: Vec<String> = out
+        .errors()
+        .iter()
+        .map(|error| match error {
+            crate::ItemError::Record { index, reason } => {
+                format!("reject record {}: {reason}", offset + *index as usize)
+            }
+            crate::ItemError::Point { index, reason } => {
+                format!("reject point {}: {reason}", offset + *index as usize)
+            }
+        })
+        .collect();
+    let mut lines: Vec<String> = out
+        .alerts()
+        .iter()
+        .map(|alert| format!("alert {alert:?}"))
+        .collect();
+    lines.extend(out.into_points().iter().map(|point| {
+        let mut fields: Vec<String> = point
+            .fields()
+            .map(|(name, value)| format!("{name}={value:?}"))
+            .collect();
+        fields.sort();
+        format!(
+            "point {} {} {}",
+            point.series(),
+            point.timestamp(),
+            fields.join(",")
+        )
+    }));
+    lines.extend(rejects);
+    lines
+}
+
+/// Points `range` of `points` as a batch of their own.
+fn slice(points: &foghorn_model::Points, range: std::ops::Range<usize>) -> Batch {
+    let mut builder = PointsBuilder::new();
+    for index in range {
+        builder.push(points.get(index).expect("index within the points"));
+    }
+    batch(builder.finish())
+}
+
+/// Assert that a restart anywhere changes nothing: for every cut of
+/// `points`, a plugin that processed the points before the cut, was
+/// snapshotted, and whose snapshot was restored into a fresh instance that
+/// processed the rest, emits exactly what one instance processing all of
+/// them emits (points, alerts and rejects, in order).
+///
+/// # Panics
+/// At the first cut whose output differs, with both.
+pub fn assert_resumes_exactly<P: Processor>(config: &str, points: &foghorn_model::Points) {
+    let whole = rendered(
+        run(&mut plugin::<P>(config), &slice(points, 0..points.len())),
+        0,
+    );
+    for cut in 1..points.len() {
+        let mut first = plugin::<P>(config);
+        let mut got = rendered(run(&mut first, &slice(points, 0..cut)), 0);
+        let mut second = plugin::<P>(config);
+        second
+            .restore(&first.snapshot())
+            .unwrap_or_else(|e| panic!("restore after {cut} points failed: {e}"));
+        got.extend(rendered(
+            run(&mut second, &slice(points, cut..points.len())),
+            cut,
+        ));
+        // Rejects, alerts and points each in order, as in one call.
+        got.sort_by_key(|line| line.split(' ').next().map(str::to_owned));
+        assert_eq!(
+            got,
+            whole,
+            "a restart after {cut} of {} points",
+            points.len()
+        );
+    }
+}

@@ -40,6 +40,14 @@ pub struct WasmConfig {
         deserialize_with = "filled_by_loader"
     )]
     pub config: serde_json::Value,
+    /// `config_files`: keys of `config` whose value is the text of a file,
+    /// e.g. `{ training_csv: ./training.csv }` for a detector that trains on
+    /// recorded data. Paths are relative to the configuration file's
+    /// directory; each file is read (at most 64 MiB, UTF-8) when the
+    /// configuration is loaded or reloaded, and a key set in both places is
+    /// an error. Default none.
+    #[serde(default)]
+    pub config_files: std::collections::BTreeMap<String, PathBuf>,
     /// `errors`: file that receives every rejected input with the reason,
     /// relative to the working directory. Default: rejected input is only
     /// counted and logged.
