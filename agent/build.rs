@@ -12,6 +12,7 @@ const BUNDLED: &[(&str, &str)] = &[
     ("heartbeat", "heartbeat"),
     ("zscore", "zscore"),
     ("lag", "lag"),
+    ("csv", "csv-parser"),
     ("conformal", "conformal"),
 ];
 

@@ -28,6 +28,7 @@ fn plugin_list_names_and_describes_every_bundled_plugin() {
             "heartbeat",
             "zscore",
             "lag",
+            "csv",
             "conformal"
         ],
         "{text}"

@@ -86,6 +86,7 @@ pub mod snapshot;
 pub mod template;
 pub mod testing;
 pub mod timestamp;
+pub mod typed;
 
 #[doc(hidden)]
 pub mod __private;

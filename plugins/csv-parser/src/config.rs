@@ -1,0 +1,210 @@
+//! The csv parser's configuration.
+
+use std::collections::BTreeMap;
+
+use foghorn_plugin::timestamp::TimeFormat;
+use foghorn_plugin::typed::FieldType;
+use serde::Deserialize;
+
+/// `config:` of a csv processor.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The column names, in order. Empty (the default) needs `header: true`.
+    pub columns: Vec<String>,
+    /// The first non-blank line is the header naming the columns (kept in
+    /// the snapshot). A later line equal to it, such as the header of the
+    /// next file a source reads, is skipped and counted in `header_lines`.
+    /// Default `false`.
+    pub header: bool,
+    /// The byte between cells. Default `","`.
+    pub delimiter: String,
+    /// The byte quoting a cell (doubled inside it for itself). Default `"`.
+    pub quote: String,
+    /// The series name of every point. Default `csv`.
+    pub measurement: String,
+    /// Static tags of every point's series. Default none.
+    pub tags: BTreeMap<String, String>,
+    /// Columns whose values become tags of the point's series (the device
+    /// id of a fleet, say) instead of fields. Default none.
+    pub tag_columns: Vec<String>,
+    /// The type of each field column: `float`, `int`, `bool`, `string` or
+    /// `auto` (the default for a column not listed: a float if the cell
+    /// reads as a number, else text).
+    pub types: BTreeMap<String, FieldType>,
+    /// The column holding each row's time and its format (see
+    /// `foghorn_plugin::timestamp`); the column is not a field. Default: the
+    /// time the line was received.
+    pub timestamp: Option<TimestampColumn>,
+    /// Columns to leave out. Default none.
+    pub skip: Vec<String>,
+    /// Cells meaning "no value": the field is absent from the point.
+    /// Default `[""]`.
+    pub null_values: Vec<String>,
+    /// Columns that must have a value; a row missing one is rejected.
+    /// Default none.
+    pub required: Vec<String>,
+    /// Trim spaces and tabs around each cell and a trailing `\r` from the
+    /// line. Default `true`.
+    pub trim: bool,
+    /// A blank line is skipped and counted in `blank_lines` (`skip`, the
+    /// default) or rejected as `empty line` (`reject`).
+    pub blank_lines: BlankLines,
+    /// Lines of this many bytes or more are rejected as too long (the
+    /// sources cut longer lines there). Default 65536.
+    pub max_line_length: usize,
+    /// A float that is not finite (`NaN`, `inf`) rejects the row (`reject`,
+    /// the default) or is kept (`keep`).
+    pub non_finite: NonFinite,
+}
+
+/// Which column is the time and how it is written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimestampColumn {
+    /// The column's name.
+    pub column: String,
+    /// `rfc3339`, `unix`, `unix_ms`, `unix_us`, `unix_ns` or a strftime
+    /// pattern. Default `rfc3339`.
+    #[serde(default = "rfc3339")]
+    pub format: TimeFormat,
+}
+
+fn rfc3339() -> TimeFormat {
+    TimeFormat::Rfc3339
+}
+
+/// What the parser does with an empty line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BlankLines {
+    /// Skip it, counting it in the plugin metric `blank_lines`.
+    #[default]
+    Skip,
+    /// Reject it as `empty line`.
+    Reject,
+}
+
+/// What the parser does with a float that is not finite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NonFinite {
+    /// Reject the row, with the reason.
+    #[default]
+    Reject,
+    /// Keep NaN and infinity as values.
+    Keep,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            columns: Vec::new(),
+            header: false,
+            delimiter: ",".to_owned(),
+            quote: "\"".to_owned(),
+            measurement: "csv".to_owned(),
+            tags: BTreeMap::new(),
+            tag_columns: Vec::new(),
+            types: BTreeMap::new(),
+            timestamp: None,
+            skip: Vec::new(),
+            null_values: vec![String::new()],
+            required: Vec::new(),
+            trim: true,
+            blank_lines: BlankLines::Skip,
+            max_line_length: 65_536,
+            non_finite: NonFinite::Reject,
+        }
+    }
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub config: Config,
+    pub delimiter: u8,
+    pub quote: u8,
+}
+
+/// One byte from a one-character setting.
+fn byte(name: &str, text: &str, errors: &mut Vec<String>) -> u8 {
+    match text.as_bytes() {
+        [b] if b.is_ascii() => *b,
+        _ => {
+            errors.push(format!("{name} {text:?} must be one ASCII character"));
+            0
+        }
+    }
+}
+
+impl Config {
+    /// Validate, reporting every mistake at once.
+    pub(crate) fn compile(self) -> Result<Settings, String> {
+        let mut errors = Vec::new();
+        let delimiter = byte("delimiter", &self.delimiter, &mut errors);
+        let quote = byte("quote", &self.quote, &mut errors);
+        if delimiter == quote && !errors.is_empty() {
+            // Already reported.
+        } else if delimiter == quote {
+            errors.push("delimiter and quote are the same".to_owned());
+        }
+        if self.columns.is_empty() && !self.header {
+            errors.push("name the `columns` or set `header: true`".to_owned());
+        }
+        if !self.columns.is_empty() && self.header {
+            errors.push("`columns` and `header: true` exclude each other".to_owned());
+        }
+        for (i, column) in self.columns.iter().enumerate() {
+            if column.is_empty() {
+                errors.push(format!("columns[{i}] is empty"));
+            } else if self.columns[..i].contains(column) {
+                errors.push(format!("columns[{i}]: {column} is listed twice"));
+            }
+        }
+        if self.measurement.is_empty() {
+            errors.push("`measurement` is empty".to_owned());
+        }
+        if self.max_line_length == 0 {
+            errors.push("max_line_length must be positive".to_owned());
+        }
+        if !self.columns.is_empty() {
+            for (what, name) in self.named_columns() {
+                if !self.columns.iter().any(|c| c == name) {
+                    errors.push(format!("{what} {name} is not one of `columns`"));
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors
+                .iter()
+                .map(|e| format!("csv: {e}"))
+                .collect::<Vec<_>>()
+                .join("; "));
+        }
+        Ok(Settings {
+            config: self,
+            delimiter,
+            quote,
+        })
+    }
+
+    /// Every column the config names, with the setting naming it.
+    pub(crate) fn named_columns(&self) -> Vec<(&'static str, &str)> {
+        let mut named: Vec<(&'static str, &str)> = Vec::new();
+        named.extend(self.tag_columns.iter().map(|c| ("tag column", c.as_str())));
+        named.extend(self.types.keys().map(|c| ("typed column", c.as_str())));
+        named.extend(self.skip.iter().map(|c| ("skipped column", c.as_str())));
+        named.extend(
+            self.required
+                .iter()
+                .map(|c| ("required column", c.as_str())),
+        );
+        named.extend(
+            self.timestamp
+                .iter()
+                .map(|t| ("timestamp column", t.column.as_str())),
+        );
+        named
+    }
+}
