@@ -12,6 +12,8 @@ const BUNDLED: &[(&str, &str)] = &[
     ("heartbeat", "heartbeat"),
     ("zscore", "zscore"),
     ("lag", "lag"),
+    ("diff", "diff"),
+    ("ewma", "ewma"),
     ("csv", "csv-parser"),
     ("conformal", "conformal"),
 ];

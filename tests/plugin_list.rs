@@ -28,6 +28,8 @@ fn plugin_list_names_and_describes_every_bundled_plugin() {
             "heartbeat",
             "zscore",
             "lag",
+            "diff",
+            "ewma",
             "csv",
             "conformal"
         ],

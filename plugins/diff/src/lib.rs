@@ -1,0 +1,184 @@
+//! diff: every point comes out with its fields and, for each configured
+//! field and period `k`, a field `<field>_diff<k>` holding the field's value
+//! minus its value `k` points earlier in the same series: what pandas'
+//! `df.groupby(series)[field].diff(k)` computes, live.
+//!
+//! A difference is absent (not NaN) while the series has fewer than `k`
+//! earlier points, and when this point or the point `k` back lacks the field
+//! or has a value that is not a finite number. Points are expected in time
+//! order per series: a point older than the last one of its series is
+//! rejected with the reason (`out of order: …`) and counted in the plugin
+//! metric `out_of_order`; it changes no state. Points with the same
+//! timestamp are in order. Memory: the last `max(periods)` values of each
+//! series and field, which are also the snapshot, so a restart resumes
+//! exactly.
+//!
+//! ```yaml
+//! processors:
+//!   features:
+//!     inputs: [parse]
+//!     plugin: builtin:diff
+//!     config:
+//!       fields: [temperature, power]   # required
+//!       periods: [1, 12]               # default [1]
+//! ```
+
+mod config;
+
+use std::collections::VecDeque;
+
+use foghorn_plugin::prelude::*;
+
+pub use config::Config;
+use config::Settings;
+
+/// What one series remembers.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+struct History {
+    /// Timestamp of its last point.
+    last: Option<i64>,
+    /// For each configured field, its values at the last `max(periods)`
+    /// points, newest last; `None` where a point lacked it.
+    values: Vec<VecDeque<Option<f64>>>,
+}
+
+/// The diff feature.
+#[derive(Debug)]
+pub struct Diff {
+    settings: Settings,
+    series: PerSeries<History>,
+}
+
+#[allow(clippy::cast_precision_loss, reason = "integer readings as f64")]
+fn number(value: Option<Value<'_>>) -> Option<f64> {
+    match value? {
+        Value::Float(v) if v.is_finite() => Some(v),
+        Value::Int(v) => Some(v as f64),
+        _ => None,
+    }
+}
+
+impl Processor for Diff {
+    type Config = Config;
+
+    fn new(config: Config) -> Result<Self, String> {
+        Ok(Self {
+            settings: config.compile()?,
+            series: PerSeries::new(),
+        })
+    }
+
+    fn process(&mut self, batch: &Batch, out: &mut Output) {
+        let settings = &self.settings;
+        let fresh = || History {
+            last: None,
+            values: vec![VecDeque::with_capacity(settings.depth); settings.fields.len()],
+        };
+        let mut slots = BatchSlots::new(&batch.points);
+        let mut out_of_order = 0;
+        for point in batch.points.iter() {
+            let slot = slots.slot(&mut self.series, point, fresh);
+            let history = self.series.get_mut(slot);
+            let ts = point.timestamp();
+            if let Some(last) = history.last
+                && ts < last
+            {
+                out_of_order += 1;
+                out.reject_point(
+                    point.index(),
+                    format!("out of order: {ts} is before {last}, the last point of its series"),
+                );
+                continue;
+            }
+            history.last = Some(ts);
+            let mut row = out.point(ts, point.series());
+            for (name, value) in point.fields() {
+                row = row.field(name, value);
+            }
+            for (index, field) in settings.fields.iter().enumerate() {
+                let past = &mut history.values[index];
+                let current = number(point.field(&field.field));
+                for (k, name) in settings.periods.iter().zip(&field.names) {
+                    if let (Some(now), Some(Some(before))) =
+                        (current, past.len().checked_sub(*k).map(|at| past[at]))
+                    {
+                        row = row.field(name, now - before);
+                    }
+                }
+                if past.len() == settings.depth {
+                    past.pop_front();
+                }
+                past.push_back(current);
+            }
+        }
+        if out_of_order > 0 {
+            counter_add("out_of_order", out_of_order);
+        }
+    }
+
+    fn snapshot(&self) -> Vec<u8> {
+        snapshot::encode(&Snapshot {
+            fields: self
+                .settings
+                .fields
+                .iter()
+                .map(|f| f.field.clone())
+                .collect(),
+            depth: self.settings.depth,
+            series: self
+                .series
+                .iter()
+                .map(|(series, history)| Saved {
+                    name: series.name.clone(),
+                    tags: series.tags.clone(),
+                    history: history.clone(),
+                })
+                .collect(),
+        })
+    }
+
+    fn restore(&mut self, state: &[u8]) -> Result<(), String> {
+        let saved: Snapshot = snapshot::decode(state)?;
+        self.series.clear();
+        let fields: Vec<&str> = self
+            .settings
+            .fields
+            .iter()
+            .map(|f| f.field.as_str())
+            .collect();
+        // Another field list or depth: start afresh rather than misplace values.
+        if saved.fields != fields || saved.depth != self.settings.depth {
+            return Ok(());
+        }
+        for saved in saved.series {
+            let series = Series {
+                name: saved.name,
+                tags: saved.tags,
+            };
+            let slot = self.series.slot(&series, History::default);
+            *self.series.get_mut(slot) = saved.history;
+        }
+        Ok(())
+    }
+}
+
+/// The state kept across restarts.
+#[derive(Debug, Serialize, Deserialize)]
+struct Snapshot {
+    fields: Vec<String>,
+    depth: usize,
+    series: Vec<Saved>,
+}
+
+/// One series' history.
+#[derive(Debug, Serialize, Deserialize)]
+struct Saved {
+    name: String,
+    tags: Vec<(String, String)>,
+    history: History,
+}
+
+export_processor!(Diff);
+
+#[cfg(test)]
+mod tests;
