@@ -14,6 +14,7 @@ const BUNDLED: &[(&str, &str)] = &[
     ("lag", "lag"),
     ("diff", "diff"),
     ("ewma", "ewma"),
+    ("scale", "scale"),
     ("csv", "csv-parser"),
     ("conformal", "conformal"),
 ];

@@ -30,6 +30,7 @@ fn plugin_list_names_and_describes_every_bundled_plugin() {
             "lag",
             "diff",
             "ewma",
+            "scale",
             "csv",
             "conformal"
         ],
