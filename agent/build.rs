@@ -13,6 +13,7 @@ const BUNDLED: &[(&str, &str)] = &[
     ("zscore", "zscore"),
     ("lag", "lag"),
     ("diff", "diff"),
+    ("rolling", "rolling"),
     ("ewma", "ewma"),
     ("scale", "scale"),
     ("csv", "csv-parser"),

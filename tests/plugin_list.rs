@@ -29,6 +29,7 @@ fn plugin_list_names_and_describes_every_bundled_plugin() {
             "zscore",
             "lag",
             "diff",
+            "rolling",
             "ewma",
             "scale",
             "csv",

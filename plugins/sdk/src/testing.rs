@@ -184,11 +184,15 @@ pub fn assert_resumes_exactly<P: Processor>(config: &str, points: &foghorn_model
         ));
         // Rejects, alerts and points each in order, as in one call.
         got.sort_by_key(|line| line.split(' ').next().map(str::to_owned));
-        assert_eq!(
-            got,
-            whole,
-            "a restart after {cut} of {} points",
-            points.len()
-        );
+        if got != whole {
+            let at = got.iter().zip(&whole).position(|(a, b)| a != b);
+            let at = at.unwrap_or(got.len().min(whole.len()));
+            panic!(
+                "a restart after {cut} of {} points changed output line {at}:\n  with the restart: {:?}\n  without:          {:?}",
+                points.len(),
+                got.get(at),
+                whole.get(at)
+            );
+        }
     }
 }
