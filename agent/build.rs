@@ -16,6 +16,7 @@ const BUNDLED: &[(&str, &str)] = &[
     ("rolling", "rolling"),
     ("ewma", "ewma"),
     ("scale", "scale"),
+    ("resample", "resample"),
     ("csv", "csv-parser"),
     ("conformal", "conformal"),
 ];

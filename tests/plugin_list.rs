@@ -32,6 +32,7 @@ fn plugin_list_names_and_describes_every_bundled_plugin() {
             "rolling",
             "ewma",
             "scale",
+            "resample",
             "csv",
             "conformal"
         ],
