@@ -16,6 +16,7 @@
 //! cargo run --release -p foghorn-bench -- kafka --record
 //! cargo run --release -p foghorn-bench -- files --record
 //! cargo run --release -p foghorn-bench -- nab --record
+//! cargo run --release -p foghorn-bench -- parsers --record
 //! ```
 
 mod agent;
@@ -28,6 +29,7 @@ mod ingest;
 mod machine;
 mod measure;
 mod nab;
+mod parsers;
 mod storm;
 mod wasm;
 
@@ -57,6 +59,9 @@ enum Bench {
     /// WASM call overhead per record: a pass-through plugin and kv-parser at
     /// batch sizes 1, 64 and 1024, against kv-parser compiled natively.
     Wasm,
+    /// Each bundled parser at batch 1024 in WebAssembly against its own
+    /// native build: ns per record and the ratio.
+    Parsers,
     /// End to end: a file of generated bench-device lines through kv-parser,
     /// threshold and zscore to a report and a blackhole, with the release
     /// agent binary as a separate process.
@@ -131,6 +136,7 @@ fn main() -> anyhow::Result<()> {
     let report = match cli.bench {
         Bench::Encoding => encoding::run(cli.repeat)?,
         Bench::Wasm => wasm::run(cli.repeat)?,
+        Bench::Parsers => parsers::run(cli.repeat)?,
         Bench::E2e { lines } => e2e::run(lines, cli.repeat)?,
         Bench::Idle => idle::run(cli.repeat)?,
         Bench::Storm { lines } => storm::run(lines, cli.repeat)?,

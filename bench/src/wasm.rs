@@ -39,7 +39,7 @@ fn lines(n: usize) -> Records {
 }
 
 /// Time `f` over enough iterations for ~`budget`, return ns per record.
-fn per_record(records: usize, budget: Duration, mut f: impl FnMut()) -> f64 {
+pub fn per_record(records: usize, budget: Duration, mut f: impl FnMut()) -> f64 {
     for _ in 0..3 {
         f();
     }
@@ -81,7 +81,7 @@ fn check_per_record(instance: &mut PluginInstance, records: &Records, repeat: us
     median(&mut samples)
 }
 
-fn wasm_per_record(instance: &mut PluginInstance, records: &Records, repeat: usize) -> f64 {
+pub fn wasm_per_record(instance: &mut PluginInstance, records: &Records, repeat: usize) -> f64 {
     let name: Arc<str> = Arc::from("bench");
     let mut samples: Vec<f64> = (0..repeat)
         .map(|_| {

@@ -157,9 +157,14 @@ pub mod prelude {
 
 /// Export a [`Processor`] as the plugin's implementation of the
 /// `foghorn:plugin/processor` world. Use it once per plugin crate.
+///
+/// The exports exist in the WebAssembly build only: natively the crate is a
+/// library (tests, benchmarks), and several plugins can link into one binary
+/// without their exported symbols clashing.
 #[macro_export]
 macro_rules! export_processor {
     ($processor:ty) => {
+        #[cfg(target_arch = "wasm32")]
         #[allow(unsafe_code, reason = "wit-bindgen export glue")]
         mod __foghorn_export {
             use super::*;

@@ -1,0 +1,128 @@
+//! Parsers in WebAssembly against their own native builds: for each bundled
+//! parser, the time per record of a `process` call at batch 1024 on a
+//! representative line, through the agent's plugin host (conversion, guest,
+//! output checks) and natively (the crate called directly), and the ratio.
+//! The issue's bar: at most 2× for each parser (1.5× for kv-parser).
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use foghorn::event::Records;
+use foghorn::processors::wasm::{self, PluginEngine, PluginInstance, PluginLimits};
+use foghorn_plugin::Processor;
+
+use crate::measure::median;
+use crate::wasm::{per_record, wasm_per_record};
+
+/// One parser and what it is measured on.
+struct Case {
+    /// `builtin:<name>`.
+    name: &'static str,
+    config: &'static str,
+    /// The `i`-th line.
+    line: fn(usize) -> String,
+    /// Time per record natively, on these records.
+    native: fn(&'static str, &Records, usize) -> f64,
+    /// The bar for wasm / native.
+    bar: f64,
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "kv-parser",
+            config: r#"{"measurement":"bench_device","fields":{"T":"temperature","V":"voltage","S":"status"},"types":{"temperature":"float","voltage":"float","status":"string"}}"#,
+            line: |i| {
+                format!(
+                    "T:{:.1},V:{:.2},S:OK",
+                    20.0 + (i % 100) as f64 / 10.0,
+                    5.0 + (i % 7) as f64 / 100.0
+                )
+            },
+            native: native::<kv_parser::KvParser>,
+            bar: 1.5,
+        },
+        Case {
+            name: "csv",
+            config: r#"{"columns":["timestamp","device","temperature","cpu","memory","status"],"tag_columns":["device"],"timestamp":{"column":"timestamp","format":"unix_ms"},"types":{"temperature":"float","cpu":"float","memory":"float","status":"string"}}"#,
+            line: |i| {
+                format!(
+                    "{},dev-{},{:.1},{:.1},{:.1},OK",
+                    1_700_000_000_000_u64 + i as u64 * 1000,
+                    i % 4,
+                    20.0 + (i % 100) as f64 / 10.0,
+                    (i % 1000) as f64 / 10.0,
+                    40.0 + (i % 300) as f64 / 10.0
+                )
+            },
+            native: native::<csv_parser::CsvParser>,
+            bar: 2.0,
+        },
+    ]
+}
+
+fn records(case: &Case, n: usize) -> Records {
+    let mut records = Records::default();
+    for i in 0..n {
+        records.push(1_700_000_000_000_000_000 + i as i64, (case.line)(i).as_bytes());
+    }
+    records
+}
+
+fn native<P: Processor>(config: &'static str, records: &Records, repeat: usize) -> f64 {
+    let config = serde_json::from_str(config).expect("a valid config");
+    let mut parser = P::new(config).expect("the parser accepts its config");
+    let batch = foghorn_plugin::Batch {
+        records: records.clone(),
+        ..Default::default()
+    };
+    let mut out = foghorn_plugin::Output::default();
+    parser.process(&batch, &mut out);
+    assert!(out.errors().is_empty(), "the lines parse: {:?}", &out.errors()[..1]);
+    let mut samples: Vec<f64> = (0..repeat)
+        .map(|_| {
+            per_record(records.len(), Duration::from_millis(400), || {
+                let mut out = foghorn_plugin::Output::default();
+                parser.process(&batch, &mut out);
+                std::hint::black_box(out.into_points());
+            })
+        })
+        .collect();
+    median(&mut samples)
+}
+
+/// Run the benchmark; returns the markdown report.
+pub fn run(repeat: usize) -> anyhow::Result<String> {
+    let engine = PluginEngine::new(None)?;
+    let limits = PluginLimits {
+        memory: 256 << 20,
+        time_per_call: Duration::from_secs(10),
+        ..PluginLimits::of(&foghorn::processors::Limits::default())
+    };
+    let mut report = String::new();
+    writeln!(
+        report,
+        "### parsers: time per record at batch 1024, WebAssembly against native (median of {repeat})\n"
+    )?;
+    writeln!(report, "| parser | line | wasm | native | ratio | bar |")?;
+    writeln!(report, "| --- | --- | --- | --- | --- | --- |")?;
+    for case in cases() {
+        let component = engine.load(wasm::builtin(case.name).expect("bundled"))?;
+        let mut instance =
+            PluginInstance::new(component, Arc::from(case.name), case.config.into(), limits)?;
+        let records = records(&case, 1024);
+        let in_wasm = wasm_per_record(&mut instance, &records, repeat);
+        let natively = (case.native)(case.config, &records, repeat);
+        let ratio = in_wasm / natively;
+        writeln!(
+            report,
+            "| {} | `{}` | {in_wasm:.1} ns | {natively:.1} ns | {ratio:.2}× | ≤ {}× {} |",
+            case.name,
+            (case.line)(7),
+            case.bar,
+            if ratio <= case.bar { "met" } else { "not met" }
+        )?;
+    }
+    Ok(report)
+}
