@@ -17,6 +17,7 @@
 //! cargo run --release -p foghorn-bench -- files --record
 //! cargo run --release -p foghorn-bench -- nab --record
 //! cargo run --release -p foghorn-bench -- parsers --record
+//! cargo run --release -p foghorn-bench -- isolation-forest --record
 //! ```
 
 mod agent;
@@ -26,6 +27,7 @@ mod encoding;
 mod files;
 mod idle;
 mod ingest;
+mod isolation_forest;
 mod machine;
 mod measure;
 mod nab;
@@ -120,6 +122,15 @@ enum Bench {
         #[arg(long, default_value_t = 200_000)]
         messages: u64,
     },
+    /// The isolation-forest plugin against scikit-learn's IsolationForest
+    /// on NAB's machine temperature data: ROC AUC and scoring rows per
+    /// CPU-second (scikit-learn from PyPI, installed when missing).
+    IsolationForest {
+        /// The NAB subset. Default `../shared/datasets/nab` from the
+        /// repository.
+        #[arg(long)]
+        nab_dir: Option<std::path::PathBuf>,
+    },
     /// The Numenta Anomaly Benchmark subset through the agent: file source,
     /// csv, the conformal detector; scored with NAB's rules by
     /// tools/nab_score.py against ARTime's 76.09.
@@ -148,6 +159,9 @@ fn main() -> anyhow::Result<()> {
         Bench::Http { seconds } => ingest::http(seconds, cli.repeat)?,
         Bench::Kafka { messages } => ingest::kafka(messages, cli.repeat)?,
         Bench::Files { lines, files } => files::run(lines, files, cli.repeat)?,
+        Bench::IsolationForest { nab_dir } => {
+            isolation_forest::run(&nab_dir.unwrap_or_else(nab::default_dir), cli.repeat)?
+        }
         Bench::Nab { nab_dir } => nab::run(&nab_dir.unwrap_or_else(nab::default_dir))?,
     };
     println!("{report}");

@@ -56,12 +56,18 @@ pub fn run(nab: &Path) -> anyhow::Result<String> {
     anyhow::ensure!(status.success(), "nab_score.py failed");
     let scores: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json)?)?;
     let profiles = &scores["detectors"]["conformal"]["profiles"];
-    let total = |profile: &str| profiles[profile]["normalised_total"].as_f64().unwrap_or(f64::NAN);
+    let total = |profile: &str| {
+        profiles[profile]["normalised_total"]
+            .as_f64()
+            .unwrap_or(f64::NAN)
+    };
     let standard = &profiles["standard"];
     let windows: u64 = per_file(standard, "windows_detected");
     let labelled: u64 = per_file(standard, "label_windows");
     let false_rows: u64 = per_file(standard, "fp");
-    let threshold = standard["per_file"][0]["threshold"].as_f64().unwrap_or(f64::NAN);
+    let threshold = standard["per_file"][0]["threshold"]
+        .as_f64()
+        .unwrap_or(f64::NAN);
 
     let mut report = String::new();
     writeln!(
@@ -78,21 +84,29 @@ pub fn run(nab: &Path) -> anyhow::Result<String> {
         ("reward_low_FP_rate", 66.68),
         ("reward_low_FN_rate", 82.73),
     ] {
-        writeln!(report, "| {profile} | {:.2} | {artime:.2} |", total(profile))?;
+        writeln!(
+            report,
+            "| {profile} | {:.2} | {artime:.2} |",
+            total(profile)
+        )?;
     }
     writeln!(
         report,
         "\nStandard profile: {windows} of {labelled} windows detected, {false_rows} false-positive rows, threshold {threshold:.3}. \
          Bar (standard > {BAR}): {}. The agent took {wall:.1} s wall, {cpu:.1} s CPU.",
-        if total("standard") > BAR { "met" } else { "not met" }
+        if total("standard") > BAR {
+            "met"
+        } else {
+            "not met"
+        }
     )?;
     Ok(report)
 }
 
 fn per_file(profile: &serde_json::Value, key: &str) -> u64 {
-    profile["per_file"]
-        .as_array()
-        .map_or(0, |files| files.iter().filter_map(|f| f[key].as_u64()).sum())
+    profile["per_file"].as_array().map_or(0, |files| {
+        files.iter().filter_map(|f| f[key].as_u64()).sum()
+    })
 }
 
 fn labelled_files(profile: &serde_json::Value) -> usize {

@@ -65,7 +65,10 @@ fn cases() -> Vec<Case> {
 fn records(case: &Case, n: usize) -> Records {
     let mut records = Records::default();
     for i in 0..n {
-        records.push(1_700_000_000_000_000_000 + i as i64, (case.line)(i).as_bytes());
+        records.push(
+            1_700_000_000_000_000_000 + i as i64,
+            (case.line)(i).as_bytes(),
+        );
     }
     records
 }
@@ -79,7 +82,11 @@ fn native<P: Processor>(config: &'static str, records: &Records, repeat: usize) 
     };
     let mut out = foghorn_plugin::Output::default();
     parser.process(&batch, &mut out);
-    assert!(out.errors().is_empty(), "the lines parse: {:?}", &out.errors()[..1]);
+    assert!(
+        out.errors().is_empty(),
+        "the lines parse: {:?}",
+        &out.errors()[..1]
+    );
     let mut samples: Vec<f64> = (0..repeat)
         .map(|_| {
             per_record(records.len(), Duration::from_millis(400), || {

@@ -12,7 +12,7 @@ pub struct Config {
     /// from the Unix epoch, labelled by their start. Required.
     #[serde(deserialize_with = "foghorn_plugin::duration::deserialize")]
     pub every: Duration,
-    /// The numeric fields; at least one.
+    /// The numeric fields; at least one. Required.
     pub fields: Vec<String>,
     /// What each bucket reports per field: `mean`, `min`, `max`, `count`,
     /// `sum`, `std` (sample, as pandas), `first`, `last`, and quantiles
@@ -22,17 +22,19 @@ pub struct Config {
     pub stats: Vec<String>,
     /// How far behind the newest point of its series a point may be and
     /// still join its bucket; a bucket closes once the newest point is this
-    /// far past its end. Default `0s`.
+    /// far past its end. At most 10000 × `every`. Default `0s`.
     #[serde(default, deserialize_with = "foghorn_plugin::duration::deserialize")]
     pub allowed_lateness: Duration,
     /// Wall-clock time without a point after which a series' open buckets
     /// close on the next tick (a quiet device still gets its last hour).
-    /// Default: `every`.
+    /// Longer than the longest pause between a series' points, or points
+    /// after a pause find their bucket closed. Default: `every`.
     #[serde(default, deserialize_with = "optional_duration")]
     pub flush_after: Option<Duration>,
     /// `skip` (the default): buckets without points produce nothing;
     /// `emit`: those between two buckets with points come out with count
-    /// and sum 0 (as pandas' resample does).
+    /// and sum 0 (as pandas' resample does); needs `count` or `sum` among
+    /// `stats`.
     #[serde(default)]
     pub empty_buckets: EmptyBuckets,
     /// The most empty buckets emitted for one gap; more are counted in
@@ -43,9 +45,10 @@ pub struct Config {
     /// only.
     #[serde(default)]
     pub passthrough: bool,
-    /// The most values a bucket keeps per field for its quantiles; a bucket
-    /// with more reports no quantiles (counted in `bucket_overflow`); the
-    /// other statistics stay exact. Default 100000.
+    /// The most values a bucket keeps per field for its quantiles. Past it
+    /// the bucket keeps every 2nd value (then every 4th…, in arrival order)
+    /// and its quantiles come from that sample (counted in
+    /// `bucket_overflow`); the other statistics stay exact. Default 100000.
     #[serde(default = "default_max")]
     pub max_bucket_points: usize,
 }
@@ -117,6 +120,19 @@ pub(crate) struct Settings {
     pub max_points: usize,
     /// Whether the values are kept (for quantiles).
     pub keep_values: bool,
+    /// Whether Welford's mean and squared deviations are kept (for `std`).
+    pub keep_moments: bool,
+}
+
+/// The most buckets `allowed_lateness` may span.
+const MAX_LATE_BUCKETS: i64 = 10_000;
+
+impl Settings {
+    /// The start of the bucket holding `ts`; `None` for the timestamps
+    /// within `every` of `i64::MIN`, whose bucket starts before it.
+    pub(crate) fn bucket(&self, ts: i64) -> Option<i64> {
+        ts.div_euclid(self.every).checked_mul(self.every)
+    }
 }
 
 fn nanos(duration: Duration) -> Option<i64> {
@@ -176,10 +192,14 @@ impl Config {
                 )),
             }
         }
-        let lateness = nanos(self.allowed_lateness).unwrap_or_else(|| {
-            errors.push("allowed_lateness is too long".to_owned());
-            0
-        });
+        let lateness = nanos(self.allowed_lateness)
+            .filter(|n| i128::from(*n) <= i128::from(every) * i128::from(MAX_LATE_BUCKETS))
+            .unwrap_or_else(|| {
+                errors.push(format!(
+                    "allowed_lateness may be at most {MAX_LATE_BUCKETS} × every (the open buckets a series keeps)"
+                ));
+                0
+            });
         let flush_after = match self.flush_after {
             Some(d) => nanos(d).filter(|n| *n > 0).unwrap_or_else(|| {
                 errors.push("flush_after must be longer than 0".to_owned());
@@ -187,6 +207,16 @@ impl Config {
             }),
             None => every,
         };
+        if self.empty_buckets == EmptyBuckets::Emit
+            && !stats
+                .iter()
+                .any(|(s, _)| matches!(s, Stat::Count | Stat::Sum))
+        {
+            errors.push(
+                "empty_buckets: emit needs count or sum among stats (an empty bucket has no other)"
+                    .to_owned(),
+            );
+        }
         if self.max_bucket_points == 0 {
             errors.push("max_bucket_points must be positive".to_owned());
         }
@@ -212,6 +242,7 @@ impl Config {
             .collect();
         Ok(Settings {
             keep_values: stats.iter().any(|(s, _)| matches!(s, Stat::Quantile(_))),
+            keep_moments: stats.iter().any(|(s, _)| *s == Stat::Std),
             every,
             fields: self.fields,
             outputs,

@@ -1,33 +1,75 @@
 //! resample: time buckets per series, as pandas'
 //! `df.groupby(series).resample(every, origin="epoch", closed="left",
 //! label="left")`: buckets [k·every, (k+1)·every) from the Unix epoch
-//! (hourly, daily, any duration), and for each a point at the bucket's start
-//! with, per field, the statistics asked (`<field>_mean`, `_min`, `_max`,
-//! `_count`, `_sum`, `_std`, `_first`, `_last`, `_p95`…) once the bucket
-//! closes.
+//! (hourly, daily at midnight UTC, any duration), and for each bucket with
+//! points, once it closes, one point of the series at the bucket's start
+//! with the statistics asked of each field: `<field>_mean`, `_min`, `_max`,
+//! `_count`, `_sum`, `_std` (sample, ddof 1), `_first`, `_last` (the values
+//! with the earliest and latest timestamps; ties: the one that came first,
+//! resp. last) and quantiles such as `_p95` or `_p99.9` (linear
+//! interpolation, as pandas and numpy). Sums and means are
+//! Kahan-compensated and `std` is Welford's, as pandas' kernels.
 //!
-//! **When a bucket closes.** By event time: once a point of its series
-//! comes at or past the bucket's end plus `allowed_lateness`. By wall-clock
-//! time, for a series that went quiet: on the host's tick, once no point
-//! has come for `flush_after` (by default `every`) its open buckets close,
-//! whatever their event times (replayed data from last year closes as
-//! quickly as live data). A point for a bucket already closed is rejected
-//! (`late: …`) and counted in `late_points`; points may come in any order
-//! within the open buckets. As in pandas, a field missing from every point
-//! of a bucket reports count and sum 0 and no other statistic; `std` is the
-//! sample's (ddof 1), quantiles interpolate linearly, and `first` and
-//! `last` are the values with the earliest and latest timestamps. With `empty_buckets:
-//! emit` the buckets without points between two with points come out too
-//! (count and sum 0), as pandas' resample gives them, at most
-//! `max_empty_buckets` per gap.
+//! **Values.** Floats and integers count; a point without the field, or
+//! with text, a boolean, NaN or an infinity there, adds nothing to that
+//! field (pandas' NaN). A bucket whose points all lack a field reports its
+//! count and sum 0 and no other statistic of it; `std` needs two values.
+//! Points with equal timestamps all count. The first point of a series
+//! opens its first bucket; nothing comes out before it closes.
 //!
-//! By default only the bucket points are emitted; `passthrough: true`
-//! forwards the input points as well. Memory: per series, the open buckets
-//! (at most `allowed_lateness / every + 2`), each with five numbers per field
-//! and, for quantiles, at most `max_bucket_points` values per field (a bucket
-//! with more reports no quantiles, counted in `bucket_overflow`). The open
-//! buckets and the closing marks are the snapshot, so a restart resumes
-//! exactly.
+//! **When a bucket closes.** Two rules, so that live and replayed data both
+//! work:
+//! - by event time, per series: once a point of the series comes at or past
+//!   the bucket's end plus `allowed_lateness` (the series' newest timestamp
+//!   is its watermark; points may arrive in any order as long as they are
+//!   not more than `allowed_lateness` behind it, or more exactly, as long
+//!   as their bucket is still open);
+//! - by wall-clock time, for a series that went quiet: on the host's
+//!   `tick(now)`, once no point of the series has been accepted for
+//!   `flush_after` (default `every`) by the wall clock (`now` against the
+//!   host's clock when the last point came), all its open buckets close.
+//!
+//! Deliberately, no rule compares event time with the wall clock: replayed
+//! data has event times far in the past, and "the wall clock is past the
+//! bucket's end" would close every bucket of a replay at the first tick and
+//! reject the rest of its points as late. Wall-clock time only measures how
+//! long a series has been quiet, which means the same for live and replayed
+//! data. For a live series that stops, its last bucket comes out
+//! `flush_after` after its last point; `flush_after` must be longer than
+//! the longest pause between a series' points, or a point after a pause
+//! finds its bucket closed.
+//!
+//! **Late points.** A point whose bucket is closed (by either rule) is
+//! rejected with the reason (`late: …`) and counted in the plugin counter
+//! `late_points`; it changes nothing. A timestamp within `every` of
+//! `i64::MIN` (its bucket would start before it) is rejected the same way
+//! and counted in `out_of_range`.
+//!
+//! **Output.** By default only the bucket points (`passthrough: false`):
+//! resampling replaces the raw series. With `passthrough: true` every point
+//! that is not rejected is forwarded unchanged as well, in input order,
+//! with the bucket points it closed after it. With `empty_buckets: emit`,
+//! the empty buckets between two buckets with points also come out, with
+//! count and sum 0 and no other statistic (pandas' resample gives the same
+//! rows, its other statistics NaN); they come out as soon as a later bucket
+//! has points and they are closed, at most `max_empty_buckets` per gap (the
+//! first ones; the rest are counted in `empty_buckets_skipped`). Nothing
+//! is emitted after a series' last bucket.
+//!
+//! **Memory.** Per series: at most `ceil(allowed_lateness / every) + 1` open
+//! buckets (`allowed_lateness` may span at most 10000 buckets), each with a
+//! dozen numbers per field and, when quantiles are asked, at most
+//! `max_bucket_points` values per field (and a few numbers for every
+//! series seen, as in every plugin). A bucket with more values keeps
+//! every 2nd of them (then every 4th, …, in arrival order), so its
+//! quantiles come from that systematic sample and are approximate (counted
+//! in `bucket_overflow`); every other statistic stays exact. The open
+//! buckets, watermarks and closing marks are the snapshot, so a restart
+//! resumes exactly; a snapshot from a config with another `every`,
+//! `fields`, or with or without quantiles or `std`, is ignored (the plugin
+//! starts afresh). A series that stays quiet past a restart is flushed by the
+//! first tick after it, its wall-clock time counted from before the
+//! restart.
 //!
 //! ```yaml
 //! processors:
@@ -35,59 +77,36 @@
 //!     inputs: [parse]
 //!     plugin: builtin:resample
 //!     config:
-//!       every: 1h                 # or 1d, 15m, 30s…
-//!       fields: [temperature, power]
+//!       every: 1h                 # required: 1d, 15m, 30s…
+//!       fields: [temperature, power]   # required
 //!       stats: [mean, min, max, count, sum, p50, p95, p99]   # the default
 //!       allowed_lateness: 0s      # the default
 //!       flush_after: 1h           # default: every
 //!       empty_buckets: skip       # skip (default) | emit
-//!       passthrough: false
+//!       max_empty_buckets: 1000   # the default
+//!       passthrough: false        # the default
+//!       max_bucket_points: 100000 # the default
 //! ```
 
 mod bucket;
 mod config;
+mod emit;
+mod series;
 
 use foghorn_plugin::prelude::*;
 
-use bucket::Stats;
 use config::Settings;
 pub use config::{Config, EmptyBuckets};
-
-/// An open bucket: its start and each field's statistics.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Open {
-    start: i64,
-    fields: Vec<Stats>,
-}
-
-/// What one series remembers.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-struct History {
-    /// Open buckets, by start.
-    open: Vec<Open>,
-    /// The newest event time seen.
-    watermark: Option<i64>,
-    /// Buckets starting before this are closed.
-    closed_until: Option<i64>,
-    /// The start of the last bucket emitted.
-    last_emitted: Option<i64>,
-    /// The wall-clock time the last point came.
-    arrived: i64,
-}
-
-/// Counts reported as plugin metrics at the end of a call.
-#[derive(Debug, Default)]
-struct Counts {
-    late: u64,
-    overflow: u64,
-    skipped: u64,
-}
+use emit::Emitter;
+use series::History;
 
 /// The resample feature.
 #[derive(Debug)]
 pub struct Resample {
     settings: Settings,
     series: PerSeries<History>,
+    /// The wall clock: the host's, or a test's.
+    clock: fn() -> i64,
 }
 
 #[allow(clippy::cast_precision_loss, reason = "integer readings as f64")]
@@ -99,56 +118,6 @@ fn number(value: Option<Value<'_>>) -> Option<f64> {
     }
 }
 
-impl Resample {
-    /// The start of the bucket holding `ts`.
-    fn bucket(&self, ts: i64) -> i64 {
-        ts.div_euclid(self.settings.every) * self.settings.every
-    }
-}
-
-/// Emit `open` (and, with `empty_buckets: emit`, the empty buckets before
-/// it) as points of `series`.
-fn emit(
-    settings: &Settings,
-    series: &Series,
-    history: &mut History,
-    open: &Open,
-    out: &mut Output,
-    counts: &mut Counts,
-) {
-    if settings.empty == EmptyBuckets::Emit
-        && let Some(last) = history.last_emitted
-    {
-        let mut start = last.saturating_add(settings.every);
-        let mut emitted = 0;
-        while start < open.start {
-            if emitted < settings.max_empty {
-                let mut row = out.point(start, series);
-                for outputs in &settings.outputs {
-                    for output in outputs {
-                        if let config::Stat::Count | config::Stat::Sum = output.stat {
-                            row = row.field(&output.name, 0.0);
-                        }
-                    }
-                }
-                emitted += 1;
-            } else {
-                counts.skipped += 1;
-            }
-            start = start.saturating_add(settings.every);
-        }
-    }
-    let mut row = out.point(open.start, series);
-    for (outputs, stats) in settings.outputs.iter().zip(&open.fields) {
-        for output in outputs {
-            if let Some(value) = stats.value(output.stat) {
-                row = row.field(&output.name, value);
-            }
-        }
-    }
-    history.last_emitted = Some(open.start);
-}
-
 impl Processor for Resample {
     type Config = Config;
 
@@ -156,90 +125,82 @@ impl Processor for Resample {
         Ok(Self {
             settings: config.compile()?,
             series: PerSeries::new(),
+            clock: now,
         })
     }
 
     fn process(&mut self, batch: &Batch, out: &mut Output) {
-        let now = now();
-        let mut counts = Counts::default();
+        let now = (self.clock)();
+        let settings = &self.settings;
+        let mut emitter = Emitter::new(settings);
+        // Each field's columns in this batch (one per value type).
+        let columns: Vec<Vec<_>> = settings
+            .fields
+            .iter()
+            .map(|field| {
+                let named = batch.points.columns.iter();
+                named.filter(|c| c.name == *field).collect()
+            })
+            .collect();
+        let mut values = vec![None; settings.fields.len()];
         let mut slots = BatchSlots::new(&batch.points);
         for point in batch.points.iter() {
             let ts = point.timestamp();
-            let start = self.bucket(ts);
             let slot = slots.slot(&mut self.series, point, History::default);
-            let settings = &self.settings;
             let history = self.series.get_mut(slot);
-            if let Some(closed) = history.closed_until
-                && start < closed
-            {
-                counts.late += 1;
+            let Some(start) = history.bucket(ts, settings) else {
+                emitter.counts.out_of_range += 1;
                 out.reject_point(
                     point.index(),
-                    format!("late: its bucket {start} closed (buckets before {closed} are)"),
+                    format!("out of range: the bucket of {ts} would start before i64::MIN"),
+                );
+                continue;
+            };
+            if let Some(closed) = history.closed(start) {
+                emitter.counts.late += 1;
+                out.reject_point(
+                    point.index(),
+                    format!("late: its bucket {start} is closed (every bucket before {closed} is)"),
                 );
                 continue;
             }
             if settings.passthrough {
                 out.forward(point);
             }
-            history.arrived = now;
-            let at = history.open.partition_point(|b| b.start < start);
-            if history.open.get(at).is_none_or(|b| b.start != start) {
-                let fields = vec![Stats::new(settings); settings.fields.len()];
-                history.open.insert(at, Open { start, fields });
+            for (value, columns) in values.iter_mut().zip(&columns) {
+                *value = number(columns.iter().find_map(|c| c.get(point.index())));
             }
-            for (field, stats) in settings.fields.iter().zip(&mut history.open[at].fields) {
-                if let Some(value) = number(point.field(field)) {
-                    counts.overflow += u64::from(stats.add(ts, value, settings));
-                }
-            }
-            let watermark = history.watermark.map_or(ts, |w| w.max(ts));
-            history.watermark = Some(watermark);
-            let closed = watermark.saturating_sub(settings.lateness);
-            let closed = closed.div_euclid(settings.every) * settings.every;
-            if history.closed_until.is_none_or(|c| c < closed) {
-                history.closed_until = Some(closed);
-            }
-            let done = history.open.partition_point(|b| b.start < closed);
-            if done == 0 {
-                continue;
-            }
-            let closing: Vec<Open> = history.open.drain(..done).collect();
-            let series = self.series.series(slot).clone();
-            let history = self.series.get_mut(slot);
-            for open in &closing {
-                emit(settings, &series, history, open, out, &mut counts);
+            if let Some(until) = history.add(ts, start, &values, now, &mut emitter) {
+                let id = out.series_id(self.series.series(slot));
+                self.series
+                    .get_mut(slot)
+                    .close(until, out, id, &mut emitter);
             }
         }
-        report(&counts);
+        emitter.counts.report();
     }
 
     fn tick(&mut self, now: i64, out: &mut Output) {
-        let mut counts = Counts::default();
-        let settings = &self.settings;
+        let mut emitter = Emitter::new(&self.settings);
         for slot in 0..self.series.len() {
             let history = self.series.get(slot);
-            if history.open.is_empty() || now.saturating_sub(history.arrived) < settings.flush_after
+            if history.open.is_empty()
+                || now.saturating_sub(history.arrived) < self.settings.flush_after
             {
                 continue;
             }
-            let series = self.series.series(slot).clone();
-            let history = self.series.get_mut(slot);
-            let closing = std::mem::take(&mut history.open);
-            if let Some(last) = closing.last() {
-                history.closed_until = Some(last.start.saturating_add(settings.every));
-            }
-            for open in &closing {
-                emit(settings, &series, history, open, out, &mut counts);
-            }
+            let id = out.series_id(self.series.series(slot));
+            self.series.get_mut(slot).flush(out, id, &mut emitter);
         }
-        report(&counts);
+        emitter.counts.report();
     }
 
     fn snapshot(&self) -> Vec<u8> {
         snapshot::encode(&Snapshot {
             every: self.settings.every,
             fields: self.settings.fields.clone(),
+            quantiles: self.settings.keep_values,
+            std: self.settings.keep_moments,
             series: self
                 .series
                 .iter()
@@ -255,8 +216,12 @@ impl Processor for Resample {
     fn restore(&mut self, state: &[u8]) -> Result<(), String> {
         let saved: Snapshot = snapshot::decode(state)?;
         self.series.clear();
-        // Other buckets or fields: start afresh.
-        if saved.every != self.settings.every || saved.fields != self.settings.fields {
+        // Other buckets, fields or kept values: start afresh.
+        if saved.every != self.settings.every
+            || saved.fields != self.settings.fields
+            || saved.quantiles != self.settings.keep_values
+            || saved.std != self.settings.keep_moments
+        {
             return Ok(());
         }
         for saved in saved.series {
@@ -279,27 +244,19 @@ impl Processor for Resample {
     }
 }
 
-fn report(counts: &Counts) {
-    for (name, count) in [
-        ("late_points", counts.late),
-        ("bucket_overflow", counts.overflow),
-        ("empty_buckets_skipped", counts.skipped),
-    ] {
-        if count > 0 {
-            counter_add(name, count);
-        }
-    }
-}
-
 /// The state kept across restarts.
 #[derive(Debug, Serialize, Deserialize)]
 struct Snapshot {
     every: i64,
     fields: Vec<String>,
+    /// Whether the buckets keep their values (quantiles asked).
+    quantiles: bool,
+    /// Whether the buckets keep Welford's moments (`std` asked).
+    std: bool,
     series: Vec<Saved>,
 }
 
-/// One series' buckets.
+/// One series' buckets and marks.
 #[derive(Debug, Serialize, Deserialize)]
 struct Saved {
     name: String,

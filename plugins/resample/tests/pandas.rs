@@ -34,10 +34,22 @@ fn resample_is_pandas_resample_per_series() {
             plugin.tick(i64::MAX, &mut out);
             run.points.extend(pandas::emitted(out));
             assert!(run.rejected > 10, "{params}: the data has late points");
+            let keys: Vec<String> = run
+                .points
+                .iter()
+                .map(|point| format!("{}@{}", point.series, point.timestamp))
+                .collect();
+            let unique: std::collections::BTreeSet<&str> =
+                keys.iter().map(String::as_str).collect();
             assert_eq!(
-                run.points.len(),
-                expected.len(),
-                "{params} batch {batch}: a point per bucket"
+                keys.len(),
+                unique.len(),
+                "{params} batch {batch}: a bucket emitted twice"
+            );
+            assert_eq!(
+                unique,
+                expected.keys().copied().collect(),
+                "{params} batch {batch}: the buckets pandas has"
             );
             for point in &run.points {
                 let key = format!("{}@{}", point.series, point.timestamp);

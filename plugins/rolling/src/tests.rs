@@ -150,3 +150,50 @@ fn config_errors_are_all_reported() {
     let error = testing::config_error::<Rolling>(r#"{ "fields": ["t"], "window": "soon" }"#);
     assert!(error.contains("window \"soon\""), "{error}");
 }
+
+#[test]
+fn a_window_of_gaps_counts_zero_and_gives_nothing_else() {
+    let values = seconds(&[Some(1.0), None, None, Some(4.0)]);
+    let config = r#"{ "fields": ["t"], "window": 2, "min_periods": 1, "stats": ["count", "mean", "min", "std"], "quantiles": [0.5] }"#;
+    assert_eq!(
+        column(config, &values, "t_count"),
+        [Some(1.0), Some(1.0), Some(0.0), Some(1.0)]
+    );
+    assert_eq!(
+        column(config, &values, "t_mean"),
+        [Some(1.0), Some(1.0), None, Some(4.0)]
+    );
+    assert_eq!(column(config, &values, "t_min")[2], None);
+    assert_eq!(column(config, &values, "t_p50")[2], None);
+    assert_eq!(column(config, &values, "t_std"), [None; 4]);
+}
+
+#[test]
+fn a_long_series_of_large_values_does_not_drift() {
+    // A large level and a small spread, where what removing values from
+    // running sums leaves behind shows most: 1.7e-8 off after 50000 points
+    // without the sums being computed afresh.
+    let values: Vec<_> = (0..50_000_i64)
+        .map(|i| (i * SECOND, Some(1e9 + ((i * 7919) % 1000) as f64 / 7.0)))
+        .collect();
+    let config = r#"{ "fields": ["t"], "window": 25, "stats": ["mean", "std"] }"#;
+    let (means, stds) = (
+        column(config, &values, "t_mean"),
+        column(config, &values, "t_std"),
+    );
+    for end in [24, 10_000, 49_999] {
+        let window: Vec<f64> = values[end - 24..=end].iter().filter_map(|v| v.1).collect();
+        let mean = window.iter().sum::<f64>() / 25.0;
+        let var = window.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 24.0;
+        let (got_mean, got_std) = (means[end].unwrap(), stds[end].unwrap());
+        assert!(
+            (got_mean - mean).abs() <= 1e-9 * mean,
+            "{end}: {got_mean} {mean}"
+        );
+        assert!(
+            (got_std - var.sqrt()).abs() <= 2e-9 * var.sqrt(),
+            "{end}: {got_std} {}",
+            var.sqrt()
+        );
+    }
+}

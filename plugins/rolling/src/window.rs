@@ -2,6 +2,10 @@
 //! accumulators over their values (compensated sum, Welford's mean and
 //! squared deviations, monotonic deques for the extremes, the values sorted
 //! for quantiles) so that a point costs O(log n) plus the sorted insert.
+//! Removing values from running sums leaves rounding behind; once as many
+//! values have left as the window holds, the sums are computed afresh from
+//! the values (amortised O(1) per point), so error does not grow with the
+//! length of the series.
 
 use std::collections::VecDeque;
 
@@ -19,6 +23,9 @@ pub(crate) struct Window {
     /// The running sums, saved as they are: rebuilding them from the
     /// entries would round differently, and a restart must change nothing.
     sums: Sums,
+    /// Values removed from `sums` since they were last computed afresh.
+    #[serde(default)]
+    removed: usize,
     #[serde(skip)]
     acc: Accumulators,
 }
@@ -53,6 +60,25 @@ struct Accumulators {
 }
 
 impl Sums {
+    /// The sums of `values` computed afresh: compensated, and the squared
+    /// deviations in two passes.
+    #[allow(clippy::cast_precision_loss, reason = "window sizes far below 2^52")]
+    fn of(values: impl Iterator<Item = f64> + Clone) -> Self {
+        let mut sums = Self::default();
+        for value in values.clone() {
+            sums.count += 1;
+            let y = value - sums.compensation;
+            let t = sums.sum + y;
+            sums.compensation = t - sums.sum - y;
+            sums.sum = t;
+        }
+        if sums.count > 0 {
+            sums.mean = sums.sum / sums.count as f64;
+            sums.ssqdm = values.map(|v| (v - sums.mean) * (v - sums.mean)).sum();
+        }
+        sums
+    }
+
     #[allow(clippy::cast_precision_loss, reason = "window sizes far below 2^52")]
     fn add(&mut self, value: f64) {
         self.count += 1;
@@ -156,6 +182,10 @@ impl Window {
             self.pop(settings.sorted);
             overflow += 1;
         }
+        if self.removed > 0 && self.removed >= self.sums.count {
+            self.sums = Sums::of(self.entries.iter().filter_map(|(_, v)| *v));
+            self.removed = 0;
+        }
         overflow
     }
 
@@ -163,6 +193,7 @@ impl Window {
         if let Some((_, value)) = self.entries.pop_front() {
             if let Some(value) = value {
                 self.sums.remove(value);
+                self.removed += 1;
                 self.acc.remove(self.front, value, sorted);
             }
             self.front += 1;
