@@ -18,6 +18,7 @@ const BUNDLED: &[(&str, &str)] = &[
     ("scale", "scale"),
     ("resample", "resample"),
     ("csv", "csv-parser"),
+    ("logfmt", "logfmt-parser"),
     ("isolation-forest", "isolation-forest"),
     ("conformal", "conformal"),
 ];

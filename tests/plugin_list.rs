@@ -34,6 +34,7 @@ fn plugin_list_names_and_describes_every_bundled_plugin() {
             "scale",
             "resample",
             "csv",
+            "logfmt",
             "isolation-forest",
             "conformal"
         ],

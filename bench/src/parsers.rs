@@ -45,18 +45,33 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "csv",
-            config: r#"{"columns":["timestamp","device","temperature","cpu","memory","status"],"tag_columns":["device"],"timestamp":{"column":"timestamp","format":"unix_ms"},"types":{"temperature":"float","cpu":"float","memory":"float","status":"string"}}"#,
+            config: r#"{"columns":["timestamp","device_id","temperature","voltage","errors","status"],"measurement":"fleet","tag_columns":["device_id"],"timestamp":{"column":"timestamp","format":"unix_ms"},"types":{"temperature":"float","voltage":"float","errors":"int","status":"string"}}"#,
             line: |i| {
                 format!(
-                    "{},dev-{},{:.1},{:.1},{:.1},OK",
-                    1_700_000_000_000_u64 + i as u64 * 1000,
-                    i % 4,
-                    20.0 + (i % 100) as f64 / 10.0,
-                    (i % 1000) as f64 / 10.0,
-                    40.0 + (i % 300) as f64 / 10.0
+                    "{},dev-{:04},{:.1},{:.2},{},WARNING_TEMP",
+                    1_764_313_800_250_u64 + i as u64 * 1000,
+                    i % 16,
+                    80.0 + (i % 100) as f64 / 10.0,
+                    5.0 + (i % 7) as f64 / 100.0,
+                    i % 5
                 )
             },
             native: native::<csv_parser::CsvParser>,
+            bar: 2.0,
+        },
+        Case {
+            name: "logfmt",
+            config: r#"{"measurement":"http","tags":{"service":"api"},"tag_keys":["method","status"],"timestamp":{"key":"ts","format":"rfc3339"},"fields":{"duration":"duration_ms","bytes":"bytes","path":"path"},"types":{"duration_ms":"float","bytes":"int","path":"string"},"unknown_keys":"drop"}"#,
+            line: |i| {
+                format!(
+                    "ts=2026-11-28T07:10:{:02}.123Z level=info method=GET path=/api/v1/users status={} duration={:.1} bytes={} msg=\"request done\"",
+                    i % 60,
+                    [200, 404, 500][i % 3],
+                    5.0 + (i % 100) as f64 / 4.0,
+                    1024 + i % 4096
+                )
+            },
+            native: native::<logfmt_parser::LogfmtParser>,
             bar: 2.0,
         },
     ]

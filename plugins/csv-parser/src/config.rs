@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use foghorn_plugin::Series;
 use foghorn_plugin::timestamp::TimeFormat;
 use foghorn_plugin::typed::FieldType;
 use serde::Deserialize;
@@ -19,8 +20,14 @@ pub struct Config {
     pub header: bool,
     /// The byte between cells. Default `","`.
     pub delimiter: String,
-    /// The byte quoting a cell (doubled inside it for itself). Default `"`.
+    /// The byte quoting a cell: a cell that starts with it runs to the next
+    /// one, delimiters included. Default `"`.
     pub quote: String,
+    /// Inside a quoted cell, two quotes stand for one quote. Default `true`.
+    pub double_quote: bool,
+    /// A byte that, inside a quoted cell, makes the next byte stand for
+    /// itself (`"say \"hi\""` with `escape: "\\"`). Default none.
+    pub escape: Option<String>,
     /// The series name of every point. Default `csv`.
     pub measurement: String,
     /// Static tags of every point's series. Default none.
@@ -44,8 +51,10 @@ pub struct Config {
     /// Columns that must have a value; a row missing one is rejected.
     /// Default none.
     pub required: Vec<String>,
-    /// Trim spaces and tabs around each cell and a trailing `\r` from the
-    /// line. Default `true`.
+    /// Trim ASCII whitespace around the line (except the delimiter's own
+    /// byte, so a tab-separated line keeps its empty last cell) and around
+    /// each cell. Line breaks at either end of a line are always removed.
+    /// Default `true`.
     pub trim: bool,
     /// A blank line is skipped and counted in `blank_lines` (`skip`, the
     /// default) or rejected as `empty line` (`reject`).
@@ -103,6 +112,8 @@ impl Default for Config {
             header: false,
             delimiter: ",".to_owned(),
             quote: "\"".to_owned(),
+            double_quote: true,
+            escape: None,
             measurement: "csv".to_owned(),
             tags: BTreeMap::new(),
             tag_columns: Vec::new(),
@@ -125,14 +136,37 @@ pub(crate) struct Settings {
     pub config: Config,
     pub delimiter: u8,
     pub quote: u8,
+    pub escape: Option<u8>,
+    /// `measurement` with the static `tags`.
+    pub series: Series,
+    /// Whether `""` is a null value (it is by default).
+    pub null_empty: bool,
+    /// The other null values.
+    pub nulls: Vec<String>,
+}
+
+impl Settings {
+    /// Whether `cell` (trimmed as configured) means "no value".
+    #[inline]
+    pub(crate) fn is_null(&self, cell: &str) -> bool {
+        if cell.is_empty() {
+            self.null_empty
+        } else {
+            !self.nulls.is_empty() && self.nulls.iter().any(|null| null == cell)
+        }
+    }
 }
 
 /// One byte from a one-character setting.
 fn byte(name: &str, text: &str, errors: &mut Vec<String>) -> u8 {
     match text.as_bytes() {
+        [b'\n' | b'\r'] => {
+            errors.push(format!("`{name}` cannot be a line break"));
+            0
+        }
         [b] if b.is_ascii() => *b,
         _ => {
-            errors.push(format!("{name} {text:?} must be one ASCII character"));
+            errors.push(format!("`{name}` {text:?} must be one ASCII character"));
             0
         }
     }
@@ -144,10 +178,21 @@ impl Config {
         let mut errors = Vec::new();
         let delimiter = byte("delimiter", &self.delimiter, &mut errors);
         let quote = byte("quote", &self.quote, &mut errors);
-        if delimiter == quote && !errors.is_empty() {
-            // Already reported.
-        } else if delimiter == quote {
-            errors.push("delimiter and quote are the same".to_owned());
+        let escape = self
+            .escape
+            .as_ref()
+            .map(|escape| byte("escape", escape, &mut errors));
+        let bytes = [
+            ("delimiter", Some(delimiter)),
+            ("quote", Some(quote)),
+            ("escape", escape),
+        ];
+        for (i, (one, a)) in bytes.iter().enumerate() {
+            for (other, b) in &bytes[i + 1..] {
+                if a.is_some() && a == b && *a != Some(0) {
+                    errors.push(format!("`{one}` and `{other}` are the same"));
+                }
+            }
         }
         if self.columns.is_empty() && !self.header {
             errors.push("name the `columns` or set `header: true`".to_owned());
@@ -166,13 +211,60 @@ impl Config {
             errors.push("`measurement` is empty".to_owned());
         }
         if self.max_line_length == 0 {
-            errors.push("max_line_length must be positive".to_owned());
+            errors.push("`max_line_length` must be positive".to_owned());
+        }
+        for (key, value) in &self.tags {
+            if key.is_empty() || value.is_empty() {
+                errors.push(format!("tags: `{key}: {value}` has an empty name or value"));
+            }
+        }
+        for (what, name) in self.named_columns() {
+            if name.is_empty() {
+                errors.push(format!("a {what} has an empty name"));
+            }
         }
         if !self.columns.is_empty() {
             for (what, name) in self.named_columns() {
                 if !self.columns.iter().any(|c| c == name) {
                     errors.push(format!("{what} {name} is not one of `columns`"));
                 }
+            }
+        }
+        // A column has one role: a tag, the time, skipped, or a field.
+        let timestamp = self.timestamp.as_ref().map(|t| t.column.as_str());
+        for (i, name) in self.tag_columns.iter().enumerate() {
+            if self.tag_columns[..i].contains(name) {
+                errors.push(format!("tag column {name} is listed twice"));
+            }
+            if timestamp == Some(name) {
+                errors.push(format!("{name} is both the timestamp and a tag column"));
+            }
+            if self.skip.contains(name) {
+                errors.push(format!("{name} is both skipped and a tag column"));
+            }
+        }
+        if let Some(name) = timestamp
+            && self.skip.iter().any(|s| s == name)
+        {
+            errors.push(format!("{name} is both the timestamp and skipped"));
+        }
+        for name in self.types.keys() {
+            let role = if timestamp == Some(name) {
+                "the timestamp column"
+            } else if self.tag_columns.contains(name) {
+                "a tag column"
+            } else if self.skip.contains(name) {
+                "skipped"
+            } else {
+                continue;
+            };
+            errors.push(format!(
+                "types: {name} is {role}, not a field: only fields have a type"
+            ));
+        }
+        for name in &self.tag_columns {
+            if self.tags.contains_key(name) {
+                errors.push(format!("tag {name} is both a static tag and a tag column"));
             }
         }
         if !errors.is_empty() {
@@ -182,10 +274,25 @@ impl Config {
                 .collect::<Vec<_>>()
                 .join("; "));
         }
+        let mut series = Series::new(self.measurement.clone());
+        for (key, value) in &self.tags {
+            series.set_tag(key.clone(), value.clone());
+        }
+        let null_empty = self.null_values.iter().any(String::is_empty);
+        let nulls = self
+            .null_values
+            .iter()
+            .filter(|null| !null.is_empty())
+            .cloned()
+            .collect();
         Ok(Settings {
             config: self,
             delimiter,
             quote,
+            escape,
+            series,
+            null_empty,
+            nulls,
         })
     }
 

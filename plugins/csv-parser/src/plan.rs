@@ -1,6 +1,9 @@
 //! What each column of a row becomes, decided once from `columns` or the
-//! header.
+//! header: the lists the hot loops walk (the field columns of each type,
+//! the tag columns, the required columns, the timestamp column), and each
+//! column's role, for explaining a rejected row in column order.
 
+use foghorn_plugin::timestamp::TimeFormat;
 use foghorn_plugin::typed::FieldType;
 
 use crate::config::Config;
@@ -8,51 +11,75 @@ use crate::config::Config;
 /// The role of one column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Role {
-    /// A field: its index in [`Plan::fields`].
-    Field(usize),
-    /// A tag of the series: its index in [`Plan::tags`].
-    Tag(usize),
+    /// A field of this type.
+    Field(FieldType),
+    /// A tag of the series.
+    Tag,
     /// The row's time.
     Timestamp,
     /// Left out.
     Skip,
 }
 
-/// A field column.
-#[derive(Debug, Clone)]
-pub(crate) struct Field {
-    pub name: String,
-    pub ty: FieldType,
+/// Columns of one kind: their names and places in the row.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Group {
+    pub names: Vec<String>,
+    pub columns: Vec<usize>,
 }
 
-/// The columns of a row, in order.
+impl Group {
+    fn push(&mut self, name: &str, column: usize) {
+        self.names.push(name.to_owned());
+        self.columns.push(column);
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.columns.len()
+    }
+}
+
+/// The columns of a row.
 #[derive(Debug, Clone)]
 pub(crate) struct Plan {
+    /// Each column's name.
     pub names: Vec<String>,
+    /// Each column's role.
     pub roles: Vec<Role>,
+    /// Whether each column is required.
     pub required: Vec<bool>,
-    pub fields: Vec<Field>,
-    pub tags: Vec<String>,
+    /// The places of the required columns.
+    pub required_columns: Vec<usize>,
+    /// The field columns of each type: each loop over them is free of any
+    /// dispatch on the type.
+    pub floats: Group,
+    pub ints: Group,
+    pub bools: Group,
+    pub strings: Group,
+    pub autos: Group,
+    pub tags: Group,
+    /// The timestamp column's place and format, when there is one.
+    pub timestamp: Option<(usize, TimeFormat)>,
 }
 
 impl Plan {
     /// The plan for columns `names`, or why they do not fit the config
-    /// (a column named twice or empty, or one the config names missing).
+    /// (a column named twice, or one the config names missing). A column
+    /// without a name (a header's empty cell, as pandas writes above its
+    /// index) is left out.
     pub(crate) fn new(config: &Config, names: Vec<String>) -> Result<Self, String> {
         let mut problems = Vec::new();
         for (i, name) in names.iter().enumerate() {
-            if name.is_empty() {
-                problems.push(format!("column {} has no name", i + 1));
-            } else if names[..i].contains(name) {
+            if !name.is_empty() && names[..i].contains(name) {
                 problems.push(format!("column {name} is named twice"));
             }
         }
-        let missing: Vec<&str> = config
-            .named_columns()
-            .into_iter()
-            .map(|(_, name)| name)
-            .filter(|name| !names.iter().any(|n| n == name))
-            .collect();
+        let mut missing: Vec<&str> = Vec::new();
+        for (_, name) in config.named_columns() {
+            if !names.iter().any(|n| n == name) && !missing.contains(&name) {
+                missing.push(name);
+            }
+        }
         if !missing.is_empty() {
             problems.push(format!(
                 "no column {} named in the config",
@@ -62,34 +89,47 @@ impl Plan {
         if !problems.is_empty() {
             return Err(problems.join("; "));
         }
-        let (mut fields, mut tags) = (Vec::new(), Vec::new());
-        let roles = names
-            .iter()
-            .map(|name| {
-                let timestamp = config.timestamp.as_ref().is_some_and(|t| &t.column == name);
-                if timestamp {
-                    Role::Timestamp
-                } else if config.skip.contains(name) {
-                    Role::Skip
-                } else if config.tag_columns.contains(name) {
-                    tags.push(name.clone());
-                    Role::Tag(tags.len() - 1)
-                } else {
-                    fields.push(Field {
-                        name: name.clone(),
-                        ty: config.types.get(name).copied().unwrap_or_default(),
-                    });
-                    Role::Field(fields.len() - 1)
+        let mut plan = Self {
+            required: names.iter().map(|n| config.required.contains(n)).collect(),
+            required_columns: Vec::new(),
+            roles: Vec::with_capacity(names.len()),
+            floats: Group::default(),
+            ints: Group::default(),
+            bools: Group::default(),
+            strings: Group::default(),
+            autos: Group::default(),
+            tags: Group::default(),
+            timestamp: None,
+            names: Vec::new(),
+        };
+        for (column, name) in names.iter().enumerate() {
+            let time = config.timestamp.as_ref().filter(|t| &t.column == name);
+            let role = if name.is_empty() || config.skip.contains(name) {
+                Role::Skip
+            } else if let Some(time) = time {
+                plan.timestamp = Some((column, time.format.clone()));
+                Role::Timestamp
+            } else if config.tag_columns.contains(name) {
+                plan.tags.push(name, column);
+                Role::Tag
+            } else {
+                let ty = config.types.get(name).copied().unwrap_or_default();
+                match ty {
+                    FieldType::Float => &mut plan.floats,
+                    FieldType::Int => &mut plan.ints,
+                    FieldType::Bool => &mut plan.bools,
+                    FieldType::String => &mut plan.strings,
+                    FieldType::Auto => &mut plan.autos,
                 }
-            })
-            .collect();
-        let required = names.iter().map(|n| config.required.contains(n)).collect();
-        Ok(Self {
-            names,
-            roles,
-            required,
-            fields,
-            tags,
-        })
+                .push(name, column);
+                Role::Field(ty)
+            };
+            plan.roles.push(role);
+            if plan.required[column] {
+                plan.required_columns.push(column);
+            }
+        }
+        plan.names = names;
+        Ok(plan)
     }
 }

@@ -1,95 +1,218 @@
-//! Splitting a line into cells with csv-core (quotes, doubled quotes), into
-//! buffers reused from line to line.
+//! Splitting a line into cells, into buffers reused from line to line.
+//!
+//! A line without a quote (or a line break) is cut at its delimiters in
+//! place: that is all csv-core would do with it, since outside quotes only
+//! the delimiter and the record terminator mean anything. Any other line
+//! goes through csv-core, which undoes quoting, doubled quotes and escapes
+//! into a buffer. The record terminator is `\n` alone, so a `\r` inside a
+//! line is data, as any other byte.
 
-use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
+use csv_core::{ReadRecordResult, Reader, ReaderBuilder, Terminator};
+
+/// Why a line does not split into one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SplitError {
+    /// A quoted cell runs to the end of the line.
+    Unterminated,
+    /// A line break outside quotes, at this byte: two records in one line.
+    LineBreak(usize),
+}
+
+impl std::fmt::Display for SplitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SplitError::Unterminated => f.write_str("unterminated quote"),
+            SplitError::LineBreak(at) => write!(
+                f,
+                "line break outside quotes at byte {at}: a line holds one row"
+            ),
+        }
+    }
+}
+
+/// Each byte of a word set to 1, and to 0x80.
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// Eight bytes as a little-endian word.
+#[inline(always)]
+fn word(chunk: &[u8]) -> u64 {
+    u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default())
+}
+
+/// The high bit of each byte of `word` that is zero, and no other bit.
+#[inline(always)]
+fn zero_bytes(word: u64) -> u64 {
+    // A byte's low seven bits plus 0x7f carry into its high bit unless they
+    // are all zero, and never into the next byte.
+    !(((word & !HIGH) + !HIGH) | word | !HIGH)
+}
 
 /// A reusable splitter.
 #[derive(Debug)]
 pub(crate) struct Splitter {
     reader: Reader,
-    delimiter: u8,
-    quote: u8,
-    /// The cells' bytes, unquoted, one after another.
-    pub bytes: Vec<u8>,
-    /// Where each cell ends in `bytes`.
-    pub ends: Vec<usize>,
+    /// The delimiter, the quote and `\n` in every byte of a word.
+    delimiters: u64,
+    quotes: u64,
+    breaks: u64,
+    /// Whether the in-place split is tried (always, but for tests).
+    pub(crate) in_place: bool,
+    /// csv-core's output: the cells unquoted, one after another.
+    buffer: Vec<u8>,
+    /// csv-core's output: where each cell ends in `buffer`.
+    ends: Vec<usize>,
+    /// Where each cell of the last line starts and ends, in the line or in
+    /// `buffer`.
+    spans: Vec<(usize, usize)>,
+}
+
+/// The cells of one line.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Cells<'a> {
+    /// The text the cells are spans of: the line, or the unquoted buffer.
+    pub text: &'a str,
+    pub spans: &'a [(usize, usize)],
+}
+
+impl<'a> Cells<'a> {
+    /// The number of cells.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// The text of `span`.
+    #[inline]
+    pub(crate) fn text_of(&self, (start, end): (usize, usize)) -> &'a str {
+        self.text.get(start..end).unwrap_or_default()
+    }
+
+    /// Cell `index`, or `""` past the last.
+    #[inline]
+    pub(crate) fn get(&self, index: usize) -> &'a str {
+        self.spans
+            .get(index)
+            .and_then(|&(start, end)| self.text.get(start..end))
+            .unwrap_or_default()
+    }
 }
 
 impl Splitter {
-    pub(crate) fn new(delimiter: u8, quote: u8) -> Self {
+    pub(crate) fn new(delimiter: u8, quote: u8, escape: Option<u8>, double_quote: bool) -> Self {
         Self {
             reader: ReaderBuilder::new()
                 .delimiter(delimiter)
                 .quote(quote)
+                .escape(escape)
+                .double_quote(double_quote)
+                .terminator(Terminator::Any(b'\n'))
                 .build(),
-            delimiter,
-            quote,
-            bytes: Vec::new(),
+            delimiters: ONES * u64::from(delimiter),
+            quotes: ONES * u64::from(quote),
+            breaks: ONES * u64::from(b'\n'),
+            in_place: true,
+            buffer: Vec::new(),
             ends: Vec::new(),
+            spans: Vec::new(),
         }
     }
 
-    /// Split `line` (one record, no newline); the number of cells, or
-    /// `Err` for a quoted cell that never closes.
-    pub(crate) fn split(&mut self, line: &[u8]) -> Result<usize, &'static str> {
-        if self.unterminated(line) {
-            return Err("unterminated quote");
+    /// The cells of `line` (one record, not empty).
+    #[inline]
+    pub(crate) fn split<'a>(&'a mut self, line: &'a str) -> Result<Cells<'a>, SplitError> {
+        self.spans.clear();
+        if self.in_place && self.split_in_place(line.as_bytes()) {
+            return Ok(Cells {
+                text: line,
+                spans: &self.spans,
+            });
         }
-        // Unquoting only shrinks: a line's cells fit in its length, and it
-        // has at most one cell more than bytes.
-        if self.bytes.len() < line.len() {
-            self.bytes.resize(line.len(), 0);
+        self.spans.clear();
+        self.unquote(line)
+    }
+
+    /// Cut `bytes` at its delimiters into `spans`, eight bytes at a time;
+    /// false if it has a quote or a line break.
+    #[inline]
+    fn split_in_place(&mut self, bytes: &[u8]) -> bool {
+        let mut start = 0;
+        let mut at = 0;
+        while at < bytes.len() {
+            // The next eight bytes; the last few of a line are the end of
+            // its last eight bytes, shifted down past the ones already seen.
+            let (word, valid) = match bytes.get(at..at + 8) {
+                Some(chunk) => (word(chunk), 8),
+                None if bytes.len() >= 8 => {
+                    let shift = 8 * (at + 8 - bytes.len());
+                    (word(&bytes[bytes.len() - 8..]) >> shift, bytes.len() - at)
+                }
+                None => {
+                    let mut padded = [0; 8];
+                    for (slot, &byte) in padded.iter_mut().zip(&bytes[at..]) {
+                        *slot = byte;
+                    }
+                    (u64::from_le_bytes(padded), bytes.len() - at)
+                }
+            };
+            // Only the valid bytes count: past them the word holds zeros.
+            let mask = u64::MAX >> (64 - 8 * valid);
+            if (zero_bytes(word ^ self.quotes) | zero_bytes(word ^ self.breaks)) & mask != 0 {
+                return false;
+            }
+            let mut delimiters = zero_bytes(word ^ self.delimiters) & mask;
+            while delimiters != 0 {
+                let cut = at + delimiters.trailing_zeros() as usize / 8;
+                self.spans.push((start, cut));
+                start = cut + 1;
+                delimiters &= delimiters - 1;
+            }
+            at += valid;
         }
-        if self.ends.len() < line.len() + 1 {
-            self.ends.resize(line.len() + 1, 0);
+        self.spans.push((start, bytes.len()));
+        true
+    }
+
+    /// Split `line` with csv-core.
+    fn unquote<'a>(&'a mut self, line: &'a str) -> Result<Cells<'a>, SplitError> {
+        let input = line.as_bytes();
+        // Unquoting only shrinks, and a line has at most one cell more than
+        // bytes; one more byte for the `\n` that ends the record.
+        if self.buffer.len() < input.len() + 1 {
+            self.buffer.resize(input.len() + 1, 0);
+        }
+        if self.ends.len() < input.len() + 2 {
+            self.ends.resize(input.len() + 2, 0);
         }
         self.reader.reset();
-        let (result, _, out, n) = self
-            .reader
-            .read_record(line, &mut self.bytes, &mut self.ends);
-        if matches!(result, ReadRecordResult::Record) {
-            return Ok(n);
-        }
-        // The end of the input ends the record.
-        let (result, _, _, more) =
+        let (result, read, written, count) =
             self.reader
-                .read_record(&[], &mut self.bytes[out..], &mut self.ends[n..]);
-        match result {
-            ReadRecordResult::Record => Ok(n + more),
-            _ => Ok(n),
+                .read_record(input, &mut self.buffer, &mut self.ends);
+        if result != ReadRecordResult::InputEmpty {
+            // The record ended before the line did, at a line break.
+            return Err(SplitError::LineBreak(read.saturating_sub(1)));
         }
-    }
-
-    /// Cell `index` of the last line split.
-    pub(crate) fn cell(&self, index: usize) -> &[u8] {
-        let start = if index == 0 { 0 } else { self.ends[index - 1] };
-        &self.bytes[start..self.ends[index]]
-    }
-
-    /// Whether a cell opening with a quote runs to the end of the line.
-    fn unterminated(&self, line: &[u8]) -> bool {
-        let (mut at_start, mut quoted, mut i) = (true, false, 0);
-        while i < line.len() {
-            let b = line[i];
-            if quoted {
-                if b == self.quote {
-                    if line.get(i + 1) == Some(&self.quote) {
-                        i += 2;
-                        continue;
-                    }
-                    quoted = false;
-                }
-            } else if b == self.delimiter {
-                at_start = true;
-                i += 1;
-                continue;
-            } else if b == self.quote && at_start {
-                quoted = true;
-            }
-            at_start = false;
-            i += 1;
+        // A line break ends the record, unless a quoted cell is still open:
+        // then it is data, and the record goes on.
+        let (result, _, more, last) =
+            self.reader
+                .read_record(b"\n", &mut self.buffer[written..], &mut self.ends[count..]);
+        if result != ReadRecordResult::Record || more != 0 {
+            return Err(SplitError::Unterminated);
         }
-        quoted
+        let ends = &self.ends[..count + last];
+        let mut start = 0;
+        for &end in ends {
+            self.spans.push((start, end));
+            start = end;
+        }
+        // The cells are the line's text less ASCII quotes and escapes, so
+        // still UTF-8, cut where the line had delimiters.
+        let text = std::str::from_utf8(&self.buffer[..written]).unwrap_or_default();
+        Ok(Cells {
+            text,
+            spans: &self.spans,
+        })
     }
 }
 
@@ -97,28 +220,58 @@ impl Splitter {
 mod tests {
     use super::*;
 
-    fn cells(line: &str) -> Result<Vec<String>, &'static str> {
-        let mut s = Splitter::new(b',', b'"');
-        let n = s.split(line.as_bytes())?;
-        Ok((0..n)
-            .map(|i| String::from_utf8(s.cell(i).to_vec()).unwrap())
-            .collect())
+    fn cells(splitter: &mut Splitter, line: &str) -> Result<Vec<String>, SplitError> {
+        let cells = splitter.split(line)?;
+        Ok((0..cells.len()).map(|i| cells.get(i).to_owned()).collect())
     }
 
     #[test]
     fn quotes_and_doubled_quotes_are_undone() {
-        assert_eq!(cells("a,b,c").unwrap(), ["a", "b", "c"]);
+        let mut s = Splitter::new(b',', b'"', None, true);
+        assert_eq!(cells(&mut s, "a,b,c").unwrap(), ["a", "b", "c"]);
         assert_eq!(
-            cells(r#""x, y","say ""hi""",3"#).unwrap(),
+            cells(&mut s, r#""x, y","say ""hi""",3"#).unwrap(),
             ["x, y", r#"say "hi""#, "3"]
         );
-        assert_eq!(cells(",,").unwrap(), ["", "", ""]);
-        assert_eq!(cells("").unwrap(), [""; 0]);
-        assert_eq!(cells(r#"a,"open"#), Err("unterminated quote"));
+        assert_eq!(cells(&mut s, ",,").unwrap(), ["", "", ""]);
+        assert_eq!(cells(&mut s, r#"a,"open"#), Err(SplitError::Unterminated));
         assert_eq!(
-            cells(r#"5",6"#).unwrap(),
+            cells(&mut s, r#"a,"open """#),
+            Err(SplitError::Unterminated),
+            "a doubled quote does not close"
+        );
+        assert_eq!(
+            cells(&mut s, r#"5",6"#).unwrap(),
             [r#"5""#, "6"],
             "a quote inside an unquoted cell is data"
+        );
+        assert_eq!(cells(&mut s, "\"a\nb\",c").unwrap(), ["a\nb", "c"]);
+        assert_eq!(cells(&mut s, "a\r,b").unwrap(), ["a\r", "b"]);
+        assert_eq!(
+            cells(&mut s, "a,b\nc,d"),
+            Err(SplitError::LineBreak(3)),
+            "two rows in one line"
+        );
+        assert_eq!(cells(&mut s, "\"é\",ü").unwrap(), ["é", "ü"]);
+    }
+
+    #[test]
+    fn escapes_and_other_bytes_are_configurable() {
+        let mut s = Splitter::new(b';', b'\'', Some(b'\\'), false);
+        assert_eq!(
+            cells(&mut s, r"'it\'s';'a;b';c").unwrap(),
+            ["it's", "a;b", "c"]
+        );
+        assert_eq!(
+            cells(&mut s, r"'a\\';b").unwrap(),
+            [r"a\", "b"],
+            "an escaped escape"
+        );
+        assert_eq!(cells(&mut s, r"'a\';b"), Err(SplitError::Unterminated));
+        assert_eq!(
+            cells(&mut s, "'a'';b").unwrap(),
+            ["a'", "b"],
+            "without double_quote, a second quote after the closing one is data"
         );
     }
 }
