@@ -18,6 +18,8 @@ const BUNDLED: &[(&str, &str)] = &[
     ("scale", "scale"),
     ("resample", "resample"),
     ("csv", "csv-parser"),
+    ("json", "json-parser"),
+    ("regex", "regex-parser"),
     ("logfmt", "logfmt-parser"),
     ("isolation-forest", "isolation-forest"),
     ("conformal", "conformal"),

@@ -34,6 +34,8 @@ fn plugin_list_names_and_describes_every_bundled_plugin() {
             "scale",
             "resample",
             "csv",
+            "json",
+            "regex",
             "logfmt",
             "isolation-forest",
             "conformal"

@@ -201,7 +201,10 @@ fn twenty_reloads_under_load_lose_and_repeat_nothing() {
     // that reload's threshold, or a later one's written before the record.
     let alerts = wait::read(&dir.path().join("alerts.ndjson"));
     let mut checked = 0;
-    for (line, at) in alerts.lines().zip(alert_times(&dir.path().join("alerts.ndjson"))) {
+    for (line, at) in alerts
+        .lines()
+        .zip(alert_times(&dir.path().join("alerts.ndjson")))
+    {
         let alert: serde_json::Value = serde_json::from_str(line).unwrap();
         let Some(applied) = rounds.iter().rposition(|(_, applied, _)| *applied < at) else {
             continue;

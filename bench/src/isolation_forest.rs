@@ -152,7 +152,7 @@ fn in_wasm(data: &Data, engine: &PluginEngine, limits: PluginLimits) -> anyhow::
     let mut instance = PluginInstance::new(
         component,
         Arc::from("isolation-forest"),
-        config(data, 0).into(),
+        config(data, 0),
         limits,
     )?;
     let name: Arc<str> = Arc::from("bench");

@@ -74,6 +74,35 @@ fn cases() -> Vec<Case> {
             native: native::<logfmt_parser::LogfmtParser>,
             bar: 2.0,
         },
+        Case {
+            name: "json",
+            config: r#"{"measurement":"host","fields":{"cpu.user":"cpu_user","cpu.system":"cpu_system","cpu.idle":"cpu_idle","mem.used":"mem_used","load.0":"load1","status":"status"},"types":{"mem_used":"int","status":"string"},"tag_paths":{"host":"host"},"timestamp":{"path":"time","format":"unix_ms"}}"#,
+            line: |i| {
+                format!(
+                    r#"{{"time":{},"host":"web-{}","cpu":{{"user":{:.1},"system":5.01,"idle":79.9}},"mem":{{"used":{},"free":7654321}},"load":[5.01,0.5,0.25],"status":"ok","msg":"request served","tags":["a","b"]}}"#,
+                    1_700_000_000_000_u64 + i as u64,
+                    i % 4,
+                    20.0 + (i % 100) as f64 / 10.0,
+                    1_234_567 + i
+                )
+            },
+            native: native::<json_parser::JsonParser>,
+            bar: 2.0,
+        },
+        Case {
+            name: "regex",
+            config: r#"{"pattern":"(?P<time>\\S+) (?P<device>\\S+) temp=(?P<temperature>\\S+) volt=(?P<voltage>\\S+) status=(?P<status>\\w+)","measurement":"bench_device","tag_captures":["device"],"timestamp":{"capture":"time","format":"unix_ms"},"types":{"temperature":"float","voltage":"float","status":"string"}}"#,
+            line: |i| {
+                format!(
+                    "{} dev-{} temp={:.1} volt=5.01 status=OK",
+                    1_700_000_000_000_u64 + i as u64,
+                    i % 4,
+                    20.0 + (i % 100) as f64 / 10.0
+                )
+            },
+            native: native::<regex_parser::RegexParser>,
+            bar: 2.0,
+        },
     ]
 }
 

@@ -889,6 +889,10 @@ sinks:
         "{}",
         render(&errors)
     );
-    assert!(errors[0].message.contains("missing.csv"), "{}", render(&errors));
+    assert!(
+        errors[0].message.contains("missing.csv"),
+        "{}",
+        render(&errors)
+    );
     assert!(errors[1].message.contains("set too"), "{}", render(&errors));
 }

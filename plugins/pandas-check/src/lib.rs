@@ -9,11 +9,14 @@
 //!
 //! ```no_run
 //! use foghorn_pandas_check as pandas;
-//! let rows = pandas::generate(3_000);
-//! let expected = pandas::compute("lag", &rows, r#"{"lags": [1]}"#);
-//! # let mut plugin: lag::Lag = foghorn_plugin::testing::plugin(r#"{ "fields": ["t"] }"#);
-//! let run = pandas::run(&mut plugin, &rows, 64);
-//! pandas::assert_rows_match(&expected, &run.points, 1e-9);
+//!
+//! /// A lag plugin given `{ "fields": ["t"], "lags": [1] }` is pandas' shift(1).
+//! fn check<P: foghorn_plugin::Processor>(plugin: &mut P) {
+//!     let rows = pandas::generate(3_000);
+//!     let expected = pandas::compute("lag", &rows, r#"{"lags": [1]}"#);
+//!     let run = pandas::run(plugin, &rows, 64);
+//!     pandas::assert_rows_match(&expected, &run.points, 1e-9);
+//! }
 //! ```
 
 use std::collections::BTreeMap;

@@ -164,6 +164,10 @@ pub mod prelude {
 #[macro_export]
 macro_rules! export_processor {
     ($processor:ty) => {
+        // Natively the processor is still built from its config (tests do),
+        // which keeps a plugin that only the export uses free of dead code.
+        #[cfg(not(target_arch = "wasm32"))]
+        const _: fn(&str) -> Result<$processor, String> = $crate::testing::from_json::<$processor>;
         #[cfg(target_arch = "wasm32")]
         #[allow(unsafe_code, reason = "wit-bindgen export glue")]
         mod __foghorn_export {
