@@ -141,7 +141,9 @@ impl ColumnData {
         self.len() == 0
     }
 
-    fn value(&self, index: usize) -> Option<Value<'_>> {
+    /// Value `index`, present or a placeholder (see [`Column::get`]).
+    #[inline]
+    pub fn value(&self, index: usize) -> Option<Value<'_>> {
         match self {
             Self::Float(v) => v.get(index).copied().map(Value::Float),
             Self::Int(v) => v.get(index).copied().map(Value::Int),
@@ -206,6 +208,18 @@ impl Value<'_> {
             Value::Int(v) => Some(v as f64),
             Value::Bool(v) => Some(if v { 1.0 } else { 0.0 }),
             Value::Text(_) => None,
+        }
+    }
+
+    /// The value as a reading: a finite float, or an integer as a float;
+    /// booleans, text, NaN and infinities are none.
+    #[inline]
+    #[allow(clippy::cast_precision_loss, reason = "integer readings as f64")]
+    pub fn as_reading(&self) -> Option<f64> {
+        match *self {
+            Value::Float(v) if v.is_finite() => Some(v),
+            Value::Int(v) => Some(v as f64),
+            _ => None,
         }
     }
 

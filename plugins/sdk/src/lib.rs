@@ -77,6 +77,7 @@
 mod alert;
 #[doc(hidden)]
 pub mod bindings;
+pub mod columns;
 mod convert;
 pub mod duration;
 pub mod host;
@@ -94,7 +95,8 @@ pub mod __private;
 pub use alert::{Alert, AlertState, Severity};
 pub use foghorn_model::number;
 pub use foghorn_model::{
-    ColumnId, PointRef, Points, PointsBuilder, Record, Records, Series, SeriesId, Value,
+    ColumnId, PointBuilder, PointRef, Points, PointsBuilder, Record, Records, Series, SeriesId,
+    Value,
 };
 pub use output::{ItemError, Output};
 pub use per_series::{BatchSlots, PerSeries};
