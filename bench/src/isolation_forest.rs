@@ -133,7 +133,8 @@ fn native(data: &Data, seed: u64) -> (Vec<f64>, f64) {
             points,
             ..Default::default()
         };
-        let mut out = foghorn_plugin::Output::default();
+        // Sized as the plugin host's glue sizes it.
+        let mut out = foghorn_plugin::Output::with_capacity(batch.points.len());
         plugin.process(&batch, &mut out);
         scores.extend(
             out.into_points()

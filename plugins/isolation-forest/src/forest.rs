@@ -1,9 +1,10 @@
 //! The forest: isolation trees grown on subsamples as Liu, Ting and Zhou
-//! (2008) describe and scikit-learn implements them, stored flat for fast
-//! scoring.
+//! (2008) describe and scikit-learn implements them, scored a row at a time
+//! or, for many rows, a block at a time ([`Blocks`]).
 
 use serde::{Deserialize, Serialize};
 
+use crate::blocks::{Blocks, ROWS, Scratch};
 use crate::rng::Rng;
 
 /// Euler–Mascheroni constant.
@@ -23,86 +24,75 @@ pub(crate) fn average_path(n: usize) -> f64 {
     }
 }
 
-/// A node, in one 16-byte load: the split value (or, for a leaf, its
-/// depth plus c(points in it)), the feature (`-1` for a leaf) and the index
-/// of the right child (the left child is the next node).
+/// A node: the split value (or, for a leaf, its depth plus c(points in
+/// it)), the feature (`-1` for a leaf) and the index of the right child (the
+/// left child is the next node).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 struct Node(f64, i32, u32);
 
-/// One tree in preorder, and its compiled form for scoring.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// One tree, its nodes in preorder.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Tree {
     nodes: Vec<Node>,
-    #[serde(skip)]
-    compiled: Compiled,
 }
 
-impl PartialEq for Tree {
-    fn eq(&self, other: &Self) -> bool {
-        self.nodes == other.nodes
-    }
-}
-
-/// The tree for branch-free scoring: a leaf becomes a node that leads to
-/// itself (threshold -∞: every value goes right, to the leaf), so every row
-/// takes exactly `depth` steps and many rows can walk the tree in lockstep,
-/// their loads overlapping instead of waiting on a mispredicted branch.
-#[derive(Debug, Clone, Default)]
-struct Compiled {
-    /// (threshold, feature, right child).
-    steps: Vec<(f64, u32, u32)>,
-    /// Each leaf's path length (0 for inner nodes).
-    paths: Vec<f64>,
-    /// The deepest leaf's depth.
-    depth: usize,
+/// A node seen breadth-first, for [`Blocks`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Visit {
+    /// Its depth (the root's is 0).
+    pub depth: usize,
+    /// Its position among the 2^depth places of the complete tree.
+    pub position: usize,
+    /// An inner node's feature and split value.
+    pub split: Option<(usize, f64)>,
+    /// A leaf's path length.
+    pub leaf: f64,
 }
 
 impl Tree {
-    fn compile(&mut self) {
-        let mut compiled = Compiled::default();
-        for (at, Node(value, feature, right)) in self.nodes.iter().enumerate() {
-            #[allow(
-                clippy::cast_possible_truncation,
-                clippy::cast_sign_loss,
-                reason = "small"
-            )]
-            if *feature < 0 {
-                compiled.steps.push((f64::NEG_INFINITY, 0, at as u32));
-                compiled.paths.push(*value);
-            } else {
-                compiled.steps.push((*value, *feature as u32, *right));
-                compiled.paths.push(0.0);
+    /// The nodes breadth-first, each with its depth and place.
+    pub(crate) fn breadth_first(&self) -> Vec<Visit> {
+        let mut order = Vec::with_capacity(self.nodes.len());
+        let mut queue = std::collections::VecDeque::from([(0_usize, 0_usize, 0_usize)]);
+        while let Some((at, depth, position)) = queue.pop_front() {
+            let Some(&Node(value, feature, right)) = self.nodes.get(at) else {
+                continue;
+            };
+            match usize::try_from(feature) {
+                Ok(feature) => {
+                    order.push(Visit {
+                        depth,
+                        position,
+                        split: Some((feature, value)),
+                        leaf: 0.0,
+                    });
+                    queue.push_back((at + 1, depth + 1, 2 * position));
+                    queue.push_back((right as usize, depth + 1, 2 * position + 1));
+                }
+                Err(_) => order.push(Visit {
+                    depth,
+                    position,
+                    split: None,
+                    leaf: value,
+                }),
             }
         }
-        // Depths, in preorder: a node's children are one deeper.
-        let mut depths = vec![0_usize; self.nodes.len()];
-        for (at, Node(_, feature, right)) in self.nodes.iter().enumerate() {
-            if *feature >= 0 {
-                depths[at + 1] = depths[at] + 1;
-                depths[*right as usize] = depths[at] + 1;
-            }
-        }
-        compiled.depth = depths.into_iter().max().unwrap_or(0);
-        self.compiled = compiled;
+        order
     }
 }
 
 impl Tree {
-    /// The path length of `x`, branch by branch (the reference the
-    /// compiled form is tested against).
-    #[cfg(test)]
+    /// The path length of `x`: its leaf's depth plus c(points in it).
     fn path(&self, x: &[f64]) -> f64 {
-        let nodes = &self.nodes[..];
         let mut at = 0;
-        loop {
-            let Node(value, feature, right) = nodes[at];
-            if feature < 0 {
+        while let Some(&Node(value, feature, right)) = self.nodes.get(at) {
+            let Ok(feature) = usize::try_from(feature) else {
                 return value;
-            }
-            #[allow(clippy::cast_sign_loss, reason = "not negative here")]
-            let go_left = x[feature as usize] <= value;
+            };
+            let go_left = x.get(feature).is_none_or(|v| *v <= value);
             at = if go_left { at + 1 } else { right as usize };
         }
+        0.0
     }
 
     /// Grow the subtree over `rows` (indexes into `data`) at `depth`.
@@ -173,12 +163,25 @@ impl Tree {
 }
 
 /// A trained forest.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct Forest {
     trees: Vec<Tree>,
     /// c(subsample size): the normaliser of path lengths.
     normaliser: f64,
+    /// The trees compiled for scoring blocks of rows, if they fit.
+    #[serde(skip)]
+    blocks: Option<Blocks>,
 }
+
+impl PartialEq for Forest {
+    fn eq(&self, other: &Self) -> bool {
+        self.trees == other.trees && self.normaliser.to_bits() == other.normaliser.to_bits()
+    }
+}
+
+/// Fewer rows than this are scored one by one: a block costs the same for
+/// 1 row as for 256.
+const FEW: usize = 24;
 
 impl Forest {
     /// Grow `trees` trees on subsamples of `sample_size` rows of `data`
@@ -209,69 +212,64 @@ impl Forest {
         let mut forest = Self {
             trees,
             normaliser: average_path(size).max(f64::MIN_POSITIVE),
+            blocks: None,
         };
         forest.compile();
         forest
     }
 
-    /// Prepare the trees for [`Forest::score_rows`] (after a restore).
+    /// Compile the trees for [`Forest::score_rows`] (after a restore).
     pub(crate) fn compile(&mut self) {
-        self.trees.iter_mut().for_each(Tree::compile);
+        self.blocks = Blocks::new(&self.trees);
     }
 
     /// The anomaly score of `x`: 2^(-mean path length / c(ψ)), in (0, 1];
     /// about 0.5 for ordinary points, near 1 for anomalies.
     #[cfg(test)]
-    #[allow(clippy::cast_precision_loss, reason = "tree counts are small")]
     pub(crate) fn score(&self, x: &[f64]) -> f64 {
+        self.score_of(self.trees.iter().fold(0.0, |sum, tree| sum + tree.path(x)))
+    }
+
+    /// The score of a row whose path lengths sum to `total`.
+    #[allow(clippy::cast_precision_loss, reason = "tree counts are small")]
+    fn score_of(&self, total: f64) -> f64 {
         if self.trees.is_empty() {
             return 0.5;
         }
-        let total: f64 = self.trees.iter().map(|tree| tree.path(x)).sum();
-        let mean = total / self.trees.len() as f64;
-        2f64.powf(-mean / self.normaliser)
+        2f64.powf(-(total / self.trees.len() as f64) / self.normaliser)
     }
 
     /// The scores of `rows` (row-major, `dims` values each) into `scores`:
-    /// the same as [`Forest::score`] row by row, but tree by tree over
-    /// blocks of rows, so each tree stays in the cache while it scores them.
-    #[allow(clippy::cast_precision_loss, reason = "tree counts are small")]
-    pub(crate) fn score_rows(&self, rows: &[f64], dims: usize, scores: &mut Vec<f64>) {
-        const BLOCK: usize = 64;
-        let mut paths = [0.0_f64; BLOCK];
-        let mut at = [0_u32; BLOCK];
-        let trees = self.trees.len().max(1) as f64;
-        for block in rows.chunks(BLOCK * dims) {
-            let n = block.len() / dims;
-            paths[..n].fill(0.0);
-            for tree in &self.trees {
-                let Compiled {
-                    steps,
-                    paths: leaves,
-                    depth,
-                } = &tree.compiled;
-                at[..n].fill(0);
-                for _ in 0..*depth {
-                    for (cursor, row) in at[..n].iter_mut().zip(block.chunks_exact(dims)) {
-                        let (threshold, feature, right) = steps[*cursor as usize];
-                        *cursor = if row[feature as usize] <= threshold {
-                            *cursor + 1
-                        } else {
-                            right
-                        };
-                    }
+    /// [`Forest::score`] of each, computed a block of rows at a time when
+    /// there are enough of them (see [`Blocks`]).
+    pub(crate) fn score_rows(
+        &self,
+        rows: &[f64],
+        dims: usize,
+        scratch: &mut Scratch,
+        scores: &mut Vec<f64>,
+    ) {
+        if dims == 0 {
+            return;
+        }
+        let start = scores.len();
+        for block in rows.chunks(ROWS * dims) {
+            let blocked = match &self.blocks {
+                Some(blocks) if block.len() >= FEW * dims => {
+                    blocks.sums(block, dims, scratch, scores)
                 }
-                for (path, cursor) in paths[..n].iter_mut().zip(&at[..n]) {
-                    *path += leaves[*cursor as usize];
-                }
+                _ => false,
+            };
+            if !blocked {
+                scores.extend(block.chunks_exact(dims).map(|row| {
+                    self.trees
+                        .iter()
+                        .fold(0.0, |sum, tree| sum + tree.path(row))
+                }));
             }
-            scores.extend(paths[..n].iter().map(|total| {
-                if self.trees.is_empty() {
-                    0.5
-                } else {
-                    2f64.powf(-(total / trees) / self.normaliser)
-                }
-            }));
+        }
+        for score in &mut scores[start..] {
+            *score = self.score_of(*score);
         }
     }
 
@@ -320,11 +318,62 @@ mod tests {
         let outlier = forest.score(&[5.0, 5.0]);
         let inlier = forest.score(&[0.5, 0.5]);
         assert!(outlier > 0.65 && inlier < 0.5, "{outlier} {inlier}");
-        let mut blocked = Vec::new();
-        let rows: Vec<f64> = data.iter().flatten().copied().collect();
-        forest.score_rows(&rows, 2, &mut blocked);
-        let one_by_one: Vec<f64> = data.iter().map(|row| forest.score(row)).collect();
-        assert_eq!(blocked, one_by_one, "blocks score as rows do");
+    }
+
+    /// Rows with ties on split values, repeats and values beyond every
+    /// split, in `dims` features of which the last is constant.
+    fn awkward_rows(rng: &mut Rng, n: usize, dims: usize) -> Vec<Vec<f64>> {
+        (0..n)
+            .map(|i| {
+                (0..dims)
+                    .map(|d| match (d, i % 7) {
+                        (d, _) if d + 1 == dims => 3.0,
+                        (_, 0) => 1e6,
+                        (_, 1) => -1e6,
+                        (_, 2) => (rng.unit() * 8.0).round() / 8.0,
+                        _ => rng.unit() * if d == 0 { 1.0 } else { 40.0 },
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn blocks_score_exactly_as_rows_one_by_one() {
+        let mut rng = Rng::new(11);
+        for (dims, sample_size, trees) in [
+            (3, 256, 40),
+            (6, 64, 25),
+            (1, 7, 10),
+            (9, 256, 5),
+            (2, 512, 8),
+        ] {
+            let training = awkward_rows(&mut rng, 700, dims);
+            let forest = Forest::train(&training, trees, sample_size, &mut rng);
+            assert_eq!(forest.blocks.is_some(), sample_size <= 256, "{sample_size}");
+            // Ties exactly on split values go left: take some splits as rows.
+            let mut rows = awkward_rows(&mut rng, 900, dims);
+            for tree in &forest.trees {
+                for Node(value, feature, _) in &tree.nodes {
+                    if let Ok(f) = usize::try_from(*feature) {
+                        let mut row = rows[rows.len() % 13].clone();
+                        row[f] = *value;
+                        rows.push(row);
+                    }
+                }
+            }
+            let expected: Vec<f64> = rows.iter().map(|row| forest.score(row)).collect();
+            let flat: Vec<f64> = rows.iter().flatten().copied().collect();
+            let mut scratch = Scratch::default();
+            // A whole batch, and batches of awkward sizes around the block.
+            for size in [rows.len(), 1, 23, 24, 255, 256, 257, 600] {
+                let mut scores = Vec::new();
+                for chunk in flat.chunks(size * dims) {
+                    forest.score_rows(chunk, dims, &mut scratch, &mut scores);
+                }
+                assert_eq!(scores, expected, "dims {dims}, batches of {size}");
+            }
+        }
     }
 
     #[test]

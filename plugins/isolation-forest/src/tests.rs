@@ -144,3 +144,87 @@ fn config_errors_are_all_reported() {
     );
     assert!(error.contains("training_csv has no column a"), "{error}");
 }
+
+#[test]
+fn every_field_passes_through_and_scored_points_gain_the_score() {
+    let host = Series::new("m").with_tag("host", "a");
+    let other = Series::new("m").with_tag("host", "b");
+    let mut f =
+        forest(r#"{ "fields": ["a", "b"], "training_csv": "a,b\n0,0\n1,1\n0,1\n1,0\n0.5,0.5\n" }"#);
+    // 40 points (a block), with fields of every type around the features.
+    let mut builder = PointsBuilder::new();
+    for i in 0..40_i64 {
+        let series = if i % 3 == 0 { &other } else { &host };
+        let point = builder
+            .point(i, series)
+            .field("note", format!("n{i}").as_str())
+            .field("a", 0.1 * i as f64)
+            .field("count", i)
+            .field("ok", i % 2 == 0);
+        match i % 10 {
+            7 => {}
+            8 => {
+                point.field("b", "text");
+            }
+            9 => {
+                point.field("b", f64::NAN);
+            }
+            _ => {
+                point.field("b", 0.5);
+            }
+        }
+    }
+    let input = builder.finish();
+    let out = testing::run(&mut f, &testing::batch(input.clone()));
+    let output = out.into_points();
+    assert_eq!(output.len(), 40);
+    for (i, (before, after)) in input.iter().zip(output.iter()).enumerate() {
+        assert_eq!(after.timestamp(), before.timestamp());
+        assert_eq!(after.series(), before.series());
+        let fields = |p: foghorn_plugin::PointRef<'_>| -> Vec<String> {
+            p.fields()
+                .filter(|(name, _)| *name != "anomaly_score")
+                .map(|(name, value)| format!("{name}={value:?}"))
+                .collect()
+        };
+        assert_eq!(fields(after), fields(before), "point {i}");
+        let score = after.number("anomaly_score");
+        if i % 10 >= 7 {
+            assert_eq!(score, None, "point {i} lacks a finite b");
+        } else {
+            assert!(
+                score.is_some_and(|s| s > 0.0 && s <= 1.0),
+                "point {i}: {score:?}"
+            );
+        }
+    }
+    assert_eq!(testing::counters().get("incomplete_points"), Some(&12));
+}
+
+#[test]
+fn a_block_scores_each_point_as_a_batch_of_one_does() {
+    let s = [Series::new("a"), Series::new("b")];
+    let config = r#"{ "fields": ["a", "b"], "training_points": 200, "trees": 30 }"#;
+    let points = points(700, &[300, 450, 451], &s);
+    // One batch of 700 (training, then blocks of 256) against 700 of one.
+    let mut whole = forest(config);
+    let together: Vec<Option<f64>> = testing::run(&mut whole, &testing::batch(points.clone()))
+        .into_points()
+        .iter()
+        .map(|p| p.number("anomaly_score"))
+        .collect();
+    let mut single = forest(config);
+    let alone: Vec<Option<f64>> = points
+        .iter()
+        .map(|p| {
+            let mut one = PointsBuilder::new();
+            one.push(p);
+            let out = testing::run(&mut single, &testing::batch(one.finish()));
+            out.into_points()
+                .get(0)
+                .and_then(|p| p.number("anomaly_score"))
+        })
+        .collect();
+    assert_eq!(together.iter().filter(|s| s.is_some()).count(), 501);
+    assert_eq!(together, alone);
+}
