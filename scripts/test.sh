@@ -40,8 +40,8 @@ done
 # official protobuf definitions and gRPC), the OpenTelemetry SDK with its
 # OTLP/HTTP exporter (a real client of the http source), and pandas (the
 # reference the feature plugins are compared with).
-python_packages=(aiosmtpd grpcio opentelemetry-proto opentelemetry-sdk opentelemetry-exporter-otlp-proto-http confluent-kafka pandas)
-python_peers="import aiosmtpd, grpc, confluent_kafka, pandas; from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc; from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter; import opentelemetry.sdk.metrics"
+python_packages=(aiosmtpd grpcio opentelemetry-proto opentelemetry-sdk opentelemetry-exporter-otlp-proto-http confluent-kafka pandas scikit-learn)
+python_peers="import aiosmtpd, grpc, confluent_kafka, pandas, sklearn; from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc; from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter; import opentelemetry.sdk.metrics"
 if ! python3 -c "$python_peers" >/dev/null 2>&1; then
     log "Installing ${python_packages[*]} from PyPI"
     python3 -m pip install --quiet "${python_packages[@]}" \

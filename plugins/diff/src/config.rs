@@ -32,6 +32,8 @@ pub(crate) struct Settings {
     pub periods: Vec<usize>,
     /// The largest period: how many values are kept.
     pub depth: usize,
+    /// How many fields are added: fields × periods.
+    pub outputs: usize,
 }
 
 impl Config {
@@ -65,6 +67,7 @@ impl Config {
                 .collect::<Vec<_>>()
                 .join("; "));
         }
+        let outputs = self.fields.len() * self.periods.len();
         let fields = self
             .fields
             .into_iter()
@@ -81,6 +84,7 @@ impl Config {
             fields,
             depth: self.periods.iter().copied().max().unwrap_or(1),
             periods: self.periods,
+            outputs,
         })
     }
 }

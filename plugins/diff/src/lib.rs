@@ -3,15 +3,20 @@
 //! minus its value `k` points earlier in the same series: what pandas'
 //! `df.groupby(series)[field].diff(k)` computes, live.
 //!
-//! A difference is absent (not NaN) while the series has fewer than `k`
-//! earlier points, and when this point or the point `k` back lacks the field
-//! or has a value that is not a finite number. Points are expected in time
-//! order per series: a point older than the last one of its series is
-//! rejected with the reason (`out of order: …`) and counted in the plugin
+//! Values are floats or integers (as f64); a difference is absent (not NaN)
+//! while the series has fewer than `k` earlier points, when this point or
+//! the point `k` back lacks the field or has a value that is not a finite
+//! number (text, a boolean, NaN, ±inf), and when the difference itself
+//! overflows to ±inf (pandas would write `inf` there). Points are expected
+//! in time order per series: a point older than the last one of its series
+//! is rejected with the reason (`out of order: …`) and counted in the plugin
 //! metric `out_of_order`; it changes no state. Points with the same
-//! timestamp are in order. Memory: the last `max(periods)` values of each
-//! series and field, which are also the snapshot, so a restart resumes
-//! exactly.
+//! timestamp are in order.
+//!
+//! Memory: at most `max(periods)` values per series and field (and the
+//! series' last timestamp); they are the snapshot, so a restart resumes
+//! exactly. A snapshot taken with other fields or another largest period
+//! is dropped: the histories start afresh.
 //!
 //! ```yaml
 //! processors:
@@ -27,6 +32,7 @@ mod config;
 
 use std::collections::VecDeque;
 
+use foghorn_plugin::columns::{Copier, FieldColumns, Slot};
 use foghorn_plugin::prelude::*;
 
 pub use config::Config;
@@ -49,15 +55,6 @@ pub struct Diff {
     series: PerSeries<History>,
 }
 
-#[allow(clippy::cast_precision_loss, reason = "integer readings as f64")]
-fn number(value: Option<Value<'_>>) -> Option<f64> {
-    match value? {
-        Value::Float(v) if v.is_finite() => Some(v),
-        Value::Int(v) => Some(v as f64),
-        _ => None,
-    }
-}
-
 impl Processor for Diff {
     type Config = Config;
 
@@ -70,13 +67,17 @@ impl Processor for Diff {
 
     fn process(&mut self, batch: &Batch, out: &mut Output) {
         let settings = &self.settings;
+        let points = &batch.points;
         let fresh = || History {
             last: None,
             values: vec![VecDeque::with_capacity(settings.depth); settings.fields.len()],
         };
-        let mut slots = BatchSlots::new(&batch.points);
+        let mut slots = BatchSlots::new(points);
+        let inputs = FieldColumns::new(points, settings.fields.iter().map(|f| f.field.as_str()));
+        let mut copier = Copier::new(points);
+        let mut columns = vec![Slot::default(); settings.outputs];
         let mut out_of_order = 0;
-        for point in batch.points.iter() {
+        for point in points.iter() {
             let slot = slots.slot(&mut self.series, point, fresh);
             let history = self.series.get_mut(slot);
             let ts = point.timestamp();
@@ -91,18 +92,20 @@ impl Processor for Diff {
                 continue;
             }
             history.last = Some(ts);
-            let mut row = out.point(ts, point.series());
-            for (name, value) in point.fields() {
-                row = row.field(name, value);
-            }
+            let Some(mut row) = copier.copy(points, point.index(), out) else {
+                continue;
+            };
+            let mut column = columns.iter_mut();
             for (index, field) in settings.fields.iter().enumerate() {
                 let past = &mut history.values[index];
-                let current = number(point.field(&field.field));
+                let current = inputs.reading(points, index, point.index());
                 for (k, name) in settings.periods.iter().zip(&field.names) {
-                    if let (Some(now), Some(Some(before))) =
-                        (current, past.len().checked_sub(*k).map(|at| past[at]))
+                    let Some(column) = column.next() else { break };
+                    let before = past.len().checked_sub(*k).and_then(|at| past[at]);
+                    if let (Some(now), Some(before)) = (current, before)
+                        && (now - before).is_finite()
                     {
-                        row = row.field(name, now - before);
+                        row = column.put(row, name, now - before);
                     }
                 }
                 if past.len() == settings.depth {
@@ -151,6 +154,12 @@ impl Processor for Diff {
             return Ok(());
         }
         for saved in saved.series {
+            let values = &saved.history.values;
+            if values.len() != fields.len() || values.iter().any(|v| v.len() > self.settings.depth)
+            {
+                self.series.clear();
+                return Err("diff: the snapshot does not match its fields and periods".to_owned());
+            }
             let series = Series {
                 name: saved.name,
                 tags: saved.tags,

@@ -65,16 +65,105 @@ fn an_out_of_order_point_is_rejected_counted_and_changes_nothing() {
 }
 
 #[test]
-fn a_restart_at_any_point_changes_nothing() {
-    let (a, b) = (Series::new("a"), Series::new("b"));
-    let readings: Vec<(&Series, Option<f64>)> = (0..60)
-        .map(|i| {
-            let series = if i % 3 == 0 { &b } else { &a };
-            (series, (i % 7 != 0).then_some(f64::from(i) * 1.5))
-        })
+fn only_finite_numbers_are_differenced_and_fields_pass_through() {
+    let s = Series::new("s");
+    let mut builder = PointsBuilder::new();
+    builder.point(0, &s).field("t", 5_i64).field("u", 1.0);
+    builder.point(1, &s).field("t", "7").field("u", f64::NAN);
+    builder.point(2, &s).field("t", 8.5).field("u", true);
+    builder
+        .point(3, &s)
+        .field("t", f64::INFINITY)
+        .field("u", 2.0);
+    builder.point(4, &s).field("t", f64::MAX).field("u", 3.0);
+    builder.point(5, &s).field("t", -f64::MAX).field("u", 4.0);
+    let mut d = diff(r#"{ "fields": ["t", "u"] }"#);
+    let out = testing::run(&mut d, &testing::batch(builder.finish())).into_points();
+    let got: Vec<_> = out
+        .iter()
+        .map(|p| (p.number("t_diff1"), p.number("u_diff1")))
         .collect();
-    let points = batch(&readings, 0).points;
+    assert_eq!(
+        got,
+        [
+            (None, None),
+            (None, None),
+            (None, None),
+            (None, None),
+            (None, Some(1.0)),
+            // f64::MAX − −f64::MAX overflows: left out rather than inf.
+            (None, Some(1.0)),
+        ]
+    );
+    let third = out.get(2).unwrap();
+    assert_eq!(third.field("t"), Some(Value::Float(8.5)));
+    assert_eq!(third.field("u"), Some(Value::Bool(true)));
+}
+
+#[test]
+fn a_restart_at_any_point_changes_nothing() {
+    let series = [
+        Series::new("a"),
+        Series::new("b").with_tag("host", "x"),
+        Series::new("c"),
+    ];
+    let mut builder = PointsBuilder::new();
+    for i in 0..90_i32 {
+        // Every 11th point goes back in time: out of order in its series.
+        let ts = if i % 11 == 10 {
+            i64::from(i) - 8
+        } else {
+            i64::from(i)
+        };
+        let point = builder.point(ts, &series[(i % 3) as usize]);
+        if i % 7 != 0 {
+            point.field("t", f64::from(i) * 1.5 - f64::from(i % 4));
+        }
+    }
+    let points = builder.finish();
+    let out = testing::run(
+        &mut diff(r#"{ "fields": ["t"] }"#),
+        &testing::batch(points.clone()),
+    );
+    assert!(
+        out.errors().len() >= 5,
+        "the points exercise out-of-order rejects"
+    );
     testing::assert_resumes_exactly::<Diff>(r#"{ "fields": ["t"], "periods": [1, 3] }"#, &points);
+}
+
+#[test]
+fn a_snapshot_of_other_periods_starts_afresh() {
+    let s = Series::new("s");
+    let mut first = diff(r#"{ "fields": ["t"], "periods": [1] }"#);
+    testing::run(&mut first, &batch(&[(&s, Some(1.0)), (&s, Some(2.0))], 0));
+    let mut second = diff(r#"{ "fields": ["t"], "periods": [2] }"#);
+    second.restore(&first.snapshot()).unwrap();
+    let out = testing::run(&mut second, &batch(&[(&s, Some(5.0))], 2));
+    assert_eq!(
+        out.into_points().get(0).unwrap().number("t_diff2"),
+        None,
+        "no history kept from another depth"
+    );
+    let mut same = diff(r#"{ "fields": ["t"], "periods": [1] }"#);
+    same.restore(&first.snapshot()).unwrap();
+    let out = testing::run(&mut same, &batch(&[(&s, Some(5.0))], 2));
+    assert_eq!(diffs(out), [(2, Some(3.0), None)]);
+}
+
+#[test]
+fn a_snapshot_that_does_not_fit_its_config_is_refused() {
+    let mut d = diff(r#"{ "fields": ["t"] }"#);
+    let longer = r#"{"fields":["t"],"depth":1,"series":[{"name":"s","tags":[],
+        "history":{"last":0,"values":[[1.0,2.0,3.0]]}}]}"#;
+    assert!(d.restore(longer.as_bytes()).is_err());
+    let s = Series::new("s");
+    let out = testing::run(&mut d, &batch(&[(&s, Some(1.0)), (&s, Some(4.0))], 0));
+    assert_eq!(
+        diffs(out),
+        [(0, None, None), (1, Some(3.0), None)],
+        "afresh"
+    );
 }
 
 #[test]

@@ -17,13 +17,27 @@ fn diff_is_pandas_diff_per_series() {
         );
         assert!(run.rejected > 10, "the data has out-of-order points");
         pandas::assert_rows_match(&expected, &run.points, 1e-9);
-        let with = run
-            .points
-            .iter()
-            .filter(|p| p.values.contains_key("t_diff3"));
+        let count =
+            |f: &dyn Fn(&pandas::Emitted) -> bool| run.points.iter().filter(|p| f(p)).count();
         assert!(
-            with.count() > expected.len() / 2,
+            count(&|p| p.values.contains_key("t_diff3")) > expected.len() / 2,
             "most points have a diff 3"
         );
+        // The edges: a value whose predecessor is missing has no diff 1,
+        // and a repeated timestamp is differenced like any other point.
+        assert!(
+            count(&|p| p.values.contains_key("t") && !p.values.contains_key("t_diff1")) > 100,
+            "values after a gap"
+        );
+        let repeated = run
+            .points
+            .windows(2)
+            .filter(|w| {
+                w[0].series == w[1].series
+                    && w[0].timestamp == w[1].timestamp
+                    && w[1].values.contains_key("t_diff1")
+            })
+            .count();
+        assert!(repeated > 5, "repeated timestamps with a diff");
     }
 }

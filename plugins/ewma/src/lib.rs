@@ -1,20 +1,49 @@
 //! ewma: every point comes out with its fields and, for each configured
 //! field, `<field>_ewma`: the exponentially weighted moving average of the
-//! field in its series, as pandas'
+//! field in its series, what pandas'
 //! `df.groupby(series)[field].transform(lambda s: s.ewm(...).mean())`
-//! computes it, live (the same recurrence as pandas, so the same value to
-//! the last bits but rounding).
+//! computes, live. It runs pandas' own recurrence, so it agrees with pandas
+//! to rounding.
 //!
-//! The decay is set by one of `alpha`, `span`, `com` or `halflife` (in
-//! points). With `adjust: true` (the default) the average is that of every
-//! value so far with weights `(1 - alpha)^age`; with `adjust: false` it is
-//! the recursion `y = (1 - alpha) y + alpha x`. A point lacking the field
-//! (or whose value is not a finite number) gets the average so far, and, with
-//! `ignore_na: false` (the default, as pandas), still ages the older values;
-//! no average is emitted before the series' first value or before
+//! The decay is set by exactly one of `alpha`, `span` (alpha = 2 / (span +
+//! 1)), `com` (alpha = 1 / (1 + com)) or `halflife`. A `halflife` number
+//! counts points (alpha = 1 - 0.5^(1 / halflife)); a `halflife` duration
+//! such as `"10s"` counts time, as pandas' `ewm(halflife="10s",
+//! times=timestamps)`: a value's weight halves with every half-life between
+//! its timestamp and the latest (points with the same timestamp weigh the
+//! same; the distance is the difference of the nanosecond timestamps as
+//! floats, as pandas computes it).
+//!
+//! With `adjust: true` (the default, as pandas) the average is the mean of
+//! every value so far with weights `(1 - alpha)^age`; with `adjust: false`
+//! it is the recursion `y = (1 - alpha) y + alpha x`, starting at the first
+//! value.
+//!
+//! Values are floats and integers; a point lacking the field, or whose value
+//! is text, a boolean, NaN or infinite, is a missing value. It gets the
+//! average so far, as pandas carries the previous mean through a NaN row;
+//! with `ignore_na: false` (the default, as pandas) it still ages the older
+//! values, so a value after a gap of `g` points outweighs the ones before
+//! it as if the gap had values; with `ignore_na: true` the gap is not
+//! counted. Two pandas details are replicated: with a time half-life and
+//! `ignore_na: true`, the older values decay only by the time since the
+//! point just before (with or without a value); with `adjust: false` and a
+//! center of mass of exactly 1 (alpha 0.5, span 3, com 1, halflife 1, or
+//! any time half-life), a new value weighs 1 minus the decayed weight of
+//! the past, which equals alpha between consecutive values and is more
+//! after a gap (pandas' update for irregular intervals).
+//!
+//! No average is emitted before the series' first value, nor before it has
 //! `min_periods` values. A point older than the last one of its series is
-//! rejected (`out of order: …`) and counted in the plugin metric
-//! `out_of_order`. Memory and snapshot: three numbers per series and field.
+//! rejected (`out of order: …`), counted in the plugin metric
+//! `out_of_order`, and changes nothing. Where pandas would overflow to
+//! infinity (values near ±1.8e308) the average stays finite.
+//!
+//! Memory: per series its last timestamp and, per field, three numbers (the
+//! average, its weight, the count of values); they are the snapshot, so a
+//! restart resumes exactly. A snapshot taken with other fields or another
+//! decay (center of mass, `adjust`, half-life in time) is dropped: the
+//! averages start afresh.
 //!
 //! ```yaml
 //! processors:
@@ -23,76 +52,32 @@
 //!     plugin: builtin:ewma
 //!     config:
 //!       fields: [temperature]   # required
-//!       span: 12                # or alpha, com, halflife (one of them)
+//!       span: 12                # or alpha, com, halflife: one of them
 //!       adjust: true            # the default, as pandas
 //!       ignore_na: false        # the default, as pandas
-//!       min_periods: 0
+//!       min_periods: 0          # the default
+//!   smooth_by_time:
+//!     inputs: [parse]
+//!     plugin: builtin:ewma
+//!     config:
+//!       fields: [temperature]
+//!       halflife: 10s           # weight halves every 10 s of timestamps
 //! ```
 
+mod average;
 mod config;
 
+use foghorn_plugin::columns::{Copier, FieldColumns, Slot};
 use foghorn_plugin::prelude::*;
 
-pub use config::Config;
-use config::Settings;
-
-/// The running average of one series and field: pandas' state.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-struct Average {
-    /// The average so far; `None` before the first value.
-    weighted: Option<f64>,
-    /// The weight of the average so far.
-    old_wt: f64,
-    /// Values seen.
-    nobs: u64,
-}
-
-impl Default for Average {
-    fn default() -> Self {
-        Self {
-            weighted: None,
-            old_wt: 1.0,
-            nobs: 0,
-        }
-    }
-}
-
-impl Average {
-    /// pandas' `ewm` step (`pandas/_libs/window/aggregations.pyx`) for one
-    /// row, `None` when the row lacks a value.
-    fn step(&mut self, value: Option<f64>, settings: &Settings) {
-        let factor = 1.0 - settings.alpha;
-        let new_wt = if settings.adjust { 1.0 } else { settings.alpha };
-        self.nobs += u64::from(value.is_some());
-        match (self.weighted, value) {
-            (Some(weighted), value) if value.is_some() || !settings.ignore_na => {
-                self.old_wt *= factor;
-                if let Some(cur) = value {
-                    if weighted != cur {
-                        self.weighted =
-                            Some((self.old_wt * weighted + new_wt * cur) / (self.old_wt + new_wt));
-                    }
-                    if settings.adjust {
-                        self.old_wt += new_wt;
-                    } else {
-                        self.old_wt = 1.0;
-                    }
-                }
-            }
-            (Some(_), _) => {}
-            (None, value) => self.weighted = value,
-        }
-    }
-
-    fn value(&self, settings: &Settings) -> Option<f64> {
-        self.weighted
-            .filter(|_| self.nobs >= settings.min_periods.max(1))
-    }
-}
+use average::Average;
+pub use config::{Config, Halflife};
+use config::{Decay, Settings};
 
 /// What one series remembers.
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 struct History {
+    /// Timestamp of its last point.
     last: Option<i64>,
     /// One per configured field.
     averages: Vec<Average>,
@@ -103,15 +88,6 @@ struct History {
 pub struct Ewma {
     settings: Settings,
     series: PerSeries<History>,
-}
-
-#[allow(clippy::cast_precision_loss, reason = "integer readings as f64")]
-fn number(value: Option<Value<'_>>) -> Option<f64> {
-    match value? {
-        Value::Float(v) if v.is_finite() => Some(v),
-        Value::Int(v) => Some(v as f64),
-        _ => None,
-    }
 }
 
 impl Processor for Ewma {
@@ -126,13 +102,17 @@ impl Processor for Ewma {
 
     fn process(&mut self, batch: &Batch, out: &mut Output) {
         let settings = &self.settings;
+        let points = &batch.points;
         let fresh = || History {
             last: None,
             averages: vec![Average::default(); settings.fields.len()],
         };
-        let mut slots = BatchSlots::new(&batch.points);
+        let mut slots = BatchSlots::new(points);
+        let inputs = FieldColumns::new(points, settings.fields.iter().map(|(f, _)| f.as_str()));
+        let mut copier = Copier::new(points);
+        let mut columns = vec![Slot::default(); settings.fields.len()];
         let mut out_of_order = 0;
-        for point in batch.points.iter() {
+        for point in points.iter() {
             let slot = slots.slot(&mut self.series, point, fresh);
             let history = self.series.get_mut(slot);
             let ts = point.timestamp();
@@ -146,15 +126,26 @@ impl Processor for Ewma {
                 );
                 continue;
             }
+            // Half-lives since the previous point, as pandas: the difference
+            // of the timestamps as floats.
+            #[allow(clippy::cast_precision_loss, reason = "as pandas")]
+            let delta = match (settings.decay.halflife_ns, history.last) {
+                (Some(halflife), Some(last)) => (ts as f64 - last as f64) / halflife,
+                _ => 1.0,
+            };
             history.last = Some(ts);
-            let mut row = out.point(ts, point.series());
-            for (name, value) in point.fields() {
-                row = row.field(name, value);
-            }
-            for ((field, name), average) in settings.fields.iter().zip(&mut history.averages) {
-                average.step(number(point.field(field)), settings);
+            let Some(mut row) = copier.copy(points, point.index(), out) else {
+                continue;
+            };
+            let fields = settings.fields.iter().zip(&mut history.averages);
+            for (index, (((_, name), average), column)) in fields.zip(&mut columns).enumerate() {
+                average.step(
+                    inputs.reading(points, index, point.index()),
+                    delta,
+                    settings,
+                );
                 if let Some(value) = average.value(settings) {
-                    row = row.field(name, value);
+                    row = column.put(row, name, value);
                 }
             }
         }
@@ -171,7 +162,7 @@ impl Processor for Ewma {
                 .iter()
                 .map(|(f, _)| f.clone())
                 .collect(),
-            alpha: self.settings.alpha,
+            decay: self.settings.decay,
             series: self
                 .series
                 .iter()
@@ -194,11 +185,12 @@ impl Processor for Ewma {
             .map(|(f, _)| f.as_str())
             .collect();
         // Another field list or decay: start afresh.
-        if saved.fields != fields || saved.alpha.to_bits() != self.settings.alpha.to_bits() {
+        if saved.fields != fields || saved.decay != self.settings.decay {
             return Ok(());
         }
         for saved in saved.series {
             if saved.history.averages.len() != fields.len() {
+                self.series.clear();
                 return Err("ewma: the snapshot does not match its fields".to_owned());
             }
             let series = Series {
@@ -216,7 +208,7 @@ impl Processor for Ewma {
 #[derive(Debug, Serialize, Deserialize)]
 struct Snapshot {
     fields: Vec<String>,
-    alpha: f64,
+    decay: Decay,
     series: Vec<Saved>,
 }
 

@@ -12,8 +12,9 @@ pub struct Config {
     /// (max - min).
     #[serde(default)]
     pub method: Method,
-    /// Values of a series and field before any scaled value is emitted; at
-    /// least 2 for `standard`, 1 for `minmax`. Default 10.
+    /// Values a series and field must have before a scaled value is
+    /// emitted: the first scaled value is that of the `warmup`-th value. At
+    /// least 2, and above `ddof` for `standard`. Default 10.
     #[serde(default = "ten")]
     pub warmup: u64,
     /// `expanding` (the default): the statistics of every value so far,
@@ -21,10 +22,12 @@ pub struct Config {
     /// `warmup` values, then fixed, as a fitted scikit-learn scaler.
     #[serde(default)]
     pub fit: Fit,
-    /// Delta degrees of freedom of the standard deviation: 0 (the default,
-    /// as scikit-learn's StandardScaler) or 1 (pandas' `std()`).
+    /// Delta degrees of freedom of the standard deviation, which divides
+    /// the sum of squared deviations by count - ddof: 0 (the default, as
+    /// scikit-learn's StandardScaler) or 1 (pandas' `std()`), or more.
+    /// `standard` only.
     #[serde(default)]
-    pub ddof: u8,
+    pub ddof: u32,
 }
 
 fn ten() -> u64 {
@@ -61,7 +64,7 @@ pub(crate) struct Settings {
     pub method: Method,
     pub warmup: u64,
     pub fit: Fit,
-    pub ddof: u8,
+    pub ddof: u32,
 }
 
 impl Config {
@@ -78,18 +81,17 @@ impl Config {
                 errors.push(format!("fields[{i}]: {field} is listed twice"));
             }
         }
-        let least = match self.method {
-            Method::Standard => 2 + u64::from(self.ddof),
-            Method::Minmax => 1,
-        };
-        if self.warmup < least {
+        if self.warmup < 2 {
             errors.push(format!(
-                "warmup {} must be at least {least} for this method and ddof",
+                "warmup {} must be at least 2: one value has no spread",
                 self.warmup
             ));
         }
-        if self.ddof > 1 {
-            errors.push(format!("ddof {} must be 0 or 1", self.ddof));
+        if self.method == Method::Standard && u64::from(self.ddof) >= self.warmup {
+            errors.push(format!(
+                "ddof {} must be below warmup {}: the standard deviation divides by count - ddof",
+                self.ddof, self.warmup
+            ));
         }
         if !errors.is_empty() {
             return Err(errors

@@ -1,20 +1,36 @@
 //! scale: every point comes out with its fields and, for each configured
-//! field, `<field>_scaled`: the value standardised, (x - mean) / std, or
-//! min-max scaled, (x - min) / (max - min), by the statistics of its series
-//! and field.
+//! field, `<field>_scaled`: the value standardised, (x - mean) / std
+//! (`method: standard`, the default), or min-max scaled, (x - min) / (max -
+//! min) (`method: minmax`), by the statistics of its series and field.
 //!
 //! With `fit: expanding` (the default) the statistics are of every value so
 //! far including the one scaled, as pandas'
-//! `(s - s.expanding().mean()) / s.expanding().std(ddof=…)` (Welford's
-//! method for the mean and variance); with `fit: frozen`, of the first
-//! `warmup` values, then fixed, as a scikit-learn scaler fitted on them. No
-//! scaled value is emitted before `warmup` values (standard deviation from
-//! `ddof` 0, scikit-learn's, or 1, pandas'), nor when the standard
-//! deviation or the range is 0 (every value so far equal). A point lacking
-//! the field, or whose value is not a finite number, passes without it and
-//! does not move the statistics. A point older than the last one of its
-//! series is rejected (`out of order: …`) and counted in the plugin metric
-//! `out_of_order`. Memory and snapshot: five numbers per series and field.
+//! `(s - s.expanding().mean()) / s.expanding().std(ddof)` or
+//! `(s - s.expanding().min()) / (s.expanding().max() - s.expanding().min())`
+//! over the series' values; with `fit: frozen`, of the series' first
+//! `warmup` values, then fixed, as a scikit-learn `StandardScaler` or
+//! `MinMaxScaler` fitted on them (those values included: the scaler's
+//! `fit_transform`, then `transform`). The mean and variance are Welford's
+//! running ones; the standard deviation divides by count - `ddof` (0, the
+//! default, scikit-learn's; 1 is pandas' `std()`).
+//!
+//! No scaled value is emitted before the series has `warmup` values (the
+//! `warmup`-th is the first scaled), nor where the spread is 0 (every value
+//! so far equal: scikit-learn would divide by 1 instead, pandas gives NaN),
+//! nor where the spread or the result would overflow an f64. Values are
+//! floats and integers; a point lacking the field, or whose value is text,
+//! a boolean, NaN or infinite, passes without `<field>_scaled` and does not
+//! move the statistics; with `standard`, neither does a value beyond about
+//! ±1e154, whose square has no f64. A point older than the last one of its
+//! series is rejected (`out of order: …`), counted in the plugin metric
+//! `out_of_order`, and changes nothing; points with the same timestamp are
+//! in order.
+//!
+//! Memory: per series its last timestamp and, per field, five numbers
+//! (count, mean, sum of squared deviations, minimum, maximum); they are the
+//! snapshot, so a restart resumes exactly. A snapshot taken with other
+//! fields, `method`, `fit` or `warmup` is dropped: the statistics start
+//! afresh.
 //!
 //! ```yaml
 //! processors:
@@ -26,59 +42,23 @@
 //!       method: standard     # standard (default) | minmax
 //!       warmup: 100          # default 10
 //!       fit: frozen          # expanding (default) | frozen
-//!       ddof: 0              # 0 (default, scikit-learn) | 1 (pandas)
+//!       ddof: 0              # default 0 (scikit-learn); 1 as pandas' std()
 //! ```
 
 mod config;
+mod stats;
 
+use foghorn_plugin::columns::{Copier, FieldColumns, Slot};
 use foghorn_plugin::prelude::*;
 
 use config::Settings;
 pub use config::{Config, Fit, Method};
-
-/// The statistics of one series and field (`min` and `max` mean nothing
-/// before the first value: JSON has no infinity for the snapshot).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-struct Stats {
-    count: u64,
-    mean: f64,
-    /// Sum of squared deviations from the mean.
-    m2: f64,
-    min: f64,
-    max: f64,
-}
-
-impl Stats {
-    #[allow(clippy::cast_precision_loss, reason = "counts far below 2^52")]
-    fn add(&mut self, value: f64) {
-        self.count += 1;
-        let delta = value - self.mean;
-        self.mean += delta / self.count as f64;
-        self.m2 += delta * (value - self.mean);
-        if self.count == 1 {
-            (self.min, self.max) = (value, value);
-        }
-        self.min = self.min.min(value);
-        self.max = self.max.max(value);
-    }
-
-    /// `value` scaled, or `None` without spread.
-    #[allow(clippy::cast_precision_loss, reason = "counts far below 2^52")]
-    fn scale(&self, value: f64, settings: &Settings) -> Option<f64> {
-        let (offset, spread) = match settings.method {
-            Method::Standard => {
-                let n = self.count.checked_sub(u64::from(settings.ddof))?;
-                (self.mean, (self.m2.max(0.0) / n as f64).sqrt())
-            }
-            Method::Minmax => (self.min, self.max - self.min),
-        };
-        (spread > 0.0 && spread.is_finite()).then(|| (value - offset) / spread)
-    }
-}
+use stats::Stats;
 
 /// What one series remembers.
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 struct History {
+    /// Timestamp of its last point.
     last: Option<i64>,
     /// One per configured field.
     stats: Vec<Stats>,
@@ -89,15 +69,6 @@ struct History {
 pub struct Scale {
     settings: Settings,
     series: PerSeries<History>,
-}
-
-#[allow(clippy::cast_precision_loss, reason = "integer readings as f64")]
-fn number(value: Option<Value<'_>>) -> Option<f64> {
-    match value? {
-        Value::Float(v) if v.is_finite() => Some(v),
-        Value::Int(v) => Some(v as f64),
-        _ => None,
-    }
 }
 
 impl Processor for Scale {
@@ -112,13 +83,17 @@ impl Processor for Scale {
 
     fn process(&mut self, batch: &Batch, out: &mut Output) {
         let settings = &self.settings;
+        let points = &batch.points;
         let fresh = || History {
             last: None,
             stats: vec![Stats::default(); settings.fields.len()],
         };
-        let mut slots = BatchSlots::new(&batch.points);
+        let mut slots = BatchSlots::new(points);
+        let inputs = FieldColumns::new(points, settings.fields.iter().map(|(f, _)| f.as_str()));
+        let mut copier = Copier::new(points);
+        let mut columns = vec![Slot::default(); settings.fields.len()];
         let mut out_of_order = 0;
-        for point in batch.points.iter() {
+        for point in points.iter() {
             let slot = slots.slot(&mut self.series, point, fresh);
             let history = self.series.get_mut(slot);
             let ts = point.timestamp();
@@ -133,21 +108,22 @@ impl Processor for Scale {
                 continue;
             }
             history.last = Some(ts);
-            let mut row = out.point(ts, point.series());
-            for (name, value) in point.fields() {
-                row = row.field(name, value);
-            }
-            for ((field, name), stats) in settings.fields.iter().zip(&mut history.stats) {
-                let Some(value) = number(point.field(field)) else {
+            let Some(mut row) = copier.copy(points, point.index(), out) else {
+                continue;
+            };
+            let fields = settings.fields.iter().zip(&mut history.stats);
+            for (index, (((_, name), stats), column)) in fields.zip(&mut columns).enumerate() {
+                let Some(value) = inputs.reading(points, index, point.index()) else {
                     continue;
                 };
-                if settings.fit == Fit::Expanding || stats.count < settings.warmup {
-                    stats.add(value);
+                let fitting = settings.fit == Fit::Expanding || stats.count < settings.warmup;
+                if fitting && !stats.add(value, settings.method) {
+                    continue;
                 }
                 if stats.count >= settings.warmup
                     && let Some(scaled) = stats.scale(value, settings)
                 {
-                    row = row.field(name, scaled);
+                    row = column.put(row, name, scaled);
                 }
             }
         }
@@ -164,6 +140,7 @@ impl Processor for Scale {
                 .iter()
                 .map(|(f, _)| f.clone())
                 .collect(),
+            method: self.settings.method,
             fit: self.settings.fit,
             warmup: self.settings.warmup,
             series: self
@@ -189,6 +166,7 @@ impl Processor for Scale {
             .collect();
         // Other fields, or statistics of other values: start afresh.
         if saved.fields != fields
+            || saved.method != self.settings.method
             || saved.fit != self.settings.fit
             || saved.warmup != self.settings.warmup
         {
@@ -196,6 +174,7 @@ impl Processor for Scale {
         }
         for saved in saved.series {
             if saved.history.stats.len() != fields.len() {
+                self.series.clear();
                 return Err("scale: the snapshot does not match its fields".to_owned());
             }
             let series = Series {
@@ -213,6 +192,7 @@ impl Processor for Scale {
 #[derive(Debug, Serialize, Deserialize)]
 struct Snapshot {
     fields: Vec<String>,
+    method: Method,
     fit: Fit,
     warmup: u64,
     series: Vec<Saved>,
