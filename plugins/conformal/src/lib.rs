@@ -101,15 +101,6 @@ pub struct Conformal {
     scores: Vec<(usize, f64)>,
 }
 
-#[allow(clippy::cast_precision_loss, reason = "integer readings as f64")]
-fn number(value: Option<Value<'_>>) -> Option<f64> {
-    match value? {
-        Value::Float(v) if v.is_finite() => Some(v),
-        Value::Int(v) => Some(v as f64),
-        _ => None,
-    }
-}
-
 impl Conformal {
     /// The surprise of `value` at `ts` over every measure (scored once
     /// warmed up), after which it joins the histories.
@@ -181,7 +172,7 @@ impl Processor for Conformal {
             let ts = point.timestamp();
             scores.clear();
             for (index, field) in settings.fields.iter().enumerate() {
-                let Some(value) = number(point.field(&field.name)) else {
+                let Some(value) = point.field(&field.name).and_then(|v| v.as_reading()) else {
                     continue;
                 };
                 let track = &mut history.tracks[index];

@@ -48,15 +48,6 @@ pub struct Lag {
     series: PerSeries<History>,
 }
 
-#[allow(clippy::cast_precision_loss, reason = "integer readings as f64")]
-fn number(value: Option<Value<'_>>) -> Option<f64> {
-    match value? {
-        Value::Float(v) if v.is_finite() => Some(v),
-        Value::Int(v) => Some(v as f64),
-        _ => None,
-    }
-}
-
 impl Processor for Lag {
     type Config = Config;
 
@@ -104,7 +95,7 @@ impl Processor for Lag {
                 if past.len() == settings.depth {
                     past.pop_front();
                 }
-                past.push_back(number(point.field(&field.field)));
+                past.push_back(point.field(&field.field).and_then(|v| v.as_reading()));
             }
         }
         if out_of_order > 0 {

@@ -109,15 +109,6 @@ pub struct Resample {
     clock: fn() -> i64,
 }
 
-#[allow(clippy::cast_precision_loss, reason = "integer readings as f64")]
-fn number(value: Option<Value<'_>>) -> Option<f64> {
-    match value? {
-        Value::Float(v) if v.is_finite() => Some(v),
-        Value::Int(v) => Some(v as f64),
-        _ => None,
-    }
-}
-
 impl Processor for Resample {
     type Config = Config;
 
@@ -168,7 +159,10 @@ impl Processor for Resample {
                 out.forward(point);
             }
             for (value, columns) in values.iter_mut().zip(&columns) {
-                *value = number(columns.iter().find_map(|c| c.get(point.index())));
+                *value = columns
+                    .iter()
+                    .find_map(|c| c.get(point.index()))
+                    .and_then(|v| v.as_reading());
             }
             if let Some(until) = history.add(ts, start, &values, now, &mut emitter) {
                 let id = out.series_id(self.series.series(slot));

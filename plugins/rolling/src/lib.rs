@@ -69,15 +69,6 @@ pub struct Rolling {
     series: PerSeries<History>,
 }
 
-#[allow(clippy::cast_precision_loss, reason = "integer readings as f64")]
-fn number(value: Option<Value<'_>>) -> Option<f64> {
-    match value? {
-        Value::Float(v) if v.is_finite() => Some(v),
-        Value::Int(v) => Some(v as f64),
-        _ => None,
-    }
-}
-
 impl Processor for Rolling {
     type Config = Config;
 
@@ -121,7 +112,11 @@ impl Processor for Rolling {
                 .zip(&settings.outputs)
                 .zip(&mut history.windows)
             {
-                overflow += window.push(ts, number(point.field(field)), settings);
+                overflow += window.push(
+                    ts,
+                    point.field(field).and_then(|v| v.as_reading()),
+                    settings,
+                );
                 for output in outputs {
                     if let Some(value) = window.value(output.kind, settings) {
                         row = row.field(&output.name, value);
