@@ -88,7 +88,6 @@ mod plan;
 mod row;
 mod series;
 mod split;
-mod time;
 
 use foghorn_plugin::prelude::*;
 use foghorn_plugin::typed::quote;

@@ -16,7 +16,6 @@ use foghorn_plugin::typed::{FieldType, quote};
 use crate::config::{NonFinite, Settings};
 use crate::plan::{Plan, Role};
 use crate::split::Cells;
-use crate::time;
 
 /// The value of an `auto` field.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -136,7 +135,7 @@ impl Row {
                 if settings.is_null(text) {
                     return None;
                 }
-                time::parse(format, text).ok().map(Some)
+                format.parse(text).ok().map(Some)
             }
             None => Some(None),
         }
@@ -149,11 +148,10 @@ fn finite(value: f64, keep_non_finite: bool) -> Option<f64> {
     (value.is_finite() || keep_non_finite).then_some(value)
 }
 
-/// `text` as an int, as `FieldType::Int` reads it: plain digits eight at a
-/// time, anything else by the standard library.
+/// `text` as an int, as `FieldType::Int` reads it.
 #[inline(always)]
 fn int(text: &str) -> Option<i64> {
-    time::integer(text.as_bytes()).or_else(|| text.parse().ok())
+    foghorn_plugin::number::parse_i64(text)
 }
 
 /// `text` as a bool, as `FieldType::Bool` reads it.
@@ -222,7 +220,7 @@ fn explain(settings: &Settings, plan: &Plan, cells: &Cells<'_>) -> String {
             },
             Role::Timestamp => {
                 if let Some((_, format)) = &plan.timestamp
-                    && let Err(e) = time::parse(format, text)
+                    && let Err(e) = format.parse(text)
                 {
                     return format!("column {name}: {e}");
                 }

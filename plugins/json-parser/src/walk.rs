@@ -587,13 +587,6 @@ fn integral(v: f64) -> Option<i64> {
 
 /// The time of a record from `leaf`; `None` for `null`.
 fn time(scan: &mut Scan, format: &TimeFormat, leaf: Leaf<'_>) -> Result<Option<i64>, String> {
-    let scale = match format {
-        TimeFormat::Unix => 1_000_000_000,
-        TimeFormat::UnixMs => 1_000_000,
-        TimeFormat::UnixUs => 1_000,
-        TimeFormat::UnixNs => 1,
-        TimeFormat::Rfc3339 | TimeFormat::Strftime(_) => 0,
-    };
     let parse = |text: &str| {
         format.parse(text).map_err(|e| {
             e.strip_prefix("timestamp ")
@@ -609,7 +602,7 @@ fn time(scan: &mut Scan, format: &TimeFormat, leaf: Leaf<'_>) -> Result<Option<i
                 leaf.kind()
             ));
         }
-        _ if scale == 0 => {
+        _ if matches!(format, TimeFormat::Rfc3339 | TimeFormat::Strftime(_)) => {
             return Err(format!(
                 "{} is a number, and {} reads text",
                 number_text(leaf),
@@ -620,10 +613,8 @@ fn time(scan: &mut Scan, format: &TimeFormat, leaf: Leaf<'_>) -> Result<Option<i
         Leaf::U64(v) => i64::try_from(v).ok(),
         Leaf::F64(_) => None,
     };
-    // In range checked by a division rather than `checked_mul`, which in
-    // WebAssembly is a 128-bit library call.
-    if let Some(v) = integer.filter(|v| v.unsigned_abs() <= (i64::MAX / scale).unsigned_abs()) {
-        return Ok(Some(v * scale));
+    if let Some(nanos) = integer.and_then(|v| format.from_integer(v)) {
+        return Ok(Some(nanos));
     }
     // A fraction, or out of range: read as its shortest text, which the
     // format reads exactly (`1764313800.25` is 25 hundredths, not the

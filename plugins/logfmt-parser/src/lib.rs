@@ -82,7 +82,6 @@
 mod config;
 mod parse;
 mod series;
-mod time;
 
 use foghorn_plugin::prelude::*;
 

@@ -18,7 +18,6 @@ use foghorn_plugin::Value;
 use foghorn_plugin::typed::{FieldType, quote};
 
 use crate::config::{BlankLines, Needed, NonFinite, Schema, Target, UnknownKeys};
-use crate::time;
 
 /// Where a value's text is: a span of the line, or of the buffer escapes
 /// were undone into.
@@ -233,7 +232,7 @@ impl Parser {
                 self.timestamp_stamp = self.line;
                 if let Raw::Text(text) = raw {
                     let format = &schema.timestamp.as_ref().expect("a timestamp key").format;
-                    match time::parse(format, self.text(line, text)) {
+                    match format.parse(self.text(line, text)) {
                         Ok(at) => self.timestamp = Some(at),
                         Err(e) => return Err(bad_time(key, &e)),
                     }
@@ -295,12 +294,9 @@ impl Parser {
         let value = self.text(line, text);
         let keep = self.schema.non_finite == NonFinite::Keep;
         let cell = match ty {
-            // The common cases, without going through `Value`; plain
-            // digits eight at a time.
+            // The common cases, without going through `Value`.
             FieldType::Float => foghorn_plugin::number::parse_f64(value).map(Cell::Float),
-            FieldType::Int => time::integer(value.as_bytes())
-                .or_else(|| value.parse().ok())
-                .map(Cell::Int),
+            FieldType::Int => foghorn_plugin::number::parse_i64(value).map(Cell::Int),
             _ => ty.parse(value).map(|parsed| match parsed {
                 Value::Float(v) => Cell::Float(v),
                 Value::Int(v) => Cell::Int(v),

@@ -71,7 +71,6 @@ mod config;
 mod series;
 
 use foghorn_plugin::prelude::*;
-use foghorn_plugin::timestamp::TimeFormat;
 use foghorn_plugin::typed::quote;
 use regex::CaptureLocations;
 
@@ -198,42 +197,11 @@ impl RegexParser {
             return Err(Skip::Reject(format!("missing timestamp capture {capture}")));
         };
         let text = &line[start..end];
-        let timestamp = match unix_integer(format, text) {
-            Some(timestamp) => timestamp,
-            None => format
-                .parse(text)
-                .map_err(|e| Skip::Reject(format!("capture {capture}: {e}")))?,
-        };
+        let timestamp = format
+            .parse(text)
+            .map_err(|e| Skip::Reject(format!("capture {capture}: {e}")))?;
         Ok((line, Some(timestamp)))
     }
-}
-
-/// `text` in a `unix*` format when it is a plain integer in range, as
-/// [`TimeFormat::parse`] reads it, without its 128-bit multiply (a library
-/// call in WebAssembly); `None` for anything else, which that reads.
-#[inline]
-fn unix_integer(format: &TimeFormat, text: &str) -> Option<i64> {
-    let scale: i64 = match format {
-        TimeFormat::Unix => 1_000_000_000,
-        TimeFormat::UnixMs => 1_000_000,
-        TimeFormat::UnixUs => 1_000,
-        TimeFormat::UnixNs => 1,
-        TimeFormat::Rfc3339 | TimeFormat::Strftime(_) => return None,
-    };
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    // At most 18 digits: no overflow before the range check.
-    let value = digits
-        .bytes()
-        .fold(0_i64, |value, digit| value * 10 + i64::from(digit - b'0'));
-    let value = if digits.len() < text.len() {
-        -value
-    } else {
-        value
-    };
-    (value.unsigned_abs() <= (i64::MAX / scale).unsigned_abs()).then(|| value * scale)
 }
 
 /// The index of a value's kind in a field's columns.

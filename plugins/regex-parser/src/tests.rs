@@ -292,45 +292,6 @@ fn timestamps_are_read_in_their_format() {
 }
 
 #[test]
-fn integer_times_read_as_the_sdk_reads_them() {
-    for format in ["unix", "unix_ms", "unix_us", "unix_ns", "rfc3339"] {
-        let format = TimeFormat::new(format).unwrap();
-        for text in [
-            "0",
-            "-0",
-            "1764313800",
-            "-1764313800",
-            "9223372036",
-            "9223372037",
-            "922337203685477",
-            "922337203685478",
-            "999999999999999999",
-            "-999999999999999999",
-            "9223372036854775807",
-            "1.5",
-            "",
-            "-",
-            "+1",
-            " 1",
-            "1e3",
-        ] {
-            if let Some(fast) = unix_integer(&format, text) {
-                assert_eq!(Ok(fast), format.parse(text), "{} {text}", format.name());
-            }
-        }
-    }
-    assert_eq!(
-        unix_integer(&TimeFormat::UnixMs, "1764313800250"),
-        Some(1_764_313_800_250_000_000)
-    );
-    assert_eq!(
-        unix_integer(&TimeFormat::Unix, "9300000000000"),
-        None,
-        "out of range: the SDK says why"
-    );
-}
-
-#[test]
 fn the_measurement_and_tags_come_from_captures() {
     let config = r#"{
         "pattern": "(?P<m>\\w*)/(?P<host>\\w*)/(?P<rack>\\w*) (?P<v>\\S+)",

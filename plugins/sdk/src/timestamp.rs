@@ -19,6 +19,8 @@
 //! assert!(format.parse("soon").unwrap_err().contains("soon"));
 //! ```
 
+mod fast;
+
 use serde::{Deserialize, Deserializer};
 
 /// How a timestamp is written in the data.
@@ -59,11 +61,36 @@ impl TimeFormat {
         })
     }
 
-    /// `text` as nanoseconds since the epoch.
+    /// `text` as nanoseconds since the epoch. The common shapes (plain
+    /// integers, RFC 3339 with `Z` or `±HH:MM`) are read in straight code,
+    /// the rest by the general parser, with the same result.
     ///
     /// # Errors
     /// Why `text` is not a timestamp in this format, quoting it.
+    #[inline]
     pub fn parse(&self, text: &str) -> Result<i64, String> {
+        match fast::parse(self, text) {
+            Some(nanos) => Ok(nanos),
+            None => self.parse_general(text),
+        }
+    }
+
+    /// The nanoseconds of `value` in a `unix*` format, if in range; `None`
+    /// for the other formats, which read text.
+    #[inline]
+    #[must_use]
+    pub fn from_integer(&self, value: i64) -> Option<i64> {
+        match self {
+            Self::Unix => fast::scale::<1_000_000_000>(value),
+            Self::UnixMs => fast::scale::<1_000_000>(value),
+            Self::UnixUs => fast::scale::<1_000>(value),
+            Self::UnixNs => Some(value),
+            Self::Rfc3339 | Self::Strftime(_) => None,
+        }
+    }
+
+    /// [`TimeFormat::parse`] by the general parser alone.
+    fn parse_general(&self, text: &str) -> Result<i64, String> {
         let text = text.trim();
         let parsed = match self {
             Self::Rfc3339 => text

@@ -40,7 +40,7 @@ impl FieldType {
     pub fn parse(self, text: &str) -> Option<Value<'_>> {
         Some(match self {
             FieldType::Float => Value::Float(crate::number::parse_f64(text)?),
-            FieldType::Int => Value::Int(text.parse().ok()?),
+            FieldType::Int => Value::Int(crate::number::parse_i64(text)?),
             FieldType::Bool => Value::Bool(match text {
                 "1" => true,
                 "0" => false,

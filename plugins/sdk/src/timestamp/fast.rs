@@ -1,82 +1,31 @@
-//! Timestamps of the common shapes read without the general parser:
+//! The common shapes of timestamp read without the general parser:
 //! integers for the `unix*` formats (eight digits at a time) and RFC 3339
 //! as `2026-11-28T07:10:00.123Z` or with a `±HH:MM` offset (in straight
 //! code). Anything else, and anything out of the ordinary (a leap second, a
 //! sign, spaces, an hour of 24, a date that does not exist, a time out of
-//! range), goes to [`TimeFormat::parse`], so the result is always the one
-//! it gives: a test checks the two agree on many generated timestamps.
-//!
-//! (This belongs in `foghorn_plugin::timestamp`, where every parser would
-//! gain from it; it is here, and alike in logfmt-parser, until it moves.)
+//! range), goes to the general parser, so the result is always the one it
+//! gives: a test checks the two agree on many generated timestamps.
 
-use foghorn_plugin::timestamp::TimeFormat;
+use crate::number::short_integer;
 
-/// `text` as nanoseconds since the epoch in `format`, as
-/// [`TimeFormat::parse`] reads it.
+use super::TimeFormat;
+
+/// `text` as nanoseconds since the epoch in `format` when it has a common
+/// shape; `None` for the general parser to read.
 #[inline]
-pub(crate) fn parse(format: &TimeFormat, text: &str) -> Result<i64, String> {
-    let fast = match format {
-        TimeFormat::Unix => integer(text.as_bytes()).and_then(scale::<1_000_000_000>),
-        TimeFormat::UnixMs => integer(text.as_bytes()).and_then(scale::<1_000_000>),
-        TimeFormat::UnixUs => integer(text.as_bytes()).and_then(scale::<1_000>),
-        TimeFormat::UnixNs => integer(text.as_bytes()),
+pub(super) fn parse(format: &TimeFormat, text: &str) -> Option<i64> {
+    match format {
         TimeFormat::Rfc3339 => rfc3339(text.as_bytes()),
         TimeFormat::Strftime(_) => None,
-    };
-    match fast {
-        Some(nanos) => Ok(nanos),
-        None => format.parse(text),
+        _ => format.from_integer(short_integer(text.as_bytes())?),
     }
 }
 
 /// `value * FACTOR`, if it fits: compared with a constant rather than
 /// checked, which WebAssembly does with a call to a 128-bit multiply.
 #[inline(always)]
-fn scale<const FACTOR: i64>(value: i64) -> Option<i64> {
+pub(super) fn scale<const FACTOR: i64>(value: i64) -> Option<i64> {
     (value.unsigned_abs() <= (i64::MAX / FACTOR).unsigned_abs()).then(|| value * FACTOR)
-}
-
-/// `[-]` and 1 to 18 digits, exactly, as `str::parse::<i64>` reads them
-/// (also the fast path of `int` fields); `None` for anything else.
-#[inline]
-pub(crate) fn integer(bytes: &[u8]) -> Option<i64> {
-    let (negative, digits) = match bytes.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, bytes),
-    };
-    if digits.is_empty() || digits.len() > 18 {
-        return None;
-    }
-    let mut value: u64 = 0;
-    let mut chunks = digits.chunks_exact(8);
-    for chunk in chunks.by_ref() {
-        value = value * 100_000_000 + eight(u64::from_le_bytes(chunk.try_into().ok()?))?;
-    }
-    for &byte in chunks.remainder() {
-        let digit = byte.wrapping_sub(b'0');
-        if digit > 9 {
-            return None;
-        }
-        value = value * 10 + u64::from(digit);
-    }
-    // At most 18 digits: below 10^18, so within an i64.
-    let value = i64::try_from(value).ok()?;
-    Some(if negative { -value } else { value })
-}
-
-/// Eight ASCII digits (the first in the lowest byte) as their number.
-#[inline(always)]
-fn eight(word: u64) -> Option<u64> {
-    const ZEROS: u64 = 0x3030_3030_3030_3030;
-    const HIGH: u64 = 0xf0f0_f0f0_f0f0_f0f0;
-    // Each byte 0x30..=0x3f, and still below 0x40 after adding 6.
-    if word & HIGH != ZEROS || (word.wrapping_add(0x0606_0606_0606_0606) & HIGH) != ZEROS {
-        return None;
-    }
-    let digits = word - ZEROS;
-    let pairs = (digits * 10 + (digits >> 8)) & 0x00ff_00ff_00ff_00ff;
-    let quads = (pairs * 100 + (pairs >> 16)) & 0x0000_ffff_0000_ffff;
-    Some((quads * 10_000 + (quads >> 32)) & 0xffff_ffff)
 }
 
 /// `YYYY-MM-DD(T|t| )HH:MM:SS[.f…](Z|z|±HH:MM)`, a valid date and time
@@ -242,8 +191,8 @@ mod tests {
             let text = format!(
                 "{year:04}-{month:02}-{day:02}{separator}{hour:02}:{minute:02}:{second:02}{fraction}{offset}"
             );
-            let want = TimeFormat::Rfc3339.parse(&text);
-            assert_eq!(parse(&TimeFormat::Rfc3339, &text), want, "{text}");
+            let want = TimeFormat::Rfc3339.parse_general(&text);
+            assert_eq!(TimeFormat::Rfc3339.parse(&text), want, "{text}");
             fast += usize::from(rfc3339(text.as_bytes()).is_some());
         }
         assert!(fast > 2_000, "the fast path is taken: {fast}");
@@ -273,8 +222,8 @@ mod tests {
             }
             for format in &formats {
                 assert_eq!(
-                    parse(format, &text),
                     format.parse(&text),
+                    format.parse_general(&text),
                     "{format:?} {text}"
                 );
             }
@@ -289,10 +238,22 @@ mod tests {
             "1764313800250",
         ] {
             for format in &formats {
-                assert_eq!(parse(format, text), format.parse(text), "{format:?} {text}");
+                assert_eq!(
+                    format.parse(text),
+                    format.parse_general(text),
+                    "{format:?} {text}"
+                );
             }
         }
-        assert_eq!(integer(b"1764313800250"), Some(1_764_313_800_250));
+        assert_eq!(
+            parse(&TimeFormat::UnixMs, "1764313800250"),
+            Some(1_764_313_800_250_000_000)
+        );
+        assert_eq!(
+            parse(&TimeFormat::Unix, "9300000000000"),
+            None,
+            "out of range: the general parser says why"
+        );
         assert_eq!(
             rfc3339(b"2025-11-28T07:10:00.25Z"),
             Some(1_764_313_800_250_000_000)
