@@ -86,17 +86,16 @@
 mod config;
 mod plan;
 mod row;
-mod series;
 mod split;
 
 use foghorn_plugin::prelude::*;
+use foghorn_plugin::series_table::SeriesTable;
 use foghorn_plugin::typed::quote;
 
 use config::Settings;
 pub use config::{BlankLines, Config, NonFinite, TimestampColumn};
 use plan::Plan;
 use row::{Auto, Row};
-use series::SeriesCache;
 use split::Splitter;
 
 /// The CSV line parser.
@@ -111,7 +110,7 @@ pub struct CsvParser {
     row: Row,
     /// Each field's output column in the current call.
     columns: Columns,
-    series: SeriesCache,
+    series: SeriesTable,
 }
 
 /// The output column of each field in the current call, by the groups of
@@ -258,7 +257,7 @@ impl Processor for CsvParser {
             splitter,
             row: Row::default(),
             columns: Columns::default(),
-            series: SeriesCache::default(),
+            series: SeriesTable::default(),
         };
         if !columns.is_empty() {
             let plan =
@@ -320,13 +319,14 @@ impl Processor for CsvParser {
             let series = if plan.tags.len() == 0 {
                 *base.get_or_insert_with(|| out.series_id(&self.settings.series))
             } else {
-                self.series.id(
-                    out,
-                    &self.settings.series,
-                    &plan.tags.names,
-                    cells.text,
-                    &self.row.tags,
-                )
+                // No measurement column: value 0 is empty.
+                let tags = &self.row.tags;
+                let value = |index: usize| match index.checked_sub(1).and_then(|t| tags.get(t)) {
+                    Some(&(start, end)) => cells.text.get(start..end).unwrap_or_default(),
+                    None => "",
+                };
+                self.series
+                    .id(out, &self.settings.series, &plan.tags.names, value)
             };
             let (row, columns) = (&self.row, &mut self.columns);
             let mut point = out.point_of(timestamp, series);

@@ -8,6 +8,7 @@
 //! line is data, as any other byte.
 
 use csv_core::{ReadRecordResult, Reader, ReaderBuilder, Terminator};
+use foghorn_plugin::bytes::{ONES, word, zero_bytes};
 
 /// Why a line does not split into one record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,24 +29,6 @@ impl std::fmt::Display for SplitError {
             ),
         }
     }
-}
-
-/// Each byte of a word set to 1, and to 0x80.
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// Eight bytes as a little-endian word.
-#[inline(always)]
-fn word(chunk: &[u8]) -> u64 {
-    u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default())
-}
-
-/// The high bit of each byte of `word` that is zero, and no other bit.
-#[inline(always)]
-fn zero_bytes(word: u64) -> u64 {
-    // A byte's low seven bits plus 0x7f carry into its high bit unless they
-    // are all zero, and never into the next byte.
-    !(((word & !HIGH) + !HIGH) | word | !HIGH)
 }
 
 /// A reusable splitter.

@@ -145,6 +145,8 @@ pub(crate) struct Plan {
     pub trie: Trie,
     pub fields: Vec<Field>,
     pub tags: Vec<Tag>,
+    /// The tags' names, in order.
+    pub tag_names: Vec<String>,
     /// The series of a record with no measurement or tags of its own.
     pub series: Series,
     pub timestamp: Option<TimestampPath>,
@@ -278,6 +280,7 @@ impl Config {
         Ok(Plan {
             trie,
             fields,
+            tag_names: tags.iter().map(|t| t.name.clone()).collect(),
             tags,
             series,
             timestamp: self.timestamp,

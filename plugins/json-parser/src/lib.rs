@@ -92,14 +92,13 @@
 mod config;
 mod path;
 mod reader;
-mod series;
 mod walk;
 
 use foghorn_plugin::prelude::*;
+use foghorn_plugin::series_table::SeriesTable;
 
 use config::Plan;
 pub use config::{BlankLines, Config, NonFinite, TimestampPath};
-use series::SeriesCache;
 use walk::{Cell, Scan};
 
 /// The JSON record parser.
@@ -107,7 +106,7 @@ use walk::{Cell, Scan};
 pub struct JsonParser {
     plan: Plan,
     scan: Scan,
-    series: SeriesCache,
+    series: SeriesTable,
     /// Each field's output column in the current call, by value kind.
     columns: Vec<[Option<ColumnId>; 4]>,
 }
@@ -196,7 +195,7 @@ impl Processor for JsonParser {
             columns: vec![[None; 4]; plan.fields.len()],
             plan,
             scan: Scan::default(),
-            series: SeriesCache::default(),
+            series: SeriesTable::default(),
         })
     }
 
@@ -207,7 +206,7 @@ impl Processor for JsonParser {
         if batch.records.is_empty() {
             return;
         }
-        self.series.begin();
+        self.series.clear();
         self.columns.fill([None; 4]);
         let fixed = (self.plan.tags.is_empty() && self.plan.measurement_path.is_none())
             .then(|| out.series_id(&self.plan.series));
@@ -233,13 +232,15 @@ impl Processor for JsonParser {
             let id = match fixed {
                 Some(id) => id,
                 None => {
-                    let text = |text: Option<walk::Text>| text.map(|t| scan.text(line, t));
-                    let tags = plan
-                        .tags
-                        .iter()
-                        .zip(&scan.tags)
-                        .map(|(tag, value)| (tag.name.as_str(), text(*value)));
-                    series.id(out, &plan.series, text(scan.measurement), tags)
+                    // Value 0 is the measurement, then the tags'.
+                    let value = |index: usize| {
+                        let text = match index.checked_sub(1) {
+                            None => scan.measurement,
+                            Some(tag) => scan.tags.get(tag).copied().flatten(),
+                        };
+                        text.map_or("", |t| scan.text(line, t))
+                    };
+                    series.id(out, &plan.series, &plan.tag_names, value)
                 }
             };
             let mut point = out.point_of(scan.timestamp.unwrap_or(record.timestamp), id);

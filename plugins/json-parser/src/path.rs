@@ -7,6 +7,8 @@
 //! `/items/0`) is an array index where the value is an array and a key
 //! where it is an object.
 
+use foghorn_plugin::bytes::same;
+
 /// Where a path's value goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Target {
@@ -111,28 +113,6 @@ impl Trie {
     }
 }
 
-/// Whether `a` and `b` are equal, compared inline eight bytes at a time:
-/// keys are short, and `==` on slices calls `memcmp`, which in WebAssembly
-/// is a byte loop behind a call.
-#[inline(always)]
-fn same(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut chunks = a.chunks_exact(8).zip(b.chunks_exact(8));
-    if !chunks.all(|(x, y)| {
-        u64::from_le_bytes(x.try_into().unwrap_or_default())
-            == u64::from_le_bytes(y.try_into().unwrap_or_default())
-    }) {
-        return false;
-    }
-    let tail = a.len() - a.len() % 8;
-    a[tail..]
-        .iter()
-        .zip(&b[tail..])
-        .fold(true, |equal, (x, y)| equal & (x == y))
-}
-
 /// The keys of `path`, in order.
 ///
 /// # Errors
@@ -199,27 +179,6 @@ mod tests {
         assert!(segments(".a").unwrap_err().contains("empty key"));
         assert!(segments("").is_err());
         assert!(segments("/a~2").unwrap_err().contains("`~`"));
-    }
-
-    #[test]
-    fn keys_compare_by_every_byte() {
-        for (a, b) in [
-            ("", ""),
-            ("a", "a"),
-            ("abcdefgh", "abcdefgh"),
-            ("abcdefghi", "abcdefghi"),
-        ] {
-            assert!(same(a.as_bytes(), b.as_bytes()));
-        }
-        for (a, b) in [
-            ("a", ""),
-            ("a", "b"),
-            ("abcdefgh", "abcdefgx"),
-            ("abcdefghi", "abcdefghj"),
-            ("xbcdefghi", "abcdefghi"),
-        ] {
-            assert!(!same(a.as_bytes(), b.as_bytes()), "{a} {b}");
-        }
     }
 
     #[test]

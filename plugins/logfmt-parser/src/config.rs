@@ -8,7 +8,7 @@ use foghorn_plugin::timestamp::TimeFormat;
 use foghorn_plugin::typed::FieldType;
 use serde::Deserialize;
 
-use crate::parse::same;
+use foghorn_plugin::bytes::same;
 
 /// `config:` of a logfmt-parser processor.
 #[derive(Debug, Clone, Deserialize)]

@@ -81,13 +81,12 @@
 //!
 mod config;
 mod parse;
-mod series;
 
 use foghorn_plugin::prelude::*;
 
 pub use config::{BlankLines, Config, NonFinite, TimestampKey, UnknownKeys};
+use foghorn_plugin::series_table::SeriesTable;
 use parse::{Cell, Parsed, Parser};
-use series::SeriesCache;
 
 /// The logfmt line parser.
 #[derive(Debug)]
@@ -95,7 +94,7 @@ pub struct LogfmtParser {
     parser: Parser,
     /// Each field's output column in the current call.
     columns: Columns,
-    series: SeriesCache,
+    series: SeriesTable,
 }
 
 /// The output column of each field in the current call, by the schema's
@@ -178,7 +177,7 @@ impl Processor for LogfmtParser {
         Ok(Self {
             columns: Columns::new(&schema.groups),
             parser: Parser::new(schema),
-            series: SeriesCache::default(),
+            series: SeriesTable::default(),
         })
     }
 

@@ -15,6 +15,7 @@
 //! wording of every reject reason is kept out of line, in cold functions.
 
 use foghorn_plugin::Value;
+use foghorn_plugin::bytes::{HIGH, ONES, same, word, zero_bytes};
 use foghorn_plugin::typed::{FieldType, quote};
 
 use crate::config::{BlankLines, Needed, NonFinite, Schema, Target, UnknownKeys};
@@ -465,53 +466,6 @@ fn token(line: &str, start: usize) -> &str {
 }
 
 /// Each byte of a word set to 1, and to 0x80.
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// The high bit of each byte of `word` that is zero, and no other bit.
-#[inline(always)]
-fn zero_bytes(word: u64) -> u64 {
-    // A byte's low seven bits plus 0x7f carry into its high bit unless they
-    // are all zero, and never into the next byte.
-    !(((word & !HIGH) + !HIGH) | word | !HIGH)
-}
-
-/// Up to eight bytes as a little-endian word (zeros above them), without a
-/// loop: at most two loads, overlapping when the length is not a power of
-/// two. (A byte loop here costs an interruption check per byte in
-/// WebAssembly.)
-#[inline(always)]
-pub(crate) fn word(bytes: &[u8]) -> u64 {
-    let len = bytes.len();
-    let u16_at = |at: usize| {
-        u64::from(u16::from_le_bytes(
-            <[u8; 2]>::try_from(&bytes[at..at + 2]).unwrap_or_default(),
-        ))
-    };
-    let u32_at = |at: usize| {
-        u64::from(u32::from_le_bytes(
-            <[u8; 4]>::try_from(&bytes[at..at + 4]).unwrap_or_default(),
-        ))
-    };
-    match len {
-        8.. => u64::from_le_bytes(<[u8; 8]>::try_from(&bytes[..8]).unwrap_or_default()),
-        4..=7 => u32_at(0) | (u32_at(len - 4) << (8 * (len - 4))),
-        2..=3 => u16_at(0) | (u16_at(len - 2) << (8 * (len - 2))),
-        1 => u64::from(bytes[0]),
-        0 => 0,
-    }
-}
-
-/// Whether `a` and `b` are equal, compared a word at a time (no call to
-/// `memcmp`, which WebAssembly makes out of line).
-#[inline(always)]
-pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len()
-        && a.chunks(8)
-            .zip(b.chunks(8))
-            .all(|(x, y)| word(x) == word(y))
-}
-
 /// The first position from `pos` of a separator (a byte up to the space)
 /// or a quote, and with `KEY` also of an `=`; or the end. Eight bytes at a
 /// time: a key or value is mostly found in one step.

@@ -177,6 +177,8 @@ pub(crate) struct Plan {
     pub regex: Regex,
     pub fields: Vec<Field>,
     pub tags: Vec<Tag>,
+    /// The tags' names, in order.
+    pub tag_names: Vec<String>,
     /// The series of a line with no measurement or tags of its own.
     pub series: Series,
     /// The timestamp's group, capture name and format.
@@ -358,7 +360,7 @@ impl Config {
                     .as_ref()
                     .is_some_and(|list| list.contains(name)),
             })
-            .collect();
+            .collect::<Vec<_>>();
         let mut series = Series::new(self.measurement.clone());
         for (key, value) in &self.tags {
             series.set_tag(key.clone(), value.clone());
@@ -382,6 +384,7 @@ impl Config {
         Some(Plan {
             regex,
             fields,
+            tag_names: tags.iter().map(|t| t.name.clone()).collect(),
             tags,
             series,
             timestamp: self.timestamp.as_ref().map(|t| {

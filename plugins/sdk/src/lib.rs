@@ -77,12 +77,14 @@
 mod alert;
 #[doc(hidden)]
 pub mod bindings;
+pub mod bytes;
 pub mod columns;
 mod convert;
 pub mod duration;
 pub mod host;
 mod output;
 mod per_series;
+pub mod series_table;
 pub mod snapshot;
 pub mod template;
 pub mod testing;

@@ -1,20 +1,34 @@
-//! The series of lines with tag keys or a measurement key, interned once
-//! per call for each combination of their values, so a line costs a hash
-//! and a probe, not a `Series`.
+//! The series of records named by values in them (a measurement and tag
+//! values: a CSV's tag columns, a JSON record's tag paths, a regex's tag
+//! captures), interned once per call for each combination of values, so a
+//! record costs a hash and a probe, not a `Series`.
 //!
-//! A small open-addressing table of its own rather than a `HashMap`: a line
-//! is looked up by hashing its values where they lie and comparing them
-//! with the stored ones a word at a time, with no key built, copied or
-//! passed to `memcmp` (calls that WebAssembly makes out of line).
+//! A small open-addressing table rather than a `HashMap`: a record is
+//! looked up by hashing its values where they lie and comparing them with
+//! the stored ones a word at a time, with no key built, copied or passed to
+//! `memcmp` (calls that WebAssembly makes out of line).
+//!
+//! ```
+//! use foghorn_plugin::series_table::SeriesTable;
+//! use foghorn_plugin::{Output, Series};
+//!
+//! let mut table = SeriesTable::default();
+//! let mut out = Output::default();
+//! let base = Series::new("http");
+//! let names = ["host".to_owned()];
+//! table.clear(); // once per call
+//! let a = table.id(&mut out, &base, &names, |i| ["", "web-1"][i]);
+//! let b = table.id(&mut out, &base, &names, |i| ["", "web-1"][i]);
+//! assert_eq!(a, b);
+//! ```
 
-use foghorn_plugin::{Output, Series, SeriesId};
-
-use crate::parse::{same, word};
+use crate::bytes::{same, word};
+use crate::{Output, Series, SeriesId};
 
 /// Series ids by measurement and tag values, valid for one call's
 /// [`Output`].
 #[derive(Debug, Default)]
-pub(crate) struct SeriesCache {
+pub struct SeriesTable {
     /// The current call, from 1.
     call: u64,
     /// Per slot (a power of two of them, at most half used): the call that
@@ -46,9 +60,10 @@ fn mix(hash: u64, word: u64) -> u64 {
     (hash.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
 }
 
-impl SeriesCache {
-    /// Forget the ids of the last call's output.
-    pub(crate) fn clear(&mut self) {
+impl SeriesTable {
+    /// Forget the ids of the last call's output: call it before the first
+    /// [`SeriesTable::id`] of each call.
+    pub fn clear(&mut self) {
         self.call += 1;
         self.used = 0;
         self.arena.clear();
@@ -66,15 +81,18 @@ impl SeriesCache {
 
     /// The series of `base` named by `value(0)` (unless it is empty) with
     /// tags `names` set to `value(1)`, `value(2)`, … (an empty one leaves
-    /// its tag out).
+    /// its tag out), interned in `out`.
     #[inline]
-    pub(crate) fn id<'v>(
+    pub fn id<'v>(
         &mut self,
         out: &mut Output,
         base: &Series,
         names: &[String],
         value: impl Fn(usize) -> &'v str,
     ) -> SeriesId {
+        if self.calls.is_empty() {
+            self.clear();
+        }
         let count = names.len() + 1;
         let mut hash = 0;
         let mut len = 0;
@@ -179,5 +197,66 @@ impl SeriesCache {
             self.spans[at] = spans[index];
             self.ids[at] = ids[index];
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_values_share_a_series_and_values_do_not_run_together() {
+        let mut table = SeriesTable::default();
+        let mut out = Output::default();
+        let base = Series::new("m").with_tag("site", "lab");
+        let names = ["a".to_owned(), "b".to_owned()];
+        table.clear();
+        let mut id =
+            |m: &str, a: &str, b: &str| table.id(&mut out, &base, &names, |i| [m, a, b][i]);
+        let first = id("", "x", "y");
+        assert_eq!(id("", "x", "y"), first);
+        assert_ne!(id("", "xy", ""), first);
+        assert_ne!(id("", "x", ""), id("", "", "x"));
+        assert_ne!(id("x", "", ""), id("", "x", ""));
+        // Many more series than the first table's slots: it grows.
+        let many: Vec<SeriesId> = (0..200).map(|i| id("", &format!("host-{i}"), "")).collect();
+        for (i, want) in many.iter().enumerate() {
+            assert_eq!(id("", &format!("host-{i}"), ""), *want);
+        }
+        assert_eq!(id("", "x", "y"), first, "found again after others");
+        let renamed = id("n", "x", "y");
+        out.point_of(1, renamed).field("v", 1.0);
+        out.point_of(2, first).field("v", 1.0);
+        let points = out.into_points();
+        assert_eq!(
+            points.get(0).unwrap().series(),
+            &Series::new("n")
+                .with_tag("site", "lab")
+                .with_tag("a", "x")
+                .with_tag("b", "y")
+        );
+        assert_eq!(points.get(1).unwrap().series().name, "m");
+        assert_eq!(
+            points.series.len(),
+            206,
+            "one series per distinct value set"
+        );
+    }
+
+    #[test]
+    fn a_new_call_starts_a_new_table() {
+        let mut table = SeriesTable::default();
+        let names = ["a".to_owned()];
+        let base = Series::new("m");
+        let mut first = Output::default();
+        table.clear();
+        table.id(&mut first, &base, &names, |i| ["", "x"][i]);
+        table.id(&mut first, &base, &names, |i| ["", "y"][i]);
+        let mut second = Output::default();
+        table.clear();
+        let y = table.id(&mut second, &base, &names, |i| ["", "y"][i]);
+        second.point_of(1, y).field("v", 1.0);
+        let points = second.into_points();
+        assert_eq!(points.series, [Series::new("m").with_tag("a", "y")]);
     }
 }
