@@ -64,6 +64,7 @@ mod config;
 mod ranked;
 mod season;
 
+use foghorn_plugin::Saved;
 use foghorn_plugin::prelude::*;
 
 pub use config::Config;
@@ -225,15 +226,7 @@ impl Processor for Conformal {
                 .map(|f| f.name.clone())
                 .collect(),
             periods: self.settings.periods.clone(),
-            series: self
-                .series
-                .iter()
-                .map(|(series, history)| Saved {
-                    name: series.name.clone(),
-                    tags: series.tags.clone(),
-                    history: history.clone(),
-                })
-                .collect(),
+            series: self.series.save(),
         })
     }
 
@@ -250,29 +243,20 @@ impl Processor for Conformal {
         if saved.fields != fields || saved.periods != self.settings.periods {
             return Ok(());
         }
-        for mut saved in saved.series {
-            if saved.history.tracks.len() != fields.len()
-                || saved
-                    .history
-                    .tracks
-                    .iter()
-                    .any(|t| t.seasonal.len() != self.settings.periods.len())
+        let periods = self.settings.periods.len();
+        self.series.load(saved.series, |history| {
+            if history.tracks.len() != fields.len()
+                || history.tracks.iter().any(|t| t.seasonal.len() != periods)
             {
                 return Err("conformal: the snapshot's tracks do not match its fields".to_owned());
             }
-            for track in &mut saved.history.tracks {
+            for track in &mut history.tracks {
                 track.value.reindex();
                 track.change.reindex();
                 track.seasonal.iter_mut().for_each(Ranked::reindex);
             }
-            let series = Series {
-                name: saved.name,
-                tags: saved.tags,
-            };
-            let slot = self.series.slot(&series, History::default);
-            *self.series.get_mut(slot) = saved.history;
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }
 
@@ -281,15 +265,7 @@ impl Processor for Conformal {
 struct Snapshot {
     fields: Vec<String>,
     periods: Vec<i64>,
-    series: Vec<Saved>,
-}
-
-/// One series' state.
-#[derive(Debug, Serialize, Deserialize)]
-struct Saved {
-    name: String,
-    tags: Vec<(String, String)>,
-    history: History,
+    series: Vec<Saved<History>>,
 }
 
 export_processor!(Conformal);

@@ -32,6 +32,7 @@ mod config;
 
 use std::collections::VecDeque;
 
+use foghorn_plugin::Saved;
 use foghorn_plugin::columns::{Copier, FieldColumns, Slot};
 use foghorn_plugin::prelude::*;
 
@@ -76,19 +77,12 @@ impl Processor for Diff {
         let inputs = FieldColumns::new(points, settings.fields.iter().map(|f| f.field.as_str()));
         let mut copier = Copier::new(points);
         let mut columns = vec![Slot::default(); settings.outputs];
-        let mut out_of_order = 0;
+        let mut order = InOrder::default();
         for point in points.iter() {
             let slot = slots.slot(&mut self.series, point, fresh);
             let history = self.series.get_mut(slot);
             let ts = point.timestamp();
-            if let Some(last) = history.last
-                && ts < last
-            {
-                out_of_order += 1;
-                out.reject_point(
-                    point.index(),
-                    format!("out of order: {ts} is before {last}, the last point of its series"),
-                );
+            if !order.admits(out, point, history.last) {
                 continue;
             }
             history.last = Some(ts);
@@ -114,9 +108,7 @@ impl Processor for Diff {
                 past.push_back(current);
             }
         }
-        if out_of_order > 0 {
-            counter_add("out_of_order", out_of_order);
-        }
+        order.count();
     }
 
     fn snapshot(&self) -> Vec<u8> {
@@ -128,15 +120,7 @@ impl Processor for Diff {
                 .map(|f| f.field.clone())
                 .collect(),
             depth: self.settings.depth,
-            series: self
-                .series
-                .iter()
-                .map(|(series, history)| Saved {
-                    name: series.name.clone(),
-                    tags: series.tags.clone(),
-                    history: history.clone(),
-                })
-                .collect(),
+            series: self.series.save(),
         })
     }
 
@@ -153,21 +137,14 @@ impl Processor for Diff {
         if saved.fields != fields || saved.depth != self.settings.depth {
             return Ok(());
         }
-        for saved in saved.series {
-            let values = &saved.history.values;
-            if values.len() != fields.len() || values.iter().any(|v| v.len() > self.settings.depth)
-            {
-                self.series.clear();
+        let depth = self.settings.depth;
+        self.series.load(saved.series, |history| {
+            let values = &history.values;
+            if values.len() != fields.len() || values.iter().any(|v| v.len() > depth) {
                 return Err("diff: the snapshot does not match its fields and periods".to_owned());
             }
-            let series = Series {
-                name: saved.name,
-                tags: saved.tags,
-            };
-            let slot = self.series.slot(&series, History::default);
-            *self.series.get_mut(slot) = saved.history;
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }
 
@@ -176,15 +153,7 @@ impl Processor for Diff {
 struct Snapshot {
     fields: Vec<String>,
     depth: usize,
-    series: Vec<Saved>,
-}
-
-/// One series' history.
-#[derive(Debug, Serialize, Deserialize)]
-struct Saved {
-    name: String,
-    tags: Vec<(String, String)>,
-    history: History,
+    series: Vec<Saved<History>>,
 }
 
 export_processor!(Diff);

@@ -67,6 +67,7 @@
 mod average;
 mod config;
 
+use foghorn_plugin::Saved;
 use foghorn_plugin::columns::{Copier, FieldColumns, Slot};
 use foghorn_plugin::prelude::*;
 
@@ -111,19 +112,12 @@ impl Processor for Ewma {
         let inputs = FieldColumns::new(points, settings.fields.iter().map(|(f, _)| f.as_str()));
         let mut copier = Copier::new(points);
         let mut columns = vec![Slot::default(); settings.fields.len()];
-        let mut out_of_order = 0;
+        let mut order = InOrder::default();
         for point in points.iter() {
             let slot = slots.slot(&mut self.series, point, fresh);
             let history = self.series.get_mut(slot);
             let ts = point.timestamp();
-            if let Some(last) = history.last
-                && ts < last
-            {
-                out_of_order += 1;
-                out.reject_point(
-                    point.index(),
-                    format!("out of order: {ts} is before {last}, the last point of its series"),
-                );
+            if !order.admits(out, point, history.last) {
                 continue;
             }
             // Half-lives since the previous point, as pandas: the difference
@@ -149,9 +143,7 @@ impl Processor for Ewma {
                 }
             }
         }
-        if out_of_order > 0 {
-            counter_add("out_of_order", out_of_order);
-        }
+        order.count();
     }
 
     fn snapshot(&self) -> Vec<u8> {
@@ -163,15 +155,7 @@ impl Processor for Ewma {
                 .map(|(f, _)| f.clone())
                 .collect(),
             decay: self.settings.decay,
-            series: self
-                .series
-                .iter()
-                .map(|(series, history)| Saved {
-                    name: series.name.clone(),
-                    tags: series.tags.clone(),
-                    history: history.clone(),
-                })
-                .collect(),
+            series: self.series.save(),
         })
     }
 
@@ -188,19 +172,12 @@ impl Processor for Ewma {
         if saved.fields != fields || saved.decay != self.settings.decay {
             return Ok(());
         }
-        for saved in saved.series {
-            if saved.history.averages.len() != fields.len() {
-                self.series.clear();
+        self.series.load(saved.series, |history| {
+            if history.averages.len() != fields.len() {
                 return Err("ewma: the snapshot does not match its fields".to_owned());
             }
-            let series = Series {
-                name: saved.name,
-                tags: saved.tags,
-            };
-            let slot = self.series.slot(&series, History::default);
-            *self.series.get_mut(slot) = saved.history;
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }
 
@@ -209,15 +186,7 @@ impl Processor for Ewma {
 struct Snapshot {
     fields: Vec<String>,
     decay: Decay,
-    series: Vec<Saved>,
-}
-
-/// One series' averages.
-#[derive(Debug, Serialize, Deserialize)]
-struct Saved {
-    name: String,
-    tags: Vec<(String, String)>,
-    history: History,
+    series: Vec<Saved<History>>,
 }
 
 export_processor!(Ewma);

@@ -26,6 +26,7 @@ mod config;
 
 use std::collections::VecDeque;
 
+use foghorn_plugin::Saved;
 use foghorn_plugin::prelude::*;
 
 pub use config::Config;
@@ -65,19 +66,12 @@ impl Processor for Lag {
             values: vec![VecDeque::with_capacity(settings.depth); settings.fields.len()],
         };
         let mut slots = BatchSlots::new(&batch.points);
-        let mut out_of_order = 0;
+        let mut order = InOrder::default();
         for point in batch.points.iter() {
             let slot = slots.slot(&mut self.series, point, fresh);
             let history = self.series.get_mut(slot);
             let ts = point.timestamp();
-            if let Some(last) = history.last
-                && ts < last
-            {
-                out_of_order += 1;
-                out.reject_point(
-                    point.index(),
-                    format!("out of order: {ts} is before {last}, the last point of its series"),
-                );
+            if !order.admits(out, point, history.last) {
                 continue;
             }
             history.last = Some(ts);
@@ -98,9 +92,7 @@ impl Processor for Lag {
                 past.push_back(point.field(&field.field).and_then(|v| v.as_reading()));
             }
         }
-        if out_of_order > 0 {
-            counter_add("out_of_order", out_of_order);
-        }
+        order.count();
     }
 
     fn snapshot(&self) -> Vec<u8> {
@@ -112,15 +104,7 @@ impl Processor for Lag {
                 .map(|f| f.field.clone())
                 .collect(),
             depth: self.settings.depth,
-            series: self
-                .series
-                .iter()
-                .map(|(series, history)| Saved {
-                    name: series.name.clone(),
-                    tags: series.tags.clone(),
-                    history: history.clone(),
-                })
-                .collect(),
+            series: self.series.save(),
         })
     }
 
@@ -137,15 +121,7 @@ impl Processor for Lag {
         if saved.fields != fields || saved.depth != self.settings.depth {
             return Ok(());
         }
-        for saved in saved.series {
-            let series = Series {
-                name: saved.name,
-                tags: saved.tags,
-            };
-            let slot = self.series.slot(&series, History::default);
-            *self.series.get_mut(slot) = saved.history;
-        }
-        Ok(())
+        self.series.load(saved.series, |_| Ok(()))
     }
 }
 
@@ -154,15 +130,7 @@ impl Processor for Lag {
 struct Snapshot {
     fields: Vec<String>,
     depth: usize,
-    series: Vec<Saved>,
-}
-
-/// One series' history.
-#[derive(Debug, Serialize, Deserialize)]
-struct Saved {
-    name: String,
-    tags: Vec<(String, String)>,
-    history: History,
+    series: Vec<Saved<History>>,
 }
 
 export_processor!(Lag);

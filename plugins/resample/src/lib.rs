@@ -93,6 +93,7 @@ mod config;
 mod emit;
 mod series;
 
+use foghorn_plugin::Saved;
 use foghorn_plugin::prelude::*;
 
 use config::Settings;
@@ -195,15 +196,7 @@ impl Processor for Resample {
             fields: self.settings.fields.clone(),
             quantiles: self.settings.keep_values,
             std: self.settings.keep_moments,
-            series: self
-                .series
-                .iter()
-                .map(|(series, history)| Saved {
-                    name: series.name.clone(),
-                    tags: series.tags.clone(),
-                    history: history.clone(),
-                })
-                .collect(),
+            series: self.series.save(),
         })
     }
 
@@ -218,23 +211,13 @@ impl Processor for Resample {
         {
             return Ok(());
         }
-        for saved in saved.series {
-            if saved
-                .history
-                .open
-                .iter()
-                .any(|open| open.fields.len() != self.settings.fields.len())
-            {
+        let fields = self.settings.fields.len();
+        self.series.load(saved.series, |history| {
+            if history.open.iter().any(|open| open.fields.len() != fields) {
                 return Err("resample: the snapshot does not match its fields".to_owned());
             }
-            let series = Series {
-                name: saved.name,
-                tags: saved.tags,
-            };
-            let slot = self.series.slot(&series, History::default);
-            *self.series.get_mut(slot) = saved.history;
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }
 
@@ -247,15 +230,7 @@ struct Snapshot {
     quantiles: bool,
     /// Whether the buckets keep Welford's moments (`std` asked).
     std: bool,
-    series: Vec<Saved>,
-}
-
-/// One series' buckets and marks.
-#[derive(Debug, Serialize, Deserialize)]
-struct Saved {
-    name: String,
-    tags: Vec<(String, String)>,
-    history: History,
+    series: Vec<Saved<History>>,
 }
 
 export_processor!(Resample);

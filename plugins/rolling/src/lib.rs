@@ -48,6 +48,7 @@
 mod config;
 mod window;
 
+use foghorn_plugin::Saved;
 use foghorn_plugin::prelude::*;
 
 pub use config::{Config, Stat, WindowSpec};
@@ -86,19 +87,13 @@ impl Processor for Rolling {
             windows: vec![Window::default(); settings.fields.len()],
         };
         let mut slots = BatchSlots::new(&batch.points);
-        let (mut out_of_order, mut overflow) = (0, 0);
+        let mut order = InOrder::default();
+        let mut overflow = 0;
         for point in batch.points.iter() {
             let slot = slots.slot(&mut self.series, point, fresh);
             let history = self.series.get_mut(slot);
             let ts = point.timestamp();
-            if let Some(last) = history.last
-                && ts < last
-            {
-                out_of_order += 1;
-                out.reject_point(
-                    point.index(),
-                    format!("out of order: {ts} is before {last}, the last point of its series"),
-                );
+            if !order.admits(out, point, history.last) {
                 continue;
             }
             history.last = Some(ts);
@@ -124,9 +119,7 @@ impl Processor for Rolling {
                 }
             }
         }
-        if out_of_order > 0 {
-            counter_add("out_of_order", out_of_order);
-        }
+        order.count();
         if overflow > 0 {
             counter_add("window_overflow", overflow);
         }
@@ -136,15 +129,7 @@ impl Processor for Rolling {
         snapshot::encode(&Snapshot {
             fields: self.settings.fields.clone(),
             window: self.settings.window,
-            series: self
-                .series
-                .iter()
-                .map(|(series, history)| Saved {
-                    name: series.name.clone(),
-                    tags: series.tags.clone(),
-                    history: history.clone(),
-                })
-                .collect(),
+            series: self.series.save(),
         })
     }
 
@@ -155,21 +140,16 @@ impl Processor for Rolling {
         if saved.fields != self.settings.fields || saved.window != self.settings.window {
             return Ok(());
         }
-        for mut saved in saved.series {
-            if saved.history.windows.len() != self.settings.fields.len() {
+        let settings = &self.settings;
+        self.series.load(saved.series, |history| {
+            if history.windows.len() != settings.fields.len() {
                 return Err("rolling: the snapshot does not match its fields".to_owned());
             }
-            for window in &mut saved.history.windows {
-                window.reindex(self.settings.sorted);
+            for window in &mut history.windows {
+                window.reindex(settings.sorted);
             }
-            let series = Series {
-                name: saved.name,
-                tags: saved.tags,
-            };
-            let slot = self.series.slot(&series, History::default);
-            *self.series.get_mut(slot) = saved.history;
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }
 
@@ -178,15 +158,7 @@ impl Processor for Rolling {
 struct Snapshot {
     fields: Vec<String>,
     window: Span,
-    series: Vec<Saved>,
-}
-
-/// One series' windows.
-#[derive(Debug, Serialize, Deserialize)]
-struct Saved {
-    name: String,
-    tags: Vec<(String, String)>,
-    history: History,
+    series: Vec<Saved<History>>,
 }
 
 export_processor!(Rolling);

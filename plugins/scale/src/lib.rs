@@ -48,6 +48,7 @@
 mod config;
 mod stats;
 
+use foghorn_plugin::Saved;
 use foghorn_plugin::columns::{Copier, FieldColumns, Slot};
 use foghorn_plugin::prelude::*;
 
@@ -92,19 +93,12 @@ impl Processor for Scale {
         let inputs = FieldColumns::new(points, settings.fields.iter().map(|(f, _)| f.as_str()));
         let mut copier = Copier::new(points);
         let mut columns = vec![Slot::default(); settings.fields.len()];
-        let mut out_of_order = 0;
+        let mut order = InOrder::default();
         for point in points.iter() {
             let slot = slots.slot(&mut self.series, point, fresh);
             let history = self.series.get_mut(slot);
             let ts = point.timestamp();
-            if let Some(last) = history.last
-                && ts < last
-            {
-                out_of_order += 1;
-                out.reject_point(
-                    point.index(),
-                    format!("out of order: {ts} is before {last}, the last point of its series"),
-                );
+            if !order.admits(out, point, history.last) {
                 continue;
             }
             history.last = Some(ts);
@@ -127,9 +121,7 @@ impl Processor for Scale {
                 }
             }
         }
-        if out_of_order > 0 {
-            counter_add("out_of_order", out_of_order);
-        }
+        order.count();
     }
 
     fn snapshot(&self) -> Vec<u8> {
@@ -143,15 +135,7 @@ impl Processor for Scale {
             method: self.settings.method,
             fit: self.settings.fit,
             warmup: self.settings.warmup,
-            series: self
-                .series
-                .iter()
-                .map(|(series, history)| Saved {
-                    name: series.name.clone(),
-                    tags: series.tags.clone(),
-                    history: history.clone(),
-                })
-                .collect(),
+            series: self.series.save(),
         })
     }
 
@@ -172,19 +156,12 @@ impl Processor for Scale {
         {
             return Ok(());
         }
-        for saved in saved.series {
-            if saved.history.stats.len() != fields.len() {
-                self.series.clear();
+        self.series.load(saved.series, |history| {
+            if history.stats.len() != fields.len() {
                 return Err("scale: the snapshot does not match its fields".to_owned());
             }
-            let series = Series {
-                name: saved.name,
-                tags: saved.tags,
-            };
-            let slot = self.series.slot(&series, History::default);
-            *self.series.get_mut(slot) = saved.history;
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }
 
@@ -195,15 +172,7 @@ struct Snapshot {
     method: Method,
     fit: Fit,
     warmup: u64,
-    series: Vec<Saved>,
-}
-
-/// One series' statistics.
-#[derive(Debug, Serialize, Deserialize)]
-struct Saved {
-    name: String,
-    tags: Vec<(String, String)>,
-    history: History,
+    series: Vec<Saved<History>>,
 }
 
 export_processor!(Scale);

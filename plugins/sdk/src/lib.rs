@@ -101,7 +101,7 @@ pub use foghorn_model::{
     Value,
 };
 pub use output::{ItemError, Output};
-pub use per_series::{BatchSlots, PerSeries};
+pub use per_series::{BatchSlots, InOrder, PerSeries, Saved};
 
 /// What a plugin is given in one call: raw records from a source, or points
 /// from an upstream processor (or both).
@@ -152,8 +152,8 @@ pub trait Processor: Sized + 'static {
 pub mod prelude {
     pub use crate::host::{counter_add, gauge_set, log, now};
     pub use crate::{
-        Alert, AlertState, Batch, BatchSlots, ColumnId, Output, PerSeries, PointRef, Points,
-        PointsBuilder, Processor, Record, Records, Series, SeriesId, Severity, Value,
+        Alert, AlertState, Batch, BatchSlots, ColumnId, InOrder, Output, PerSeries, PointRef,
+        Points, PointsBuilder, Processor, Record, Records, Series, SeriesId, Severity, Value,
         export_processor, snapshot,
     };
     pub use serde::{Deserialize, Serialize};

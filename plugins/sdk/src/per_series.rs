@@ -31,6 +31,9 @@
 use std::collections::HashMap;
 
 use foghorn_model::{PointRef, Points, Series};
+use serde::{Deserialize, Serialize};
+
+use crate::Output;
 
 /// A `T` for every series seen, in the order they first appeared.
 #[derive(Debug, Clone)]
@@ -109,6 +112,119 @@ impl<T> PerSeries<T> {
         self.entries.clear();
         self.by_series.clear();
     }
+
+    /// Every series and its state, in order, as a snapshot keeps them.
+    pub fn save(&self) -> Vec<Saved<T>>
+    where
+        T: Clone,
+    {
+        self.entries
+            .iter()
+            .map(|(series, history)| Saved {
+                name: series.name.clone(),
+                tags: series.tags.clone(),
+                history: history.clone(),
+            })
+            .collect()
+    }
+
+    /// The table of a snapshot's [`PerSeries::save`], in place of this
+    /// one's. Each state is first checked (and, say, reindexed) by `check`,
+    /// whose error leaves the table empty: a snapshot is restored whole or
+    /// not at all.
+    ///
+    /// # Errors
+    /// The first of `check`'s errors.
+    pub fn load(
+        &mut self,
+        saved: Vec<Saved<T>>,
+        mut check: impl FnMut(&mut T) -> Result<(), String>,
+    ) -> Result<(), String> {
+        self.clear();
+        for Saved {
+            name,
+            tags,
+            mut history,
+        } in saved
+        {
+            if let Err(error) = check(&mut history) {
+                self.clear();
+                return Err(error);
+            }
+            let series = Series { name, tags };
+            match self.by_series.get(&series) {
+                Some(&slot) => self.entries[slot].1 = history,
+                None => {
+                    self.by_series.insert(series.clone(), self.entries.len());
+                    self.entries.push((series, history));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One series' state in a snapshot (see [`PerSeries::save`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Saved<T> {
+    /// The series' name.
+    pub name: String,
+    /// Its tags.
+    pub tags: Vec<(String, String)>,
+    /// Its state.
+    pub history: T,
+}
+
+/// Points in time order per series: a point older than the last one of its
+/// series is rejected with the reason and counted in the plugin metric
+/// `out_of_order` (points with the same timestamp are in order).
+///
+/// ```
+/// use foghorn_plugin::prelude::*;
+/// use foghorn_plugin::InOrder;
+///
+/// fn process(last: &mut Option<i64>, batch: &Batch, out: &mut Output) {
+///     let mut order = InOrder::default();
+///     for point in batch.points.iter() {
+///         if !order.admits(out, point, *last) {
+///             continue;
+///         }
+///         *last = Some(point.timestamp());
+///         out.forward(point);
+///     }
+///     order.count();
+/// }
+/// ```
+#[derive(Debug, Default)]
+pub struct InOrder {
+    rejected: u64,
+}
+
+impl InOrder {
+    /// Whether `point` comes in order after its series' `last` timestamp;
+    /// if not, it is rejected in `out` and counted.
+    #[inline]
+    pub fn admits(&mut self, out: &mut Output, point: PointRef<'_>, last: Option<i64>) -> bool {
+        let ts = point.timestamp();
+        match last {
+            Some(last) if ts < last => {
+                self.rejected += 1;
+                out.reject_point(
+                    point.index(),
+                    format!("out of order: {ts} is before {last}, the last point of its series"),
+                );
+                false
+            }
+            _ => true,
+        }
+    }
+
+    /// Add the points rejected to the plugin metric `out_of_order`.
+    pub fn count(self) {
+        if self.rejected > 0 {
+            crate::host::counter_add("out_of_order", self.rejected);
+        }
+    }
 }
 
 /// For one batch: which [`PerSeries`] entry each series of the batch's
@@ -140,5 +256,65 @@ impl BatchSlots {
                 slot
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_saved_table_loads_whole_or_not_at_all() {
+        let mut table: PerSeries<Vec<u32>> = PerSeries::new();
+        let a = table.slot(&Series::new("a"), || vec![1]);
+        table.slot(&Series::new("b").with_tag("k", "v"), || vec![2, 3]);
+        table.get_mut(a).push(4);
+        let saved = table.save();
+        let mut restored = PerSeries::new();
+        restored.slot(&Series::new("stale"), Vec::new);
+        restored.load(saved.clone(), |_| Ok(())).unwrap();
+        assert_eq!(restored.save(), saved);
+        let b = restored.slot(&Series::new("b").with_tag("k", "v"), Vec::new);
+        assert_eq!(restored.get(b), &[2, 3], "found by its series");
+        let error = restored
+            .load(saved, |h| {
+                if h.len() > 1 {
+                    Err("too long".into())
+                } else {
+                    Ok(())
+                }
+            })
+            .unwrap_err();
+        assert_eq!(error, "too long");
+        assert!(restored.is_empty());
+    }
+
+    #[test]
+    fn points_out_of_order_are_rejected_with_the_reason() {
+        let series = Series::new("a");
+        let batch = crate::testing::points(&[(5, &series, "t", 1.0), (3, &series, "t", 1.0)]);
+        let mut order = InOrder::default();
+        let mut out = Output::default();
+        let mut last = None;
+        let mut admitted = Vec::new();
+        for point in batch.points.iter() {
+            if order.admits(&mut out, point, last) {
+                last = Some(point.timestamp());
+                admitted.push(point.timestamp());
+            }
+        }
+        assert_eq!(admitted, [5]);
+        assert_eq!(
+            out.errors(),
+            [crate::ItemError::Point {
+                index: 1,
+                reason: "out of order: 3 is before 5, the last point of its series".into()
+            }]
+        );
+        assert!(
+            order.admits(&mut out, batch.points.get(0).unwrap(), Some(5)),
+            "equal is in order"
+        );
+        order.count();
     }
 }
