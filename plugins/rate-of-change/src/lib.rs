@@ -30,12 +30,13 @@
 //! `{abs_delta}` `{max_delta}` `{series}`. `{delta}` is signed and
 //! `{delta}`/`{abs_delta}` are rounded to at most 3 decimals (`+70.2`,
 //! `-69.5`); the other numbers print as Rust prints an `f64` (`95.5`, `26`).
+//! Every number but `{delta}` takes a precision (`{abs_delta:.2}` →
+//! `43.50`).
 
 mod config;
 
-use std::fmt::Write as _;
-
 use foghorn_plugin::prelude::*;
+use foghorn_plugin::template::{Arg, round3};
 
 pub use config::{Config, RuleConfig};
 use config::{Placeholder, Rule};
@@ -73,28 +74,20 @@ impl Rule {
     }
 
     fn describe(&self, previous: f64, value: f64, delta: f64, series: &Series) -> String {
-        self.description.render(|placeholder, out| {
-            let _ = match placeholder {
-                Placeholder::Field => write!(out, "{}", self.field),
-                Placeholder::Value => write!(out, "{value}"),
-                Placeholder::Previous => write!(out, "{previous}"),
-                Placeholder::Delta => write!(out, "{:+}", round3(delta)),
-                Placeholder::AbsDelta => write!(out, "{}", round3(delta.abs())),
-                Placeholder::MaxDelta => write!(out, "{}", self.max_delta),
-                Placeholder::Series => write!(out, "{series}"),
-            };
-        })
+        let series = series.to_string();
+        // `{delta}` keeps its sign: `+70.2`, `-69.5`.
+        let signed = format!("{:+}", round3(delta));
+        self.description
+            .render_args(|placeholder| match placeholder {
+                Placeholder::Field => Arg::Text(&self.field),
+                Placeholder::Value => Arg::Number(value),
+                Placeholder::Previous => Arg::Number(previous),
+                Placeholder::Delta => Arg::Text(&signed),
+                Placeholder::AbsDelta => Arg::Rounded(delta.abs()),
+                Placeholder::MaxDelta => Arg::Number(self.max_delta),
+                Placeholder::Series => Arg::Text(&series),
+            })
     }
-}
-
-/// `x` rounded to at most 3 decimals, without a negative zero.
-fn round3(x: f64) -> f64 {
-    let rounded = if x.abs() < 1e15 {
-        (x * 1000.0).round() / 1000.0
-    } else {
-        x
-    };
-    rounded + 0.0
 }
 
 impl Processor for RateOfChange {

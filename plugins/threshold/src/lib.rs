@@ -44,17 +44,16 @@
 //! ```
 //!
 //! Description placeholders: `{field}` `{value}` `{min}` `{max}` `{series}`;
-//! numbers print as Rust prints an `f64` (`95.5`, `80`).
+//! numbers print as Rust prints an `f64` (`95.5`, `80`), or to a precision
+//! given in the placeholder (`{value:.2}` → `95.50`, `{max:.1}` → `80.0`).
 
 mod config;
 
-use std::fmt::Write as _;
-
 use foghorn_plugin::prelude::*;
+use foghorn_plugin::template::{Arg, Template};
 
 pub use config::{Config, NonFinite, RuleConfig};
 use config::{Placeholder, Rule};
-use foghorn_plugin::template::Template;
 
 /// Where a value stands against a rule's limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -128,14 +127,13 @@ impl Rule {
     }
 
     fn describe(&self, template: &Template<Placeholder>, value: f64, series: &Series) -> String {
-        template.render(|placeholder, out| {
-            let _ = match placeholder {
-                Placeholder::Field => write!(out, "{}", self.field),
-                Placeholder::Value => write!(out, "{value}"),
-                Placeholder::Min => write!(out, "{}", self.min.unwrap_or(f64::NAN)),
-                Placeholder::Max => write!(out, "{}", self.max.unwrap_or(f64::NAN)),
-                Placeholder::Series => write!(out, "{series}"),
-            };
+        let series = series.to_string();
+        template.render_args(|placeholder| match placeholder {
+            Placeholder::Field => Arg::Text(&self.field),
+            Placeholder::Value => Arg::Number(value),
+            Placeholder::Min => Arg::Number(self.min.unwrap_or(f64::NAN)),
+            Placeholder::Max => Arg::Number(self.max.unwrap_or(f64::NAN)),
+            Placeholder::Series => Arg::Text(&series),
         })
     }
 }

@@ -155,6 +155,24 @@ fn series_and_rules_are_tracked_separately() {
 }
 
 #[test]
+fn descriptions_write_numbers_to_a_given_precision() {
+    // The bench device's own logger words it so.
+    let mut d = detector(
+        r#"{ "rules": [ { "field": "temperature", "max": 80,
+            "description": "Temperature {value:.2}°C exceeded threshold of {max:.1}°C." } ] }"#,
+    );
+    let dev = Series::new("dev");
+    let got = alerts(&mut d, &[(1, &dev, "temperature", 95.5)]);
+    assert_eq!(
+        got[0].4,
+        "Temperature 95.50°C exceeded threshold of 80.0°C."
+    );
+    let error =
+        config_error(r#"{ "rules": [ { "field": "t", "max": 1, "description": "{value:2}" } ] }"#);
+    assert!(error.contains("precision"), "{error}");
+}
+
+#[test]
 fn points_without_a_numeric_value_leave_the_state_alone() {
     let dev = Series::new("dev");
     let mut d = detector(TEMPERATURE_MAX_80);

@@ -48,15 +48,15 @@
 //!
 //! Description placeholders: `{field}` `{value}` `{score}` `{mean}` `{std}`
 //! `{series}`; `{score}`, `{mean}` and `{std}` are rounded to at most 3
-//! decimals, `{value}` prints as Rust prints an `f64`.
+//! decimals, `{value}` prints as Rust prints an `f64`; any number takes a
+//! precision (`{score:.1}` → `3.2`).
 
 mod config;
 mod history;
 mod window;
 
-use std::fmt::Write as _;
-
 use foghorn_plugin::prelude::*;
+use foghorn_plugin::template::Arg;
 
 pub use config::{Config, Direction, Mode};
 use config::{Placeholder, Settings};
@@ -117,16 +117,6 @@ fn zscore(value: f64, stats: Stats) -> f64 {
     }
 }
 
-/// `x` rounded to at most 3 decimals, without a negative zero.
-fn round3(x: f64) -> f64 {
-    let rounded = if x.abs() < 1e15 {
-        (x * 1000.0).round() / 1000.0
-    } else {
-        x
-    };
-    rounded + 0.0
-}
-
 /// Score `value` of field `field` against its window, alert if it is an
 /// outlier, then add it to the window. Records the score in `scored`.
 fn observe(
@@ -148,16 +138,17 @@ fn observe(
         scored.push((index, score));
         let outlier = settings.direction.outlier(score, settings.threshold);
         let describe = || {
-            settings.description.render(|placeholder, out| {
-                let _ = match placeholder {
-                    Placeholder::Field => out.write_str(field),
-                    Placeholder::Value => write!(out, "{value}"),
-                    Placeholder::Score => write!(out, "{}", round3(score)),
-                    Placeholder::Mean => write!(out, "{}", round3(stats.mean)),
-                    Placeholder::Std => write!(out, "{}", round3(stats.std)),
-                    Placeholder::Series => write!(out, "{series}"),
-                };
-            })
+            let series = series.to_string();
+            settings
+                .description
+                .render_args(|placeholder| match placeholder {
+                    Placeholder::Field => Arg::Text(field),
+                    Placeholder::Value => Arg::Number(value),
+                    Placeholder::Score => Arg::Rounded(score),
+                    Placeholder::Mean => Arg::Rounded(stats.mean),
+                    Placeholder::Std => Arg::Rounded(stats.std),
+                    Placeholder::Series => Arg::Text(&series),
+                })
         };
         let alert = match (outlier, settings.resolve, entry.firing) {
             // An event per outlier, or the first of a run with `resolve`.
