@@ -56,12 +56,16 @@ pub(crate) enum Placeholder {
     Series,
     Timeout,
     Silence,
+    TimeoutSeconds,
+    SilenceSeconds,
 }
 
 const PLACEHOLDERS: &[(&str, Placeholder)] = &[
     ("series", Placeholder::Series),
     ("timeout", Placeholder::Timeout),
     ("silence", Placeholder::Silence),
+    ("timeout_seconds", Placeholder::TimeoutSeconds),
+    ("silence_seconds", Placeholder::SilenceSeconds),
 ];
 
 /// The validated configuration.

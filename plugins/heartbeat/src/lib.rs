@@ -25,19 +25,20 @@
 //! ```
 //!
 //! Description placeholders: `{series}` `{timeout}` `{silence}`; durations
-//! print in seconds with at most one decimal (`4s`, `6.2s`).
+//! print in seconds with at most one decimal (`4s`, `6.2s`). As plain
+//! numbers of seconds, which take a precision: `{timeout_seconds}`
+//! `{silence_seconds}` (`{silence_seconds:.1}` → `6.0`).
 
 mod config;
 mod duration;
 
-use std::fmt::Write as _;
 use std::time::Duration;
 
 use foghorn_plugin::prelude::*;
 
 pub use config::Config;
 use config::{Placeholder, Settings};
-use foghorn_plugin::template::Template;
+use foghorn_plugin::template::{Arg, Template};
 
 /// What is known of one series.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -66,12 +67,16 @@ pub struct Heartbeat {
 
 impl Heartbeat {
     fn describe(&self, template: &Template<Placeholder>, series: &Series, silence: i64) -> String {
-        template.render(|placeholder, out| {
-            let _ = match placeholder {
-                Placeholder::Series => write!(out, "{series}"),
-                Placeholder::Timeout => out.write_str(&seconds(self.settings.timeout)),
-                Placeholder::Silence => out.write_str(&seconds(silence)),
-            };
+        let series = series.to_string();
+        let (timeout, silence_text) = (seconds(self.settings.timeout), seconds(silence));
+        #[allow(clippy::cast_precision_loss, reason = "durations as seconds")]
+        let in_seconds = |nanos: i64| nanos.max(0) as f64 / 1e9;
+        template.render_args(|placeholder| match placeholder {
+            Placeholder::Series => Arg::Text(&series),
+            Placeholder::Timeout => Arg::Text(&timeout),
+            Placeholder::Silence => Arg::Text(&silence_text),
+            Placeholder::TimeoutSeconds => Arg::Number(in_seconds(self.settings.timeout)),
+            Placeholder::SilenceSeconds => Arg::Number(in_seconds(silence)),
         })
     }
 }

@@ -53,6 +53,25 @@ fn tick(detector: &mut Heartbeat, now: i64) -> Vec<Summary> {
 }
 
 #[test]
+fn durations_in_seconds_take_a_precision() {
+    // The bench device's own logger reports a gap so, when data resumes.
+    let dev = bench();
+    let mut d = detector(
+        r#"{ "timeout": "4s", "description": "silent for over {timeout_seconds:.1} seconds",
+             "resolved_description": "No data received for {silence_seconds:.1} seconds. Device may be offline." }"#,
+    );
+    points(&mut d, &[(10 * SECOND, &dev)]);
+    assert_eq!(
+        tick(&mut d, 15 * SECOND)[0].4,
+        "silent for over 4.0 seconds"
+    );
+    assert_eq!(
+        points(&mut d, &[(16 * SECOND + 40 * MS, &dev)])[0].4,
+        "No data received for 6.0 seconds. Device may be offline."
+    );
+}
+
+#[test]
 fn a_silent_series_fires_once_and_resolves_when_data_resumes() {
     let dev = bench();
     let mut d = detector(r#"{ "timeout": "4s" }"#);
