@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::*;
+use crate::event::AlertState;
 use crate::processors::{Limits, PluginRef, ProcessorKind, RestartPolicy, WasmConfig};
 use crate::sinks::*;
 use crate::sources::*;
@@ -279,6 +280,9 @@ fn full_config_loads_into_typed_values() {
             path: "./reports/anomaly_report.json".into(),
             interval: Duration::from_secs(10),
             max_alerts: 10_000,
+            fields: None,
+            states: vec![AlertState::Firing, AlertState::Resolved],
+            severity_case: SeverityCase::Lower,
         })
     );
     assert_eq!(config.sinks["report"].inputs[0].output, Output::Alerts);

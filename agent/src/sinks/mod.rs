@@ -44,7 +44,7 @@ pub use file::config::{FileEncoding, FileSinkConfig};
 pub use kafka::KafkaSinkConfig;
 pub use otlp::OtlpConfig;
 pub use prometheus::config::PrometheusConfig;
-pub use report::config::ReportConfig;
+pub use report::config::{ReportConfig, ReportField, SeverityCase};
 pub use slack::SlackConfig;
 pub use webhook::WebhookConfig;
 

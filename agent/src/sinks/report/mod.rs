@@ -24,6 +24,13 @@
 //! (a B-tree), so a write only concatenates them; nothing is sorted again.
 //! Evictions are counted in `foghorn_report_evicted_alerts_total`.
 //!
+//! # Shape
+//!
+//! `fields` keeps only some keys of each entry, in the given order, and
+//! `severity_case: upper` writes `CRITICAL` for `critical`, for consumers
+//! of another tool's report; `states: [firing]` leaves resolutions out. The
+//! order of entries stays the same.
+//!
 //! # Acknowledgement
 //!
 //! A batch is acknowledged once the report holding its alerts is on disk
@@ -39,7 +46,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc::Receiver;
 
-use self::config::ReportConfig;
+use self::config::{ReportConfig, ReportField, SeverityCase};
 use super::{SinkContext, SinkError, absolute, banner, create_parent};
 use crate::delivery::Delivery;
 use crate::event::SharedBatch;
@@ -51,11 +58,57 @@ pub struct ReportSink {
     name: Arc<str>,
     path: PathBuf,
     interval: Duration,
+    shape: Shape,
     window: Window,
     /// Handles of the batches received since the last write, and how many
     /// alerts they held: acknowledged once the report is written.
     unwritten: Vec<Delivery>,
     unwritten_alerts: usize,
+}
+
+/// What each entry holds.
+#[derive(Debug, Clone)]
+struct Shape {
+    /// The keys kept, in order; `None`: all of them, as the alert writes
+    /// them.
+    fields: Option<Vec<ReportField>>,
+    states: Vec<crate::event::AlertState>,
+    severity_case: SeverityCase,
+}
+
+impl Shape {
+    fn of(config: &ReportConfig) -> Self {
+        Self {
+            fields: config.fields.clone(),
+            states: config.states.clone(),
+            severity_case: config.severity_case,
+        }
+    }
+
+    /// `alert` as JSON in this shape.
+    fn write(&self, alert: &crate::event::Alert, out: &mut String) {
+        if self.fields.is_none() && self.severity_case == SeverityCase::Lower {
+            alert.write_json(out);
+            return;
+        }
+        let serde_json::Value::Object(mut all) = alert.to_json() else {
+            return;
+        };
+        if self.severity_case == SeverityCase::Upper {
+            all.insert(
+                "severity".to_owned(),
+                alert.severity.as_str().to_uppercase().into(),
+            );
+        }
+        let object: serde_json::Map<String, serde_json::Value> = match &self.fields {
+            None => all,
+            Some(fields) => fields
+                .iter()
+                .filter_map(|field| Some((field.key().to_owned(), all.remove(field.key())?)))
+                .collect(),
+        };
+        out.push_str(&serde_json::Value::Object(object).to_string());
+    }
 }
 
 /// One alert of the report: its sort key and its JSON text, in one
@@ -109,8 +162,9 @@ impl Entry {
         })
     }
 
-    /// The entry of `alert`, written without an intermediate JSON value.
-    fn of_alert(alert: &crate::event::Alert) -> Self {
+    /// The entry of `alert` in `shape` (in full, without an intermediate
+    /// JSON value).
+    fn of_alert(alert: &crate::event::Alert, shape: &Shape) -> Self {
         let mut line = String::with_capacity(512);
         let timestamp = crate::event::format_timestamp(alert.timestamp);
         for part in [
@@ -122,7 +176,7 @@ impl Entry {
             line.extend(part.chars().filter(|c| *c != '\0'));
             line.push('\0');
         }
-        alert.write_json(&mut line);
+        shape.write(alert, &mut line);
         Self {
             text: line.into_boxed_str(),
             seq: 0,
@@ -232,6 +286,7 @@ impl ReportSink {
             name: ctx.name,
             path,
             interval: config.interval,
+            shape: Shape::of(config),
             window,
             unwritten: Vec::new(),
             unwritten_alerts: 0,
@@ -290,7 +345,10 @@ impl ReportSink {
         let mut changed = false;
         let mut evicted = (0, 0);
         for alert in &batch.alerts {
-            changed |= self.window.insert(Entry::of_alert(alert), &mut evicted);
+            if self.shape.states.contains(&alert.state) {
+                let entry = Entry::of_alert(alert, &self.shape);
+                changed |= self.window.insert(entry, &mut evicted);
+            }
         }
         if evicted.0 > 0 {
             ReportEvicted {
@@ -354,7 +412,16 @@ impl super::RunningSink for ReportSink {
 
 #[cfg(test)]
 pub(crate) fn render_alerts(batch: &crate::event::Batch) -> String {
-    let entries: Vec<Entry> = batch.alerts.iter().map(Entry::of_alert).collect();
+    let shape = Shape {
+        fields: None,
+        states: Vec::new(),
+        severity_case: SeverityCase::Lower,
+    };
+    let entries: Vec<Entry> = batch
+        .alerts
+        .iter()
+        .map(|alert| Entry::of_alert(alert, &shape))
+        .collect();
     render(entries.iter().map(Entry::json), entries.len())
 }
 
@@ -481,11 +548,15 @@ mod tests {
     }
 
     async fn build(path: &Path, interval: Duration) -> ReportSink {
-        let config = ReportConfig {
-            path: path.to_path_buf(),
-            interval,
-            max_alerts: 10_000,
-        };
+        build_with(path, interval, "{}").await
+    }
+
+    /// A report at `path` with the shape settings of `shape` (JSON).
+    async fn build_with(path: &Path, interval: Duration, shape: &str) -> ReportSink {
+        let mut config: serde_json::Value = serde_json::from_str(shape).unwrap();
+        config["path"] = path.to_str().unwrap().into();
+        config["interval"] = format!("{}ms", interval.as_millis()).into();
+        let config: ReportConfig = serde_json::from_value(config).unwrap();
         let ctx = SinkContext {
             name: "report-test".into(),
             data_dir: path.to_path_buf(),
@@ -519,6 +590,47 @@ mod tests {
             })
             .map(|s| s.replace('"', ""))
             .collect()
+    }
+
+    #[tokio::test]
+    async fn a_shaped_report_keeps_the_fields_states_and_case_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("anomaly_report.json");
+        let shape = r#"{ "fields": ["timestamp", "type", "severity", "description"],
+                         "states": ["firing"], "severity_case": "upper" }"#;
+        let sink = build_with(&path, Duration::from_secs(3600), shape).await;
+        run(
+            sink,
+            vec![alerts(vec![
+                alert(2, "HEARTBEAT_LOSS", "dev", AlertState::Firing),
+                alert(1, "THRESHOLD_BREACH_TEMP", "dev", AlertState::Firing),
+                alert(3, "THRESHOLD_BREACH_TEMP", "dev", AlertState::Resolved),
+            ])],
+        )
+        .await;
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().map(str::trim).collect();
+        assert_eq!(
+            lines,
+            [
+                "[",
+                r#"{"timestamp":"1970-01-01T00:00:01.000Z","type":"THRESHOLD_BREACH_TEMP","severity":"WARNING","description":"THRESHOLD_BREACH_TEMP on dev"},"#,
+                r#"{"timestamp":"1970-01-01T00:00:02.000Z","type":"HEARTBEAT_LOSS","severity":"WARNING","description":"HEARTBEAT_LOSS on dev"}"#,
+                "]"
+            ],
+            "only firing alerts, four keys in order, upper-case severity"
+        );
+        // A restart continues the shaped report.
+        let sink = build_with(&path, Duration::from_secs(3600), shape).await;
+        run(
+            sink,
+            vec![alerts(vec![alert(4, "X", "dev", AlertState::Firing)])],
+        )
+        .await;
+        let report = read(&path);
+        assert_eq!(report.len(), 3);
+        assert_eq!(report[2]["type"], "X");
+        assert_eq!(report[0].as_object().unwrap().len(), 4);
     }
 
     #[tokio::test]
