@@ -30,6 +30,25 @@ pub struct Config {
     /// then the whole gap). Default `data from {series} resumed after {silence}`.
     #[serde(default = "defaults::resolved_description")]
     pub resolved_description: String,
+    /// When a loss is reported: `timeout` (the default: a firing alert as
+    /// soon as the silence passes `timeout`, by the wall clock, and a
+    /// resolved one when data resumes) or `resume` (one event when a point
+    /// arrives more than `timeout` after the one before it, by their
+    /// timestamps, with the whole gap, as loggers that report a gap once it
+    /// is over do; nothing fires during the silence).
+    #[serde(default)]
+    pub report: Report,
+}
+
+/// When a heartbeat loss is reported.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Report {
+    /// When the silence passes the timeout; resolved when data resumes.
+    #[default]
+    Timeout,
+    /// Once, when data resumes after a gap longer than the timeout.
+    Resume,
 }
 
 /// Every default, in one place.
@@ -77,6 +96,7 @@ pub(crate) struct Settings {
     pub kind: String,
     pub description: Template<Placeholder>,
     pub resolved_description: Template<Placeholder>,
+    pub report: Report,
 }
 
 impl Config {
@@ -104,6 +124,7 @@ impl Config {
                 kind: self.kind,
                 description,
                 resolved_description,
+                report: self.report,
             }),
             _ => Err(errors.join("; ")),
         }

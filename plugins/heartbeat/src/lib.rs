@@ -10,6 +10,13 @@
 //! that went quiet while the agent was down is reported on the first tick.
 //! Points pass through to no output: this is a detector.
 //!
+//! With `report: resume` the loss is reported once it is over instead: a
+//! point arriving more than `timeout` after the previous point of its series
+//! (by their timestamps, so a replay reports what happened live) fires one
+//! event, timestamped with that point, whose `description` can give the
+//! whole gap (`{silence_seconds:.1}`); no alert fires during the silence and
+//! none resolves.
+//!
 //! ```yaml
 //! processors:
 //!   silence:
@@ -36,7 +43,7 @@ use std::time::Duration;
 
 use foghorn_plugin::prelude::*;
 
-pub use config::Config;
+pub use config::{Config, Report};
 use config::{Placeholder, Settings};
 use foghorn_plugin::template::{Arg, Template};
 
@@ -81,6 +88,37 @@ impl Heartbeat {
     }
 }
 
+impl Heartbeat {
+    /// `report: resume`: an event for every gap longer than the timeout
+    /// between consecutive points of a series.
+    fn gaps(&mut self, batch: &Batch, out: &mut Output) {
+        let mut slots = BatchSlots::new(&batch.points);
+        for point in batch.points.iter() {
+            let ts = point.timestamp();
+            let slot = slots.slot(&mut self.beats, point, || Beat {
+                last_seen: ts,
+                lost: false,
+            });
+            let last_seen = self.beats.get(slot).last_seen;
+            let silence = ts.saturating_sub(last_seen);
+            if silence > self.settings.timeout {
+                let series = point.series();
+                let description = self.describe(&self.settings.description, series, silence);
+                let settings = &self.settings;
+                out.alert(Alert::firing(
+                    &settings.kind,
+                    settings.severity,
+                    series,
+                    ts,
+                    description,
+                ));
+            }
+            let beat = self.beats.get_mut(slot);
+            beat.last_seen = beat.last_seen.max(ts);
+        }
+    }
+}
+
 /// `nanos` (clamped at 0) in seconds with at most one decimal.
 fn seconds(nanos: i64) -> String {
     duration::format_seconds(Duration::from_nanos(u64::try_from(nanos).unwrap_or(0)))
@@ -97,6 +135,10 @@ impl Processor for Heartbeat {
     }
 
     fn process(&mut self, batch: &Batch, out: &mut Output) {
+        if self.settings.report == Report::Resume {
+            self.gaps(batch, out);
+            return;
+        }
         // The first and newest timestamp of each series of the batch, so the
         // state is looked up once per series, not once per point.
         let mut spans: Vec<Option<(i64, i64)>> = vec![None; batch.points.series.len()];
@@ -141,6 +183,9 @@ impl Processor for Heartbeat {
     }
 
     fn tick(&mut self, now: i64, out: &mut Output) {
+        if self.settings.report == Report::Resume {
+            return;
+        }
         for slot in 0..self.beats.len() {
             let beat = *self.beats.get(slot);
             let silence = now.saturating_sub(beat.last_seen);

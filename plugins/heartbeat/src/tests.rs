@@ -72,6 +72,54 @@ fn durations_in_seconds_take_a_precision() {
 }
 
 #[test]
+fn reported_on_resume_a_gap_is_one_event_with_its_length() {
+    let dev = bench();
+    let other = Series::new("other");
+    let mut d = detector(
+        r#"{ "timeout": "4s", "report": "resume", "severity": "warning",
+             "description": "No data received for {silence_seconds:.1} seconds. Device may be offline." }"#,
+    );
+    assert!(
+        points(&mut d, &[(10 * SECOND, &dev), (14 * SECOND, &dev)]).is_empty(),
+        "4 s is no gap"
+    );
+    assert!(
+        tick(&mut d, 60 * SECOND).is_empty(),
+        "nothing fires during the silence"
+    );
+    // Gaps inside one batch count too, per series; out-of-order points make none.
+    let got = points(
+        &mut d,
+        &[
+            (20 * SECOND, &dev),
+            (21 * SECOND, &other),
+            (19 * SECOND, &dev),
+            (27 * SECOND + 500 * MS, &dev),
+            (22 * SECOND, &other),
+        ],
+    );
+    assert_eq!(
+        got,
+        vec![
+            (
+                AlertState::Firing,
+                Severity::Warning,
+                20 * SECOND,
+                "bench_device{device=bench-1}".to_owned(),
+                "No data received for 6.0 seconds. Device may be offline.".to_owned()
+            ),
+            (
+                AlertState::Firing,
+                Severity::Warning,
+                27 * SECOND + 500 * MS,
+                "bench_device{device=bench-1}".to_owned(),
+                "No data received for 7.5 seconds. Device may be offline.".to_owned()
+            ),
+        ]
+    );
+}
+
+#[test]
 fn a_silent_series_fires_once_and_resolves_when_data_resumes() {
     let dev = bench();
     let mut d = detector(r#"{ "timeout": "4s" }"#);
@@ -240,4 +288,21 @@ fn a_restart_at_any_step_changes_no_alert() {
         got.extend(run(&mut second, &steps[cut..]));
         assert_eq!(got, whole, "restart after step {cut}");
     }
+}
+
+#[test]
+fn reported_on_resume_a_restart_changes_nothing() {
+    let (a, b) = (bench(), Series::new("other"));
+    let mut builder = PointsBuilder::new();
+    for (i, gap) in [1, 1, 6, 1, 9, 2, 5, 1].iter().enumerate() {
+        let ts = 10 * SECOND + [1, 1, 6, 1, 9, 2, 5, 1][..i].iter().sum::<i64>() * SECOND;
+        builder
+            .point(ts, if gap % 2 == 0 { &a } else { &b })
+            .field("x", 1.0);
+        builder.point(ts + 100 * MS, &a).field("x", 1.0);
+    }
+    testing::assert_resumes_exactly::<Heartbeat>(
+        r#"{ "timeout": "4s", "report": "resume" }"#,
+        &builder.finish(),
+    );
 }
