@@ -290,7 +290,8 @@ fn full_config_loads_into_typed_values() {
         config.sinks["csv"].kind,
         SinkKind::File(FileSinkConfig {
             path: "./logs/structured.csv".into(),
-            encoding: FileEncoding::Csv
+            encoding: FileEncoding::Csv,
+            columns: None,
         })
     );
     assert_eq!(

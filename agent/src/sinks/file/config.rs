@@ -16,6 +16,13 @@ pub struct FileSinkConfig {
     /// original line). Default `ndjson`.
     #[serde(default)]
     pub encoding: FileEncoding,
+    /// `columns`: with `csv`, the columns of a points table, in order, for
+    /// consumers of another tool's CSV: `timestamp`, `series`, or the name of
+    /// a tag or field (`[timestamp, temperature, voltage, status_code]`).
+    /// Default: `timestamp,series,<tag keys...>,<field names...>` from the
+    /// first batch.
+    #[serde(default)]
+    pub columns: Option<Vec<String>>,
 }
 
 /// How a file sink writes items.
@@ -31,4 +38,27 @@ pub enum FileEncoding {
     Raw,
 }
 
-impl Settings for FileSinkConfig {}
+impl Settings for FileSinkConfig {
+    fn check(&self, key: &str, problems: &mut crate::settings::Problems<'_>) {
+        let Some(columns) = &self.columns else {
+            return;
+        };
+        if self.encoding != FileEncoding::Csv {
+            problems.push(&format!("{key}.columns"), "is for `encoding: csv` only");
+        }
+        if columns.is_empty() {
+            problems.push(
+                &format!("{key}.columns"),
+                "is empty: name the columns to write",
+            );
+        }
+        for (index, column) in columns.iter().enumerate() {
+            if columns[..index].contains(column) {
+                problems.push(
+                    &format!("{key}.columns[{index}]"),
+                    format!("{column} is listed twice"),
+                );
+            }
+        }
+    }
+}

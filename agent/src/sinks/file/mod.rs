@@ -8,7 +8,9 @@
 //! for records; `timestamp,series,<tag keys...>,<field names...>` for points,
 //! where a missing tag or field is an empty cell and a later field the header
 //! lacks is dropped and counted; `timestamp,type,severity,state,series,value,
-//! description` for alerts. Items of another kind than the table's are
+//! description` for alerts; with `columns`, points under exactly those
+//! columns (`timestamp`, `series`, tags and fields by name; the other
+//! fields are left out, as asked). Items of another kind than the table's are
 //! rejected and counted. A file that already has content keeps its header
 //! (read back from its first line) and gets none written again. The sink runs
 //! on a blocking thread; it flushes to the OS after every batch, so `kill -9`
@@ -72,6 +74,9 @@ enum CsvShape {
     Alerts,
     /// Points; the columns after `timestamp,series`: tag keys, then fields.
     Points(Vec<String>),
+    /// Points under the configured columns, `timestamp` and `series`
+    /// included where named.
+    Chosen(Vec<String>),
     /// A file whose existing header is none of the above: rows of the first
     /// kind written are appended under it.
     Unknown,
@@ -145,6 +150,10 @@ impl FileSink {
                     Some(CsvShape::of_header(&header))
                 } else {
                     None
+                };
+                let shape = match &config.columns {
+                    Some(columns) => Some(CsvShape::Chosen(columns.clone())),
+                    None => shape,
                 };
                 Encoder::Csv(Box::new(CsvTable { shape, has_content }))
             }
@@ -407,6 +416,7 @@ impl CsvShape {
                 .into_iter()
                 .chain(columns.iter().map(String::as_str))
                 .collect(),
+            CsvShape::Chosen(columns) => columns.iter().map(String::as_str).collect(),
             CsvShape::Unknown => Vec::new(),
         }
     }
@@ -419,6 +429,17 @@ impl CsvTable {
         batch: &Batch,
         dropped: &mut Dropped,
     ) -> std::io::Result<()> {
+        if let Some(shape @ CsvShape::Chosen(_)) = &self.shape
+            && !self.has_content
+        {
+            writer.write_record(
+                shape
+                    .header()
+                    .into_iter()
+                    .map(|name| csv_cell(name).into_owned()),
+            )?;
+            self.has_content = true;
+        }
         if self.shape.is_none() || self.shape == Some(CsvShape::Unknown) {
             let shape = if !batch.records.is_empty() {
                 Some(CsvShape::Records)
@@ -481,6 +502,28 @@ impl CsvTable {
                         dropped
                             .unknown_field_example
                             .get_or_insert_with(|| name.to_owned());
+                    }
+                    writer.write_record(&row)?;
+                }
+                dropped.other_kind += batch.records.len() + batch.alerts.len();
+            }
+            CsvShape::Chosen(columns) => {
+                let mut row: Vec<String> = Vec::with_capacity(columns.len());
+                for point in batch.points.iter() {
+                    let series = point.series();
+                    row.clear();
+                    for column in columns {
+                        let cell = match (column.as_str(), series.tag(column), point.field(column))
+                        {
+                            ("timestamp", ..) => format_timestamp(point.timestamp()),
+                            ("series", ..) => csv_cell(&series.name).into_owned(),
+                            (_, Some(tag), _) | (_, None, Some(Value::Text(tag))) => {
+                                csv_cell(tag).into_owned()
+                            }
+                            (_, None, Some(value)) => value.to_string(),
+                            (_, None, None) => String::new(),
+                        };
+                        row.push(cell);
                     }
                     writer.write_record(&row)?;
                 }
@@ -579,9 +622,19 @@ mod tests {
     }
 
     async fn write(path: &Path, encoding: FileEncoding, batches: Vec<Batch>) -> String {
+        write_columns(path, encoding, None, batches).await
+    }
+
+    async fn write_columns(
+        path: &Path,
+        encoding: FileEncoding,
+        columns: Option<&[&str]>,
+        batches: Vec<Batch>,
+    ) -> String {
         let config = FileSinkConfig {
             path: path.to_path_buf(),
             encoding,
+            columns: columns.map(|c| c.iter().map(|s| (*s).to_owned()).collect()),
         };
         let ctx = SinkContext {
             name: "file-test".into(),
@@ -596,6 +649,42 @@ mod tests {
         drop(tx);
         sink.run(rx).await.unwrap();
         std::fs::read_to_string(path).unwrap()
+    }
+
+    #[tokio::test]
+    async fn csv_columns_fix_the_table_of_points() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("structured.csv");
+        let series = Series::new("bench").with_tag("device", "b1");
+        let batch = || {
+            points(|p| {
+                p.point(T0, &series)
+                    .field("voltage", 5.0)
+                    .field("temperature", 21.5)
+                    .field("status_code", "OK,\"quoted\"");
+                p.point(T0 + 1, &series).field("temperature", 22.0);
+            })
+        };
+        let columns = ["timestamp", "temperature", "voltage", "status_code"];
+        let text = write_columns(&path, FileEncoding::Csv, Some(&columns), vec![batch()]).await;
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next(),
+            Some("timestamp,temperature,voltage,status_code")
+        );
+        let rest = |line: Option<&str>| line.map(|l| l.split_once(',').unwrap().1.to_owned());
+        assert_eq!(
+            rest(lines.next()).as_deref(),
+            Some(r#"21.5,5,"OK,""quoted""""#)
+        );
+        assert_eq!(rest(lines.next()).as_deref(), Some("22,,"));
+        // Appending keeps one header.
+        let text = write_columns(&path, FileEncoding::Csv, Some(&columns), vec![batch()]).await;
+        assert_eq!(
+            text.lines().filter(|l| l.starts_with("timestamp")).count(),
+            1
+        );
+        assert_eq!(text.lines().count(), 5);
     }
 
     #[tokio::test]
@@ -637,6 +726,7 @@ mod tests {
         let config = FileSinkConfig {
             path: path.clone(),
             encoding: FileEncoding::Raw,
+            columns: None,
         };
         let ctx = SinkContext {
             name: "file-live".into(),
