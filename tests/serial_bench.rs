@@ -212,3 +212,81 @@ fn serial_bench_example_produces_the_expected_outputs() {
     }
     assert_eq!(rows.count(), sent.len() - rejected.len());
 }
+
+/// The second pipeline writes the original logger's formats: its report
+/// entries, wording and CSV columns.
+#[test]
+fn serial_bench_original_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut pty = PtyPair::start(dir.path());
+    let mut agent = Agent::start(
+        dir.path(),
+        &example_dir().join("pipeline-original.yaml"),
+        &[
+            ("SERIAL_PORT", pty.device.to_str().unwrap()),
+            ("OUT_DIR", out.to_str().unwrap()),
+        ],
+    );
+    agent.wait_for_log("connected", Duration::from_secs(30));
+    emulator(&[pty.host.to_str().unwrap(), "--gap", "0.1", "--silence", "6"]);
+
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(example_dir().join("expected_anomaly_report_original.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let expected = expected.as_array().unwrap().clone();
+    let report_path = out.join("anomaly_report.json");
+    wait::until(
+        "the heartbeat loss in the report",
+        Duration::from_secs(30),
+        || {
+            let report: Value = serde_json::from_str(&wait::read(&report_path)).ok()?;
+            (report.as_array()?.len() >= expected.len()).then_some(())
+        },
+    );
+    assert!(
+        agent.terminate().success(),
+        "clean exit on SIGTERM:\n{}",
+        agent.logs()
+    );
+    pty.stop();
+
+    let report: Value = serde_json::from_str(&wait::read(&report_path)).unwrap();
+    let report = report.as_array().unwrap();
+    assert_eq!(report.len(), expected.len(), "{report:#?}");
+    for (got, want) in report.iter().zip(&expected) {
+        let keys: Vec<&String> = got.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["timestamp", "type", "severity", "description"]);
+        assert!(got["timestamp"].as_str().unwrap().ends_with('Z'));
+        assert_eq!(got["type"], want["type"]);
+        assert_eq!(got["severity"], want["severity"]);
+        if got["type"] == "HEARTBEAT_LOSS" {
+            // The gap is the 6 s silence plus a line's 0.1 s, as timed here.
+            let text = got["description"].as_str().unwrap();
+            let seconds: f64 = text
+                .strip_prefix("No data received for ")
+                .and_then(|rest| rest.strip_suffix(" seconds. Device may be offline."))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("{text}"));
+            assert!((6.0..7.5).contains(&seconds), "{text}");
+            assert_eq!(
+                text,
+                format!("No data received for {seconds:.1} seconds. Device may be offline.")
+            );
+        } else {
+            assert_eq!(got["description"], want["description"]);
+        }
+    }
+
+    let csv = wait::read(&out.join("structured.csv"));
+    let mut rows = csv.lines();
+    assert_eq!(
+        rows.next(),
+        Some("timestamp,temperature,voltage,status_code")
+    );
+    let first = rows.next().unwrap();
+    assert!(first.ends_with(",24.8,5.01,OK"), "{first}");
+    assert_eq!(rows.count() + 1, 10, "one row per valid line");
+}
