@@ -210,11 +210,23 @@ sinks:
 
     // The rest of the pipeline never stopped: every line reached the audit
     // file, and the agent still serves.
+    // 21: `ok`, the 14 malformed, `ok`, the two floods, `bad-tick`,
+    // `huge-snapshot` and this `ok`. (Waiting for 20 used to pass only by
+    // catching the file before its last line, and hung when it missed.)
     append(&input, &["ok"]);
-    wait::until(
-        "every line in the audit file",
-        Duration::from_secs(60),
-        || (wait::read(&raw).lines().count() == 20).then_some(()),
-    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let audited = wait::read(&raw);
+        let count = audited.lines().count();
+        if count == 1 + MALFORMED.len() + 6 {
+            break;
+        }
+        assert!(
+            count < 1 + MALFORMED.len() + 6 && std::time::Instant::now() < deadline,
+            "the audit file should hold the 21 lines written, once each; it has {count}:\n{audited}\nagent logs:\n{}",
+            agent.logs()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert!(health().is_some());
 }
