@@ -576,6 +576,46 @@ sinks:
 }
 
 #[test]
+fn report_shapes_and_csv_columns_are_checked() {
+    let text = "\
+sources:
+  s: { type: stdin }
+sinks:
+  r:
+    type: report
+    inputs: [s]
+    path: r.json
+    states: []
+    fields: [type, type]
+  c:
+    type: file
+    inputs: [s]
+    path: c.ndjson
+    columns: [timestamp, timestamp]
+";
+    let errors = load_err(text);
+    let found: Vec<(&str, &str)> = errors
+        .iter()
+        .map(|e| (e.key.as_str(), e.message.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "sinks.r.states",
+                "is empty: a report records `firing` or `resolved` alerts or both"
+            ),
+            ("sinks.r.fields[1]", "type is listed twice"),
+            ("sinks.c.columns", "is for `encoding: csv` only"),
+            ("sinks.c.columns[1]", "timestamp is listed twice"),
+        ],
+        "{}",
+        render(&errors)
+    );
+    assert!(errors.iter().all(|e| e.line > 0), "{}", render(&errors));
+}
+
+#[test]
 fn reports_syntax_errors_and_duplicate_keys() {
     let errors = load_err("sources:\n  a: {type: stdin\nsinks: {}\n");
     assert_eq!(errors.len(), 1, "{}", render(&errors));
