@@ -72,6 +72,7 @@ mod rng;
 
 use std::collections::VecDeque;
 
+use foghorn_plugin::Saved;
 use foghorn_plugin::columns::{Copier, FieldColumns, Slot};
 use foghorn_plugin::prelude::*;
 
@@ -348,15 +349,7 @@ impl Processor for IsolationForest {
             fields: self.settings.fields.clone(),
             model: self.settings.model,
             shared: self.shared.clone(),
-            series: self
-                .series
-                .iter()
-                .map(|(series, state)| Saved {
-                    name: series.name.clone(),
-                    tags: series.tags.clone(),
-                    state: state.clone(),
-                })
-                .collect(),
+            series: self.series.save(),
         })
     }
 
@@ -368,19 +361,12 @@ impl Processor for IsolationForest {
         }
         self.shared = saved.shared;
         self.shared.forest.compile();
-        self.series.clear();
-        for mut saved in saved.series {
-            if let Some(model) = &mut saved.state.model {
+        self.series.load(saved.series, |state| {
+            if let Some(model) = &mut state.model {
                 model.forest.compile();
             }
-            let series = Series {
-                name: saved.name,
-                tags: saved.tags,
-            };
-            let slot = self.series.slot(&series, State::default);
-            *self.series.get_mut(slot) = saved.state;
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }
 
@@ -390,15 +376,7 @@ struct Snapshot {
     fields: Vec<String>,
     model: ModelScope,
     shared: Model,
-    series: Vec<Saved>,
-}
-
-/// One series' state.
-#[derive(Debug, Serialize, Deserialize)]
-struct Saved {
-    name: String,
-    tags: Vec<(String, String)>,
-    state: State,
+    series: Vec<Saved<State>>,
 }
 
 export_processor!(IsolationForest);
