@@ -73,7 +73,7 @@ mod rng;
 use std::collections::VecDeque;
 
 use foghorn_plugin::Saved;
-use foghorn_plugin::columns::{Copier, FieldColumns, Slot};
+use foghorn_plugin::columns::{FieldColumns, Slot};
 use foghorn_plugin::prelude::*;
 
 use blocks::Scratch;
@@ -304,15 +304,15 @@ impl Processor for IsolationForest {
         if let Some(queued) = queue.model {
             queue.flush(model(shared, series, queued), dims, scratch, &mut scored);
         }
-        let mut copier = Copier::new(points);
+        // Every point goes out, the scored ones with their score.
+        let start = out.pass_through(points);
         let mut score_field = Slot::default();
         for point in points.iter() {
             let index = point.index();
-            let row = copier.copy(points, index, out);
             let Some((score, threshold)) = scored[index] else {
                 continue;
             };
-            if let Some(row) = row {
+            if let Some(row) = out.row(start + index) {
                 score_field.put(row, &settings.score_field, score);
             }
             let state = series.get_mut(slot_of[index]);

@@ -87,6 +87,81 @@ impl PointsBuilder {
         builder
     }
 
+    /// Append every point of `points`, fields and all, and return the index
+    /// of the first of them in this builder. Into an empty builder the
+    /// columns are copied whole (no work per point); otherwise point by
+    /// point, as [`PointsBuilder::push`].
+    pub fn pass_through(&mut self, points: &Points) -> usize {
+        let start = self.len();
+        if start > 0 || !self.points.columns.is_empty() || !self.points.series.is_empty() {
+            for point in points.iter() {
+                self.push(point);
+            }
+            return start;
+        }
+        let len = points.timestamps.len();
+        let mut copy = points.clone();
+        copy.series_index.truncate(len);
+        copy.series_index.resize(len, 0);
+        let series = copy.series.len();
+        if copy.series_index.iter().any(|&s| s as usize >= series) {
+            // Not a well-formed batch: row by row, which checks it.
+            for point in points.iter() {
+                self.push(point);
+            }
+            return start;
+        }
+        self.kinds.clear();
+        self.present_counts.clear();
+        for column in &mut copy.columns {
+            pad(&mut column.data, len);
+            self.kinds.push(match column.data {
+                ColumnData::Float(_) => Kind::Float,
+                ColumnData::Int(_) => Kind::Int,
+                ColumnData::Boolean(_) => Kind::Boolean,
+                ColumnData::Text(_) => Kind::Text,
+            });
+            let count = if column.present.is_empty() {
+                len
+            } else {
+                column.present.resize(len.div_ceil(8), 0);
+                if let Some(last) = column.present.last_mut()
+                    && !len.is_multiple_of(8)
+                {
+                    *last &= (1 << (len % 8)) - 1;
+                }
+                column.present.iter().map(|b| b.count_ones() as usize).sum()
+            };
+            self.present_counts.push(count);
+        }
+        self.series_lookup = copy
+            .series
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| Some((s.clone(), u32::try_from(i).ok()?)))
+            .collect();
+        self.last_series = None;
+        self.next_column = 0;
+        self.capacity = self.capacity.max(len);
+        self.points = copy;
+        start
+    }
+
+    /// Point `index` (already added), to set more of its fields; `None`
+    /// past the last point. Visit rows in increasing order: a field set on
+    /// an earlier row than the last one set in its column is not recorded
+    /// as present.
+    pub fn row(&mut self, index: usize) -> Option<PointBuilder<'_>> {
+        if index >= self.len() {
+            return None;
+        }
+        self.next_column = 0;
+        Some(PointBuilder {
+            builder: self,
+            index,
+        })
+    }
+
     /// Number of points so far.
     pub fn len(&self) -> usize {
         self.points.timestamps.len()

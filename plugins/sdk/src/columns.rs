@@ -243,6 +243,55 @@ mod tests {
     }
 
     #[test]
+    fn a_pass_through_is_what_forward_emits() {
+        let points = ragged();
+        // Into an empty output (whole columns) and after a point (row by
+        // row), with a field added to every third point, then more points.
+        for before in [false, true] {
+            let mut passed = Output::default();
+            let mut forwarded = Output::default();
+            let extra = Series::new("extra");
+            if before {
+                passed.point(-1, &extra).field("x", 0.5);
+                forwarded.point(-1, &extra).field("x", 0.5);
+            }
+            let start = passed.pass_through(&points);
+            assert_eq!(start, usize::from(before));
+            let mut slot = Slot::default();
+            for point in points.iter() {
+                if point.index() % 3 == 0 {
+                    let row = passed.row(start + point.index()).unwrap();
+                    slot.put(row, "added", point.index() as f64);
+                }
+                let mut row = forwarded.point(point.timestamp(), point.series());
+                for (name, value) in point.fields() {
+                    row = row.field(name, value);
+                }
+                if point.index() % 3 == 0 {
+                    let _ = row.field("added", point.index() as f64);
+                }
+            }
+            assert!(passed.row(start + points.len()).is_none());
+            passed.point(99, &extra).field("name", "after");
+            forwarded.point(99, &extra).field("name", "after");
+            let (passed, forwarded) = (passed.into_points(), forwarded.into_points());
+            assert_eq!(passed.len(), forwarded.len());
+            for (a, b) in passed.iter().zip(forwarded.iter()) {
+                let fields = |p: crate::PointRef<'_>| -> Vec<String> {
+                    let mut f: Vec<String> =
+                        p.fields().map(|(n, v)| format!("{n}={v:?}")).collect();
+                    f.sort();
+                    f
+                };
+                assert_eq!(
+                    (a.timestamp(), a.series(), fields(a)),
+                    (b.timestamp(), b.series(), fields(b))
+                );
+            }
+        }
+    }
+
+    #[test]
     fn fields_read_as_points_read_them() {
         let points = ragged();
         let fields = FieldColumns::new(&points, ["x", "name", "missing"]);

@@ -59,6 +59,22 @@ impl Output {
         self.points.point_of(timestamp, series)
     }
 
+    /// Pass every point of `points` through, fields and all, returning the
+    /// output index of the first; add fields to them with
+    /// [`Output::row`]. Into an empty output the columns are copied whole,
+    /// with no work per point: the fast path of a plugin whose output is its
+    /// input plus a column or two.
+    pub fn pass_through(&mut self, points: &foghorn_model::Points) -> usize {
+        self.points.pass_through(points)
+    }
+
+    /// Output point `index`, to add fields to it (rows in increasing
+    /// order); `None` past the last point.
+    #[inline]
+    pub fn row(&mut self, index: usize) -> Option<PointBuilder<'_>> {
+        self.points.row(index)
+    }
+
     /// Pass a point through unchanged.
     pub fn forward(&mut self, point: foghorn_model::PointRef<'_>) {
         self.points.push(point);
