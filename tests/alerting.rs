@@ -336,18 +336,27 @@ fn notifications_survive_a_receiver_outage_and_kill_9() {
     // The receiver comes back 60 s after the outage began.
     std::thread::sleep(Duration::from_secs(60).saturating_sub(outage.elapsed()));
     let receiver = Receiver::start(dir.path(), port, &[]);
-    let calls = wait::until(
-        "50 distinct notifications",
-        Duration::from_secs(120),
-        || {
-            let calls = receiver.accepted();
-            let keys: BTreeSet<String> = calls
-                .iter()
-                .map(|c| c["headers"]["idempotency-key"].as_str().unwrap().to_owned())
-                .collect();
-            (keys.len() >= 50).then_some(calls)
-        },
-    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let calls = loop {
+        let calls = receiver.accepted();
+        let keys: BTreeSet<String> = calls
+            .iter()
+            .map(|c| c["headers"]["idempotency-key"].as_str().unwrap().to_owned())
+            .collect();
+        if keys.len() >= 50 {
+            break calls;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "after 120 s the receiver accepted {} calls with {} distinct keys ({} calls in all), {:?} pending; agent logs:\n{}",
+            calls.len(),
+            keys.len(),
+            receiver.calls().len(),
+            pending(),
+            agent.logs()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
     wait::until("an empty outbox", Duration::from_secs(60), || {
         (pending()? == 0.0).then_some(())
     });
