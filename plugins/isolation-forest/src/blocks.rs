@@ -19,7 +19,6 @@
 //! trees of 256, in the scratch space shared by the plugin's models.
 
 use crate::cuts::Cuts;
-use crate::forest::Tree;
 use crate::lanes::{self, Lane};
 
 /// Rows per block: two lanes of 128.
@@ -38,6 +37,20 @@ const SLOTS: usize = 1024;
 const EMPTY: u16 = 1021;
 /// Where padding steps write.
 const SINK: u16 = 1018;
+
+/// A node of a tree seen breadth-first (`Tree::breadth_first` in
+/// `forest.rs`), what [`Blocks::new`] compiles.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Visit {
+    /// Its depth (the root's is 0).
+    pub depth: usize,
+    /// Its position among the 2^depth places of the complete tree.
+    pub position: usize,
+    /// An inner node's feature and split value.
+    pub split: Option<(usize, f64)>,
+    /// A leaf's path length.
+    pub leaf: f64,
+}
 
 /// One inner node, as the block scorer runs it.
 #[derive(Debug, Clone, Copy)]
@@ -84,19 +97,17 @@ pub(crate) struct Scratch {
 }
 
 impl Blocks {
-    /// `trees` compiled, or `None` if one is deeper than 8 or has more than
-    /// 255 inner nodes (it cannot, below depth 8) or there are none.
+    /// The trees, each as its nodes breadth-first, compiled; `None` if one
+    /// is deeper than 8 or has more than 255 inner nodes (it cannot, below
+    /// depth 8) or there are none.
     #[allow(clippy::cast_possible_truncation, reason = "bounded above")]
-    pub(crate) fn new(trees: &[Tree]) -> Option<Self> {
-        if trees.is_empty() {
+    pub(crate) fn new(orders: Vec<Vec<Visit>>) -> Option<Self> {
+        if orders.is_empty() {
             return None;
         }
-        // Each tree breadth-first: (depth, position at that depth) per node.
         let mut features: Vec<Vec<f64>> = Vec::new();
-        let mut orders = Vec::with_capacity(trees.len());
-        for tree in trees {
-            let order = tree.breadth_first();
-            for node in &order {
+        for order in &orders {
+            for node in order {
                 if node.depth > DEPTH {
                     return None;
                 }
@@ -110,7 +121,6 @@ impl Blocks {
                     features[feature].push(value);
                 }
             }
-            orders.push(order);
         }
         let features: Vec<Cuts> = features.into_iter().map(Cuts::new).collect();
         let mut offsets = Vec::with_capacity(features.len());
@@ -120,7 +130,7 @@ impl Blocks {
             table += cuts.len() + 1;
         }
         u32::try_from(table).ok()?;
-        let mut packed = Vec::with_capacity(trees.len());
+        let mut packed = Vec::with_capacity(orders.len());
         for order in orders {
             let mut by_depth: Vec<Vec<Step>> = vec![Vec::new(); DEPTH];
             let mut leaves = Box::new([0.0; 1 << DEPTH]);

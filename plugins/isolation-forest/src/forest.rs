@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::blocks::{Blocks, ROWS, Scratch};
+use crate::blocks::{Blocks, ROWS, Scratch, Visit};
 use crate::rng::Rng;
 
 /// Euler–Mascheroni constant.
@@ -34,19 +34,6 @@ struct Node(f64, i32, u32);
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Tree {
     nodes: Vec<Node>,
-}
-
-/// A node seen breadth-first, for [`Blocks`].
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Visit {
-    /// Its depth (the root's is 0).
-    pub depth: usize,
-    /// Its position among the 2^depth places of the complete tree.
-    pub position: usize,
-    /// An inner node's feature and split value.
-    pub split: Option<(usize, f64)>,
-    /// A leaf's path length.
-    pub leaf: f64,
 }
 
 impl Tree {
@@ -220,7 +207,7 @@ impl Forest {
 
     /// Compile the trees for [`Forest::score_rows`] (after a restore).
     pub(crate) fn compile(&mut self) {
-        self.blocks = Blocks::new(&self.trees);
+        self.blocks = Blocks::new(self.trees.iter().map(Tree::breadth_first).collect());
     }
 
     /// The anomaly score of `x`: 2^(-mean path length / c(ψ)), in (0, 1];
