@@ -429,17 +429,6 @@ impl CsvTable {
         batch: &Batch,
         dropped: &mut Dropped,
     ) -> std::io::Result<()> {
-        if let Some(shape @ CsvShape::Chosen(_)) = &self.shape
-            && !self.has_content
-        {
-            writer.write_record(
-                shape
-                    .header()
-                    .into_iter()
-                    .map(|name| csv_cell(name).into_owned()),
-            )?;
-            self.has_content = true;
-        }
         if self.shape.is_none() || self.shape == Some(CsvShape::Unknown) {
             let shape = if !batch.records.is_empty() {
                 Some(CsvShape::Records)
@@ -450,18 +439,21 @@ impl CsvTable {
             } else {
                 None
             };
-            if let Some(shape) = shape {
-                if !self.has_content {
-                    writer.write_record(
-                        shape
-                            .header()
-                            .into_iter()
-                            .map(|name| csv_cell(name).into_owned()),
-                    )?;
-                    self.has_content = true;
-                }
-                self.shape = Some(shape);
+            if shape.is_some() {
+                self.shape = shape;
             }
+        }
+        // A new file gets the header of its shape, once known.
+        if let Some(shape) = &self.shape
+            && !self.has_content
+        {
+            writer.write_record(
+                shape
+                    .header()
+                    .into_iter()
+                    .map(|name| csv_cell(name).into_owned()),
+            )?;
+            self.has_content = true;
         }
         let Some(shape) = &self.shape else {
             return Ok(());
