@@ -73,6 +73,13 @@ pub struct Heartbeat {
 }
 
 impl Heartbeat {
+    /// The firing alert of `series`, silent for `silence` at `at`.
+    fn lost(&self, series: &Series, at: i64, silence: i64) -> Alert {
+        let settings = &self.settings;
+        let description = self.describe(&settings.description, series, silence);
+        Alert::firing(&settings.kind, settings.severity, series, at, description)
+    }
+
     fn describe(&self, template: &Template<Placeholder>, series: &Series, silence: i64) -> String {
         let series = series.to_string();
         let (timeout, silence_text) = (seconds(self.settings.timeout), seconds(silence));
@@ -102,16 +109,7 @@ impl Heartbeat {
             let last_seen = self.beats.get(slot).last_seen;
             let silence = ts.saturating_sub(last_seen);
             if silence > self.settings.timeout {
-                let series = point.series();
-                let description = self.describe(&self.settings.description, series, silence);
-                let settings = &self.settings;
-                out.alert(Alert::firing(
-                    &settings.kind,
-                    settings.severity,
-                    series,
-                    ts,
-                    description,
-                ));
+                out.alert(self.lost(point.series(), ts, silence));
             }
             let beat = self.beats.get_mut(slot);
             beat.last_seen = beat.last_seen.max(ts);
@@ -192,16 +190,7 @@ impl Processor for Heartbeat {
             if beat.lost || silence <= self.settings.timeout {
                 continue;
             }
-            let series = self.beats.series(slot);
-            let description = self.describe(&self.settings.description, series, silence);
-            let settings = &self.settings;
-            out.alert(Alert::firing(
-                &settings.kind,
-                settings.severity,
-                series,
-                now,
-                description,
-            ));
+            out.alert(self.lost(self.beats.series(slot), now, silence));
             self.beats.get_mut(slot).lost = true;
         }
     }
