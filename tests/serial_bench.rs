@@ -29,6 +29,18 @@ fn emulator(args: &[&str]) -> std::process::Output {
     output
 }
 
+/// Stop the agent (it must exit cleanly on SIGTERM) and the device, then
+/// read the report the agent left.
+fn stop_and_read(agent: &mut Agent, pty: &mut PtyPair, report: &Path) -> Value {
+    assert!(
+        agent.terminate().success(),
+        "clean exit on SIGTERM:\n{}",
+        agent.logs()
+    );
+    pty.stop();
+    serde_json::from_str(&wait::read(report)).unwrap()
+}
+
 /// (type, severity, state, description): what must match exactly, in order.
 fn summary(report: &Value) -> Vec<(String, String, String, String)> {
     report
@@ -150,14 +162,7 @@ fn serial_bench_example_produces_the_expected_outputs() {
         "every kind of alert in the report was notified"
     );
 
-    assert!(
-        agent.terminate().success(),
-        "clean exit on SIGTERM:\n{}",
-        agent.logs()
-    );
-    pty.stop();
-
-    let report: Value = serde_json::from_str(&wait::read(&report_path)).unwrap();
+    let report = stop_and_read(&mut agent, &mut pty, &report_path);
     assert_eq!(
         summary(&report),
         expected,
@@ -246,14 +251,7 @@ fn serial_bench_original_formats() {
             (report.as_array()?.len() >= expected.len()).then_some(())
         },
     );
-    assert!(
-        agent.terminate().success(),
-        "clean exit on SIGTERM:\n{}",
-        agent.logs()
-    );
-    pty.stop();
-
-    let report: Value = serde_json::from_str(&wait::read(&report_path)).unwrap();
+    let report = stop_and_read(&mut agent, &mut pty, &report_path);
     let report = report.as_array().unwrap();
     assert_eq!(report.len(), expected.len(), "{report:#?}");
     for (got, want) in report.iter().zip(&expected) {
