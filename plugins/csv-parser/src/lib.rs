@@ -3,7 +3,10 @@
 //!
 //! The columns are named by `columns`, or by the header (`header: true`: the
 //! first non-blank line; it is kept in the snapshot, so a restart does not
-//! read a data row as the header). A later line equal to the header (the
+//! read a data row as the header, though a restart before the first
+//! snapshot does: a file whose columns are known is better read with
+//! `columns`, where a line naming exactly the columns, joined by the
+//! delimiter, is taken for a header). A later line equal to the header (the
 //! header of the next file when a source reads several files of the same
 //! shape, or of a rotated file) is skipped and counted in the plugin metric
 //! `header_lines`. A header cell that is empty (pandas' index column) names
@@ -260,6 +263,10 @@ impl Processor for CsvParser {
             series: SeriesTable::default(),
         };
         if !columns.is_empty() {
+            // A line naming exactly these columns is a header: skipped, as
+            // is a repeated header, with no state to lose on a restart.
+            let delimiter = char::from(parser.settings.delimiter).to_string();
+            parser.header = Some(columns.join(&delimiter));
             let plan =
                 Plan::new(&parser.settings.config, columns).map_err(|e| format!("csv: {e}"))?;
             parser.set_plan(plan);

@@ -206,6 +206,30 @@ fn the_header_survives_a_restart() {
 }
 
 #[test]
+fn a_line_naming_the_configured_columns_is_a_header() {
+    // No state: a parser started at any line of the file (a restart from a
+    // checkpoint) skips the header wherever it comes.
+    let mut parser = csv(r#"{ "columns": ["a", "b"] }"#);
+    let (points, rejects) = parse(&mut parser, &["a,b", "1,2", "a,b", "3,4"]);
+    assert!(rejects.is_empty(), "{rejects:?}");
+    assert_eq!(
+        points,
+        [
+            "csv 7 a=Float(1.0) b=Float(2.0)",
+            "csv 7 a=Float(3.0) b=Float(4.0)"
+        ]
+    );
+    assert_eq!(testing::counters().get("header_lines"), Some(&2));
+    let mut tabs = csv(r#"{ "columns": ["a", "b"], "delimiter": "\t" }"#);
+    let (points, _) = parse(&mut tabs, &["a\tb", "a,b\t1"]);
+    assert_eq!(
+        points,
+        ["csv 7 a=Text(\"a,b\") b=Float(1.0)"],
+        "only the exact header"
+    );
+}
+
+#[test]
 fn types_read_each_kind() {
     let config = r#"{ "columns": ["f", "i", "b", "s", "a"],
         "types": { "f": "float", "i": "int", "b": "bool", "s": "string" } }"#;
