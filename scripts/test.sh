@@ -4,8 +4,9 @@
 #   bash scripts/test.sh
 #
 # Installs (when missing): the pinned Rust toolchain with the wasm32-wasip2
-# target (rust-toolchain.toml), cargo-nextest, socat, python3, Prometheus and
-# Alertmanager (Debian's packages; only loopback ports are used), aiosmtpd,
+# target (rust-toolchain.toml), cargo-nextest, socat, python3, Prometheus,
+# Alertmanager and Chromium (Debian's packages; only loopback ports are used;
+# Chromium renders the HTML reports headless), aiosmtpd,
 # grpcio and opentelemetry-proto (PyPI). Then builds
 # the workspace (agent, bundled plugins, fixtures, tests) once and runs every
 # test with nextest, plus the doctests. In CI (CI=true) a peer that cannot be
@@ -27,12 +28,13 @@ command -v socat >/dev/null 2>&1 || missing+=(socat)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
     log "Installing test peers: ${missing[*]}"
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-for tool in socat python3 prometheus prometheus-alertmanager; do
+for tool in socat python3 prometheus prometheus-alertmanager chromium; do
     command -v "$tool" >/dev/null 2>&1 || { echo "error: $tool is required by the tests and could not be installed" >&2; exit 1; }
 done
 

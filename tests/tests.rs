@@ -16,6 +16,7 @@ mod native_processor;
 mod otlp;
 mod plugin_faults;
 mod plugin_list;
+mod product_lab;
 mod reload;
 mod serial_bench;
 mod serial_reconnect;

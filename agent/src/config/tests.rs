@@ -616,6 +616,88 @@ sinks:
 }
 
 #[test]
+fn analysis_sections_are_checked() {
+    let text = "\
+sources:
+  s: { type: stdin }
+sinks:
+  a:
+    type: analysis
+    inputs: [s]
+    path: a.json
+    columns: [timestamp, device, cpu]
+    time_format: \"%Y-%Q\"
+    clean:
+      keep: [{ field: cpu, sigma: 2 }]
+    groups:
+      - { name: g, by: [host], fields: { cpu: mean }, top: 0 }
+    anomalies:
+      - { name: g, any: [{ field: cpu }] }
+      - { name: hot, any: [{ field: cpu, z: 2, gt: 1 }] }
+    rolling:
+      - { name: r, field: cpu, window: 1h, stat: median }
+    charts:
+      - { title: t, series: daily, markers: [cold] }
+";
+    let errors = load_err(text);
+    let found: Vec<(&str, &str)> = errors
+        .iter()
+        .map(|e| (e.key.as_str(), e.message.as_str()))
+        .collect();
+    let expected: [(&str, &str); 10] = [
+        ("sinks.a.time_format", ""),
+        (
+            "sinks.a.clean.keep[0]",
+            "a sigma or z condition cannot clean: use bounds",
+        ),
+        (
+            "sinks.a.groups[0].by[0]",
+            "host is not one of `columns`: timestamp, device, cpu",
+        ),
+        ("sinks.a.groups[0].top", "must be at least 1"),
+        (
+            "sinks.a.anomalies[0].name",
+            "g is also the name of sinks.a.groups[0].name",
+        ),
+        (
+            "sinks.a.anomalies[0].any[0]",
+            "tests nothing: give `gt`, `ge`, `lt`, `le`, `sigma` or `z`",
+        ),
+        (
+            "sinks.a.anomalies[1].any[0]",
+            "has both `z` and bounds: make them two conditions",
+        ),
+        (
+            "sinks.a.rolling[0].stat",
+            "must be mean, sum, min, max or count",
+        ),
+        (
+            "sinks.a.charts[0]",
+            "charts are drawn in the HTML report: set `html`",
+        ),
+        (
+            "sinks.a.charts[0].series",
+            "daily is not the name of a resample or rolling section",
+        ),
+    ];
+    for (key, message) in expected {
+        assert!(
+            found.iter().any(|(k, m)| *k == key && m.contains(message)),
+            "no error {key}: {message}\n{}",
+            render(&errors)
+        );
+    }
+    assert!(
+        found
+            .iter()
+            .any(|(k, m)| *k == "sinks.a.charts[0].markers[0]" && m.contains("cold")),
+        "{}",
+        render(&errors)
+    );
+    assert!(errors.iter().all(|e| e.line > 0), "{}", render(&errors));
+}
+
+#[test]
 fn reports_syntax_errors_and_duplicate_keys() {
     let errors = load_err("sources:\n  a: {type: stdin\nsinks: {}\n");
     assert_eq!(errors.len(), 1, "{}", render(&errors));

@@ -48,6 +48,26 @@ pub(crate) fn csv_cell(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// `text` for HTML text or a quoted attribute: `&`, `<`, `>`, `"` and `'`
+/// written as entities, so device data in a report cannot become markup.
+pub(crate) fn html(text: &str) -> Cow<'_, str> {
+    if !text.contains(['&', '<', '>', '"', '\'']) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +92,14 @@ mod tests {
         assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(csv_cell("\t=1"), "\\t=1");
         assert_eq!(csv_cell("WARNING_TEMP"), "WARNING_TEMP");
+    }
+
+    #[test]
+    fn markup_is_written_as_entities_in_html() {
+        assert!(matches!(html("DEV-001"), Cow::Borrowed(_)));
+        assert_eq!(
+            html("<script>alert('x')</script> & \"q\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
+        );
     }
 }

@@ -4,7 +4,8 @@
 //! [`prometheus`] (a `/metrics` endpoint with a gauge per numeric point field
 //! and alert metrics, next to the agent's own), [`report`] (the anomaly
 //! report, a JSON array written atomically), [`file`] (records, points and
-//! alerts as raw lines, NDJSON or CSV), [`console`] (standard output, for
+//! alerts as raw lines, NDJSON or CSV), [`analysis`] (statistics over every
+//! row, as JSON and HTML reports), [`console`] (standard output, for
 //! people) and [`blackhole`] (counts and drops). Each settings struct
 //! implements [`Sink`], and the `sinks!` registry below names each type
 //! once. The topology calls [`SinkKind::build`] for every sink before
@@ -15,6 +16,7 @@
 //! the console's JSON format live here.
 
 pub mod alertmanager;
+pub mod analysis;
 mod appender;
 pub mod blackhole;
 pub mod console;
@@ -37,6 +39,7 @@ use tokio::sync::mpsc::Receiver;
 use tokio_util::sync::CancellationToken;
 
 pub use alertmanager::AlertmanagerConfig;
+pub use analysis::config::AnalysisConfig;
 pub use blackhole::BlackholeConfig;
 pub use console::{ConsoleConfig, ConsoleFormat};
 pub use email::EmailConfig;
@@ -245,6 +248,8 @@ sinks! {
     "otlp" => Otlp(OtlpConfig),
     /// `type: kafka`: points, alerts and raw records to a Kafka topic.
     "kafka" => Kafka(KafkaSinkConfig),
+    /// `type: analysis`: statistics over every row, as JSON and HTML reports.
+    "analysis" => Analysis(AnalysisConfig),
 }
 
 /// An error and its causes on one line: `cannot write …: No space left`.

@@ -488,7 +488,7 @@ async fn load(path: &Path) -> Result<Vec<Entry>, SinkError> {
 
 /// Replace `path` with `contents` so that readers see the old file or the new
 /// one, never a part: write a temp file next to it, sync it, rename it over.
-fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
