@@ -13,6 +13,7 @@ mod kafka;
 mod kill_storm;
 mod metrics;
 mod native_processor;
+mod network_analytics;
 mod otlp;
 mod plugin_faults;
 mod plugin_list;

@@ -638,13 +638,42 @@ sinks:
       - { name: r, field: cpu, window: 1h, stat: median }
     charts:
       - { title: t, series: daily, markers: [cold] }
+    derive:
+      - { name: cpu, field: cpu }
+    metrics: [nothing]
+  b:
+    type: analysis
+    inputs: [s]
+    path: b.json
+    columns: [timestamp, cpu]
+    anomalies:
+      - name: x
+        any: [{ field: cpu, gt: 1 }]
+        export: { path: x.csv, columns: { a: \"{severity}\", b: \"{cpu\", c: \"{load}\" } }
 ";
     let errors = load_err(text);
     let found: Vec<(&str, &str)> = errors
         .iter()
         .map(|e| (e.key.as_str(), e.message.as_str()))
         .collect();
-    let expected: [(&str, &str); 10] = [
+    let expected: [(&str, &str); 15] = [
+        ("sinks.a.derive[0].name", "cpu is taken"),
+        (
+            "sinks.a.metrics[0]",
+            "nothing is not the name of a group section",
+        ),
+        (
+            "sinks.b.anomalies[0].export.columns.a",
+            "{severity} is not a column, a derived column or the set's severity",
+        ),
+        (
+            "sinks.b.anomalies[0].export.columns.b",
+            "a `{` is not closed",
+        ),
+        (
+            "sinks.b.anomalies[0].export.columns.c",
+            "{load} is not a column",
+        ),
         ("sinks.a.time_format", ""),
         (
             "sinks.a.clean.keep[0]",

@@ -82,6 +82,10 @@ pub struct Metrics {
     /// `foghorn_file_source_files{component, state}`: files a `file` source
     /// with `include` globs knows (`matched`) and holds open (`open`).
     pub file_source_files: IntGaugeVec,
+    /// `foghorn_analysis_statistic{component, section, group, statistic}`:
+    /// the statistics of the group sections an analysis sink exports, as of
+    /// its last report.
+    pub analysis: GaugeVec,
     /// `foghorn_start_time_seconds`.
     pub start_time: IntGauge,
 }
@@ -173,7 +177,19 @@ impl Metrics {
         registry
             .register(Box::new(file_source_files.clone()))
             .expect("metric registered once");
+        let analysis = GaugeVec::new(
+            Opts::new(
+                "foghorn_analysis_statistic",
+                "A statistic of a group of an analysis sink's report, as of its last report.",
+            ),
+            &["component", "section", "group", "statistic"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(analysis.clone()))
+            .expect("metric registered once");
         Self {
+            analysis,
             file_source_files,
             plugin_limited: counter(
                 &registry,

@@ -6,7 +6,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde_json::{Map, Value, json};
 use time::format_description::OwnedFormatItem;
 
-use super::config::{AnalysisConfig, Condition, Group, Resample, Rolling, Stat, Tail};
+use super::config::{
+    AnalysisConfig, AnomalySet, Condition, Derive, Group, Resample, Rolling, RowOrder, Stat, Tail,
+};
+use super::export;
 use super::stats::{self, Accumulator};
 use super::table::{Cell, Table};
 
@@ -42,8 +45,10 @@ pub struct Computed {
     pub json: Value,
     /// Each resample and rolling section's series.
     pub series: HashMap<String, Series>,
-    /// Each anomaly set's rows (indexes into the table), in input order.
+    /// Each anomaly set's rows (indexes into the table), in its order.
     pub flagged: HashMap<String, Vec<usize>>,
+    /// Each export's file and CSV text.
+    pub exports: Vec<(std::path::PathBuf, String)>,
 }
 
 /// A resampled or rolling series: times and one line of values per key.
@@ -90,6 +95,7 @@ pub fn report(config: &AnalysisConfig, table: &Table, times: &TimeFormat) -> Com
     let cleaned = clean(config, table);
     let mut computed = Computed::default();
     let analysis = Analysis {
+        derive: &config.derive,
         table,
         times,
         rows: &cleaned.rows,
@@ -137,16 +143,31 @@ pub fn report(config: &AnalysisConfig, table: &Table, times: &TimeFormat) -> Com
         .iter()
         .map(|set| {
             let (flagged, conditions) = analysis.flag(&set.any);
+            let flagged = analysis.ordered(flagged, set.order);
+            let severities = analysis.severities(set, &flagged);
             let first: Vec<Value> = flagged
                 .iter()
+                .enumerate()
                 .take(set.sample)
-                .map(|row| analysis.row_json(*row))
+                .map(|(index, row)| {
+                    let mut json = analysis.row_json(*row);
+                    if let Some(severity) = severities.get(index) {
+                        json["severity"] = Value::from(*severity);
+                    }
+                    json
+                })
                 .collect();
             let value = json!({
                 "count": flagged.len(),
                 "conditions": conditions,
                 "first": first,
             });
+            if let Some(to) = &set.export {
+                let csv = export::csv(to, &flagged, &severities, &|name, row| {
+                    analysis.export_value(name, row)
+                });
+                computed.exports.push((to.path.clone(), csv));
+            }
             computed.flagged.insert(set.name.clone(), flagged);
             (set.name.clone(), value)
         })
@@ -226,6 +247,7 @@ type Test<'c> = (Box<dyn Fn(f64) -> bool + 'c>, Map<String, Value>);
 
 /// The cleaned rows and what the sections need to read them.
 struct Analysis<'a> {
+    derive: &'a [Derive],
     table: &'a Table,
     times: &'a TimeFormat,
     rows: &'a [usize],
@@ -238,8 +260,15 @@ impl Analysis<'_> {
         self.numbers_of(name, self.rows)
     }
 
-    /// Column `name` of `rows`, as numbers.
+    /// Column `name` of `rows`, as numbers; a derived column computed.
     fn numbers_of(&self, name: &str, rows: &[usize]) -> Vec<Option<f64>> {
+        if let Some(derive) = self.derive.iter().find(|d| d.name == name) {
+            let mut values = self.numbers_of(&derive.field, rows);
+            for value in values.iter_mut().flatten() {
+                *value = derive.apply(*value);
+            }
+            return values;
+        }
         match self.table.column(name) {
             Some(column) => rows
                 .iter()
@@ -253,11 +282,74 @@ impl Analysis<'_> {
     /// sums, minimums and maximums are then written as integers, as pandas
     /// keeps an int64 column's.
     fn integers(&self, name: &str) -> bool {
+        // Not a derived column: `table.column` knows only `columns`.
         self.table.column(name).is_some_and(|column| {
             self.rows
                 .iter()
                 .all(|row| matches!(self.table.cells[column][*row], Cell::Int(_)))
         })
+    }
+
+    /// `rows` in `order`.
+    fn ordered(&self, mut rows: Vec<usize>, order: RowOrder) -> Vec<usize> {
+        if order == RowOrder::Time {
+            rows.sort_by_key(|row| self.table.times[*row]);
+        }
+        rows
+    }
+
+    /// Each row's severity when the set grades them: the largest relative
+    /// excess over a lower bound, at least 0, rounded.
+    fn severities(&self, set: &AnomalySet, rows: &[usize]) -> Vec<f64> {
+        let Some(severity) = &set.severity else {
+            return Vec::new();
+        };
+        let bounds: Vec<(Option<usize>, Option<&Derive>, f64)> = set
+            .any
+            .iter()
+            .filter_map(|c| Some((c, c.gt.or(c.ge)?)))
+            .map(|(c, bound)| {
+                let derive = self.derive.iter().find(|d| d.name == c.field);
+                let column = self.table.column(derive.map_or(&c.field, |d| &d.field));
+                (column, derive, bound)
+            })
+            .collect();
+        rows.iter()
+            .map(|row| {
+                let excess = bounds.iter().filter_map(|(column, derive, bound)| {
+                    let x = self.table.cells[(*column)?][*row].number()?;
+                    let x = derive.map_or(x, |d| d.apply(x));
+                    Some((x - bound) / bound)
+                });
+                let value = excess.fold(0.0, f64::max);
+                severity.round.map_or(value, |places| {
+                    stats::round(value, places, super::config::Rounding::HalfEven)
+                })
+            })
+            .collect()
+    }
+
+    /// The text of `name` in row `row` for an export: a time formatted, a
+    /// float as Python prints it, text defused for spreadsheets.
+    fn export_value(&self, name: &str, row: usize) -> String {
+        if name == "timestamp" {
+            return self.times.format(self.table.times[row]);
+        }
+        if let Some(derive) = self.derive.iter().find(|d| d.name == name) {
+            return self
+                .table
+                .column(&derive.field)
+                .and_then(|c| self.table.cells[c][row].number())
+                .map(|x| export::python_float(derive.apply(x)))
+                .unwrap_or_default();
+        }
+        match self.table.column(name).map(|c| &self.table.cells[c][row]) {
+            Some(Cell::Float(v)) => export::python_float(*v),
+            Some(Cell::Int(v)) => v.to_string(),
+            Some(Cell::Bool(v)) => if *v { "True" } else { "False" }.to_owned(),
+            Some(Cell::Text(v)) => crate::sinks::escape::csv_cell(v).into_owned(),
+            Some(Cell::Missing) | None => String::new(),
+        }
     }
 
     /// Rows in time order, equal times in input order (pandas sorts a
@@ -786,5 +878,56 @@ mod tests {
         );
         assert_eq!(report["values"]["device"], json!(["z", "a"]));
         assert_eq!(report["distinct"]["device"], 2);
+    }
+
+    #[test]
+    fn severity_derived_columns_time_order_and_export() {
+        let rows = table(&[
+            (2 * S, "late", Some(99.0), 0),
+            (S, "early", Some(180.0), 0),
+            (3 * S, "calm", Some(10.0), 0),
+        ]);
+        let config = config(&json!({
+            "derive": [{ "name": "score", "field": "cpu", "max": 100, "multiply": -0.5, "add": 100 }],
+            "groups": [{ "name": "g", "by": ["device"], "fields": { "score": "mean" } }],
+            "anomalies": [{
+                "name": "hot",
+                "any": [{ "field": "cpu", "gt": 90 }, { "field": "score", "ge": 60 }],
+                "order": "time",
+                "severity": { "round": 2 },
+                "export": { "path": "x.csv", "columns": {
+                    "device": "{device}", "severity": "{severity}", "score": "{score}", "cpu": "{cpu}" } },
+            }],
+        }));
+        let computed = report(&config, &rows, &TimeFormat::new("%H:%M:%S").unwrap());
+        let report = computed.json;
+        assert_eq!(
+            report["groups"]["g"],
+            json!([{ "device": "calm", "score": 95.0 }, { "device": "early", "score": 50.0 },
+                   { "device": "late", "score": 50.5 }]),
+            "100 - min(cpu, 100) / 2"
+        );
+        let hot = &report["anomalies"]["hot"];
+        let devices: Vec<&str> = hot["first"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["device"].as_str().unwrap())
+            .collect();
+        assert_eq!(devices, ["early", "late", "calm"], "by time");
+        // early: (180 − 90) / 90 = 1.0; late: 0.1; calm: (95 − 60) / 60 = 0.58333… → 0.58.
+        let severities: Vec<f64> = hot["first"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["severity"].as_f64().unwrap())
+            .collect();
+        assert_eq!(severities, [1.0, 0.1, 0.58]);
+        let (path, csv) = &computed.exports[0];
+        assert_eq!(path, std::path::Path::new("x.csv"));
+        assert_eq!(
+            csv,
+            "device,severity,score,cpu\nearly,1.0,50.0,180.0\nlate,0.1,50.5,99.0\ncalm,0.58,95.0,10.0\n"
+        );
     }
 }

@@ -51,6 +51,9 @@ pub struct AnalysisConfig {
     /// appearance (e.g. `[product_type, location]`).
     #[serde(default)]
     pub values: Vec<String>,
+    /// `derive`: columns computed from a field of each row.
+    #[serde(default)]
+    pub derive: Vec<Derive>,
     /// `distinct`: columns whose number of distinct values the totals give
     /// (e.g. `[device_id]`).
     #[serde(default)]
@@ -67,6 +70,18 @@ pub struct AnalysisConfig {
     /// `rolling`: a time-window statistic evaluated at every row.
     #[serde(default)]
     pub rolling: Vec<Rolling>,
+    /// `metrics`: group sections whose statistics the agent's `/metrics`
+    /// (and every Prometheus sink) serves as
+    /// `foghorn_analysis_statistic{component, section, group, statistic}`
+    /// (`group`: the group's key values joined by `/`), updated with each
+    /// report; at most `max_metric_series` series, the rest counted in
+    /// `foghorn_component_errors_total{reason="analysis_metrics_capped"}`.
+    #[serde(default)]
+    pub metrics: Vec<String>,
+    /// `max_metric_series`: the bound on `metrics`. Default 1000, from 1
+    /// to 100000.
+    #[serde(default = "AnalysisConfig::default_max_metric_series")]
+    pub max_metric_series: usize,
     /// `charts`: line charts of the HTML report.
     #[serde(default)]
     pub charts: Vec<Chart>,
@@ -280,29 +295,87 @@ impl<'de> Deserialize<'de> for Aggregations {
             Many(Vec<Stat>),
         }
 
-        struct Ordered;
+        let Ordered(entries) = Ordered::<OneOrMany>::deserialize(deserializer)?;
+        Ok(Self(
+            entries
+                .into_iter()
+                .map(|(field, stats)| match stats {
+                    OneOrMany::One(stat) => (field, vec![stat]),
+                    OneOrMany::Many(stats) => (field, stats),
+                })
+                .collect(),
+        ))
+    }
+}
 
-        impl<'de> Visitor<'de> for Ordered {
-            type Value = Aggregations;
+/// A YAML mapping in the order it was written.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Ordered<V>(pub Vec<(String, V)>);
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for Ordered<V> {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct InOrder<V>(std::marker::PhantomData<V>);
+
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for InOrder<V> {
+            type Value = Ordered<V>;
 
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a mapping of field names to a statistic or a list of them")
+                f.write_str("a mapping")
             }
 
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Aggregations, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Ordered<V>, A::Error> {
                 let mut out = Vec::new();
-                while let Some((field, stats)) = map.next_entry::<String, OneOrMany>()? {
-                    let stats = match stats {
-                        OneOrMany::One(stat) => vec![stat],
-                        OneOrMany::Many(stats) => stats,
-                    };
-                    out.push((field, stats));
+                while let Some(entry) = map.next_entry::<String, V>()? {
+                    out.push(entry);
                 }
-                Ok(Aggregations(out))
+                Ok(Ordered(out))
             }
         }
 
-        deserializer.deserialize_map(Ordered)
+        deserializer.deserialize_map(InOrder(std::marker::PhantomData))
+    }
+}
+
+/// `derive[]`: a column computed from a field of each row, as
+/// `add + multiply × x` with `x` the field's value clamped to `[min, max]`
+/// (`100 − min(loss, 5)` is `{ field: loss, max: 5, multiply: -1, add: 100 }`;
+/// the arithmetic is exactly that of the expression written out). Usable
+/// wherever a field is named, except in `columns` and `clean`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Derive {
+    /// `name`: the new column. Required.
+    pub name: String,
+    /// `field`: the field it is computed from. Required.
+    pub field: String,
+    /// `min`: values below are taken as this.
+    #[serde(default)]
+    pub min: Option<f64>,
+    /// `max`: values above are taken as this.
+    #[serde(default)]
+    pub max: Option<f64>,
+    /// `multiply`: the factor. Default 1.
+    #[serde(default = "Derive::one")]
+    pub multiply: f64,
+    /// `add`: the term added. Default 0.
+    #[serde(default)]
+    pub add: f64,
+}
+
+impl Derive {
+    const fn one() -> f64 {
+        1.0
+    }
+
+    /// The derived value of `x`.
+    pub fn apply(&self, x: f64) -> f64 {
+        let x = self.max.map_or(x, |max| x.min(max));
+        let x = self.min.map_or(x, |min| x.max(min));
+        if self.multiply == 1.0 && self.add == 0.0 {
+            x
+        } else {
+            self.add + self.multiply * x
+        }
     }
 }
 
@@ -314,10 +387,60 @@ pub struct AnomalySet {
     pub name: String,
     /// `any`: the conditions; a row meeting several counts once. Required.
     pub any: Vec<Condition>,
-    /// `sample`: how many of the set's rows are listed, the first in input
-    /// order. Default 5.
+    /// `sample`: how many of the set's rows are listed, the first in
+    /// `order`. Default 5.
     #[serde(default = "AnomalySet::default_sample")]
     pub sample: usize,
+    /// `order`: the order of the set's rows: `input` (the default) or `time`
+    /// (by time, equal times in input order).
+    #[serde(default)]
+    pub order: RowOrder,
+    /// `severity`: give each row a severity: the largest relative excess
+    /// of its value over each `gt` or `ge` bound `b` of the set's
+    /// conditions, `(x − b) / b`, and at least 0 (so a row flagged only by a
+    /// sigma or z condition gets 0), rounded to `round` places half to even
+    /// (the exact binary value, Python's `round`). Listed rows and exports
+    /// then have a `severity`.
+    #[serde(default)]
+    pub severity: Option<Severity>,
+    /// `export`: write every row of the set to a CSV file.
+    #[serde(default)]
+    pub export: Option<Export>,
+}
+
+/// The order of a set's rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RowOrder {
+    /// As the rows came.
+    #[default]
+    Input,
+    /// By time, equal times as they came.
+    Time,
+}
+
+/// `severity`: how a set's rows are graded.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Severity {
+    /// `round`: decimal places. Default: not rounded.
+    #[serde(default)]
+    pub round: Option<u8>,
+}
+
+/// `export`: a set's rows as a CSV file, replaced atomically with the
+/// report: a header row of the column names, then one row per row of the
+/// set, in its order.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Export {
+    /// `path`: the CSV file. Required.
+    pub path: PathBuf,
+    /// `columns`: each column's name and its template: text with `{name}`
+    /// for a column of the row (`timestamp` in `time_format`, a float as
+    /// Python prints it, `120.0`, `83.7`), a derived column, or `severity`;
+    /// `{{` and `}}` for braces. Required.
+    pub columns: Ordered<String>,
 }
 
 impl AnomalySet {
@@ -402,6 +525,10 @@ impl AnalysisConfig {
         1_000_000
     }
 
+    const fn default_max_metric_series() -> usize {
+        1000
+    }
+
     /// Whether `name` is a section of the report that a chart may draw.
     fn has_series(&self, name: &str) -> bool {
         self.resample.iter().any(|r| r.name == name) || self.rolling.iter().any(|r| r.name == name)
@@ -442,6 +569,36 @@ impl Settings for AnalysisConfig {
                 );
             }
         };
+        // Sections may also name derived columns.
+        let field = |problems: &mut Problems<'_>, at: String, name: &str| {
+            if !self.columns.iter().any(|c| c == name)
+                && !self.derive.iter().any(|d| d.name == name)
+            {
+                problems.push(
+                    &at,
+                    format!("{name} is neither one of `columns` nor a derived column"),
+                );
+            }
+        };
+        for (index, derive) in self.derive.iter().enumerate() {
+            let at = format!("{key}.derive[{index}]");
+            column(problems, format!("{at}.field"), &derive.field);
+            if self.columns.contains(&derive.name)
+                || self.derive[..index].iter().any(|d| d.name == derive.name)
+            {
+                problems.push(&format!("{at}.name"), format!("{} is taken", derive.name));
+            }
+            for (name, value) in [
+                ("min", derive.min),
+                ("max", derive.max),
+                ("multiply", Some(derive.multiply)),
+                ("add", Some(derive.add)),
+            ] {
+                if value.is_some_and(|v| !v.is_finite()) {
+                    problems.push(&format!("{at}.{name}"), "must be a finite number");
+                }
+            }
+        }
         for (index, condition) in self.clean.keep.iter().enumerate() {
             let at = format!("{key}.clean.keep[{index}]");
             if condition.is_sigma() {
@@ -474,7 +631,7 @@ impl Settings for AnalysisConfig {
             for (i, by) in group.by.iter().enumerate() {
                 column(problems, format!("{at}.by[{i}]"), by);
             }
-            check_aggregations(&group.fields, &format!("{at}.fields"), problems, &column);
+            check_aggregations(&group.fields, &format!("{at}.fields"), problems, &field);
             if let Some(places) = group.round {
                 problems.range(&format!("{at}.round"), places, 0, 15);
             }
@@ -491,7 +648,38 @@ impl Settings for AnalysisConfig {
             for (i, condition) in set.any.iter().enumerate() {
                 let at = format!("{at}.any[{i}]");
                 check_condition(condition, &at, problems);
-                column(problems, format!("{at}.field"), &condition.field);
+                field(problems, format!("{at}.field"), &condition.field);
+            }
+            if let Some(export) = &set.export {
+                for (name, template) in &export.columns.0 {
+                    let at = format!("{at}.export.columns.{name}");
+                    match super::template::Template::parse(template) {
+                        Err(error) => problems.push(&at, error),
+                        Ok(template) => {
+                            for used in template.names() {
+                                let known = used == "timestamp"
+                                    || used == "severity" && set.severity.is_some()
+                                    || self.columns.iter().any(|c| c == used)
+                                    || self.derive.iter().any(|d| d.name == used);
+                                if !known {
+                                    problems.push(
+                                        &at,
+                                        format!("{{{used}}} is not a column, a derived column or the set's severity"),
+                                    );
+                                }
+                            }
+                        }
+                    }
+                }
+                if export.columns.0.is_empty() {
+                    problems.push(
+                        &format!("{at}.export.columns"),
+                        "is empty: name the CSV's columns",
+                    );
+                }
+            }
+            if let Some(places) = set.severity.as_ref().and_then(|s| s.round) {
+                problems.range(&format!("{at}.severity.round"), places, 0, 15);
             }
         }
         for (index, resample) in self.resample.iter().enumerate() {
@@ -503,12 +691,12 @@ impl Settings for AnalysisConfig {
                 Duration::from_secs(1),
                 Duration::from_secs(366 * 86_400),
             );
-            check_aggregations(&resample.fields, &format!("{at}.fields"), problems, &column);
+            check_aggregations(&resample.fields, &format!("{at}.fields"), problems, &field);
         }
         for (index, rolling) in self.rolling.iter().enumerate() {
             let at = format!("{key}.rolling[{index}]");
             unique(problems, &rolling.name, format!("{at}.name"));
-            column(problems, format!("{at}.field"), &rolling.field);
+            field(problems, format!("{at}.field"), &rolling.field);
             problems.duration_range(
                 &format!("{at}.window"),
                 rolling.window,
@@ -519,6 +707,20 @@ impl Settings for AnalysisConfig {
                 problems.push(
                     &format!("{at}.stat"),
                     "must be mean, sum, min, max or count",
+                );
+            }
+        }
+        problems.range(
+            &format!("{key}.max_metric_series"),
+            self.max_metric_series,
+            1,
+            100_000,
+        );
+        for (index, section) in self.metrics.iter().enumerate() {
+            if !self.groups.iter().any(|g| &g.name == section) {
+                problems.push(
+                    &format!("{key}.metrics[{index}]"),
+                    format!("{section} is not the name of a group section"),
                 );
             }
         }

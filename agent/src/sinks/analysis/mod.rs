@@ -32,10 +32,13 @@
 
 mod compute;
 pub mod config;
+mod export;
+mod gauges;
 mod html;
 mod spool;
 mod stats;
 mod table;
+mod template;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -74,6 +77,8 @@ pub struct AnalysisSink {
 /// What the blocking tasks work on.
 #[derive(Debug)]
 struct Held {
+    name: Arc<str>,
+    gauges: gauges::Gauges,
     config: Arc<AnalysisConfig>,
     table: Table,
     spool: Spool,
@@ -83,17 +88,26 @@ struct Held {
 impl Held {
     /// Compute the report and replace the JSON (and HTML) files.
     fn write(
-        &self,
+        &mut self,
         path: &std::path::Path,
         html: Option<&std::path::Path>,
     ) -> Result<(), SinkError> {
         let computed = compute::report(&self.config, &self.table, &self.times);
+        self.gauges.update(&self.name, &self.config, &computed.json);
         let mut json = serde_json::to_vec_pretty(&computed.json).unwrap_or_default();
         json.push(b'\n');
         super::report::write_atomically(path, &json).map_err(|source| SinkError::Write {
             path: path.to_path_buf(),
             source,
         })?;
+        for (export, csv) in &computed.exports {
+            super::report::write_atomically(export, csv.as_bytes()).map_err(|source| {
+                SinkError::Write {
+                    path: export.clone(),
+                    source,
+                }
+            })?;
+        }
         if let Some(html_path) = html {
             let page = html::render(&self.config, &computed, &self.table, &self.times);
             super::report::write_atomically(html_path, page.as_bytes()).map_err(|source| {
@@ -113,6 +127,16 @@ impl AnalysisSink {
     async fn build(config: &AnalysisConfig, ctx: SinkContext) -> Result<Self, SinkError> {
         let path = absolute(&config.path);
         let html = config.html.as_deref().map(absolute);
+        let mut config = config.clone();
+        let exports: Vec<&mut PathBuf> = config
+            .anomalies
+            .iter_mut()
+            .filter_map(|set| Some(&mut set.export.as_mut()?.path))
+            .collect();
+        for export in exports {
+            *export = absolute(export);
+            super::create_parent(export).await?;
+        }
         for file in std::iter::once(&path).chain(&html) {
             super::create_parent(file).await?;
         }
@@ -124,7 +148,7 @@ impl AnalysisSink {
             path: path.clone(),
             source: std::io::Error::new(std::io::ErrorKind::InvalidInput, error),
         })?;
-        let config = Arc::new(config.clone());
+        let config = Arc::new(config);
         let name = Arc::clone(&ctx.name);
         let held = {
             let config = Arc::clone(&config);
@@ -144,7 +168,9 @@ impl AnalysisSink {
                     }
                     .emit();
                 }
-                let held = Held {
+                let mut held = Held {
+                    name: Arc::clone(&name),
+                    gauges: gauges::Gauges::default(),
                     config,
                     table,
                     spool,
