@@ -247,13 +247,20 @@ impl Loader<'_> {
                 .ok_or(()),
             _ => Ok(None),
         };
+        let after = match rest.remove("after") {
+            Some(node) if !is_null(&node) => self
+                .deserialize::<Vec<String>>(&node, &format!("{key}.after"), &[])
+                .ok_or(()),
+            _ => Ok(Vec::new()),
+        };
         let kind = type_name.and_then(|type_name| {
             let view = typed_view(&Node::Mapping(rest));
             let result = SourceKind::from_node(&type_name, &view)?;
-            self.accept(result, &key, &["type", "batch"])
+            self.accept(result, &key, &["type", "batch", "after"])
         });
         Some(SourceConfig {
             batch: batch.ok()?,
+            after: after.ok()?,
             kind: kind?,
         })
     }

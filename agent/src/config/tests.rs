@@ -727,6 +727,43 @@ sinks:
 }
 
 #[test]
+fn sources_wait_only_for_other_sources_without_a_circle() {
+    let text = "\
+sources:
+  history: { type: stdin, after: [history] }
+  live: { type: stdin, after: [later, replay] }
+  replay: { type: stdin, after: [live] }
+sinks:
+  out: { type: console, inputs: [history, live, replay] }
+";
+    let errors = load_err(text);
+    let found: Vec<(&str, &str)> = errors
+        .iter()
+        .map(|e| (e.key.as_str(), e.message.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "sources.history.after[0]",
+                "a source cannot wait for itself"
+            ),
+            ("sources.live.after[0]", "later is not a source"),
+            (
+                "sources.live.after[1]",
+                "replay waits for live: neither would start"
+            ),
+            (
+                "sources.replay.after[0]",
+                "live waits for replay: neither would start"
+            ),
+        ],
+        "{}",
+        render(&errors)
+    );
+}
+
+#[test]
 fn reports_syntax_errors_and_duplicate_keys() {
     let errors = load_err("sources:\n  a: {type: stdin\nsinks: {}\n");
     assert_eq!(errors.len(), 1, "{}", render(&errors));

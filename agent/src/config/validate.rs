@@ -124,6 +124,19 @@ pub(crate) fn check(config: &Config, declared: &[Declared]) -> Vec<ConfigError> 
             batch.check(&format!("{key}.batch"), &mut problems);
         }
         source.kind.check(&key, &mut problems);
+        for (index, other) in source.after.iter().enumerate() {
+            let at = format!("{key}.after[{index}]");
+            if other == name {
+                problems.push(&at, "a source cannot wait for itself");
+            } else if !config.sources.contains_key(other) {
+                problems.push(&at, format!("{other} is not a source"));
+            } else if waits_for(config, other, name) {
+                problems.push(
+                    &at,
+                    format!("{other} waits for {name}: neither would start"),
+                );
+            }
+        }
     }
     for (name, processor) in &config.processors {
         processor
@@ -159,6 +172,24 @@ pub(crate) fn check(config: &Config, declared: &[Declared]) -> Vec<ConfigError> 
     check_cycles(&consumers, &mut problems);
     check_receivers(config, declared, &mut problems);
     problems.into_errors()
+}
+
+/// Whether source `from` waits, directly or not, for source `target`.
+fn waits_for(config: &Config, from: &str, target: &str) -> bool {
+    let mut seen = vec![from];
+    let mut next = vec![from];
+    while let Some(name) = next.pop() {
+        for other in config.sources.get(name).into_iter().flat_map(|s| &s.after) {
+            if other == target {
+                return true;
+            }
+            if !seen.contains(&other.as_str()) {
+                seen.push(other);
+                next.push(other);
+            }
+        }
+    }
+    false
 }
 
 /// Every receiver an alert stage routes to is a sink reading the stage's

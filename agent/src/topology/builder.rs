@@ -686,9 +686,26 @@ impl Pipeline {
                 ),
             };
             if initial {
-                let target = format!("{name}: {}", source.kind.describe());
+                let mut target = format!("{name}: {}", source.kind.describe());
+                if !source.after.is_empty() {
+                    target.push_str(&format!(", after {} ended", source.after.join(", ")));
+                }
                 self.banner.push(crate::sinks::banner("source", target));
             }
+            let mut ended = |name: &str| {
+                Arc::clone(
+                    self.ended
+                        .entry(name.to_owned())
+                        .or_insert_with(|| Arc::new(tokio::sync::watch::channel(false).0)),
+                )
+            };
+            let waits: Vec<_> = source
+                .after
+                .iter()
+                .map(|other| ended(other).subscribe())
+                .collect();
+            let ends = ended(&name);
+            let waiting = stop.clone();
             // Sources with an input to open are ready once they have opened it.
             let status = if source.kind.opens_input() {
                 ComponentStatus::Starting
@@ -705,7 +722,20 @@ impl Pipeline {
                 if let Some(predecessor) = predecessor {
                     let _ = predecessor.await;
                 }
+                // Start once every source it comes after has ended.
+                for mut wait in waits {
+                    tokio::select! {
+                        _ = wait.wait_for(|ended| *ended) => {}
+                        () = waiting.cancelled() => {
+                            let _ = done_tx.send(());
+                            return (task_name, Ok(()));
+                        }
+                    }
+                }
                 let result = kind.run(ctx).await.map_err(|e| chain(&e));
+                if result.is_ok() && !waiting.is_cancelled() {
+                    ends.send_replace(true);
+                }
                 let _ = done_tx.send(());
                 (task_name, result)
             });

@@ -95,6 +95,9 @@ pub struct Pipeline {
     /// The readers of every component output, shared with the producers.
     pub(crate) outputs: HashMap<(String, Port), Consumers>,
     pub(crate) sources: HashMap<String, SourceHandle>,
+    /// Per source name, set once an instance of it has read to its end:
+    /// what sources with `after` wait for (kept across reloads).
+    pub(crate) ended: HashMap<String, Arc<tokio::sync::watch::Sender<bool>>>,
     pub(crate) processors: HashMap<String, ProcessorHandle>,
     pub(crate) sinks: HashMap<String, SinkHandle>,
 }
@@ -117,6 +120,7 @@ impl Pipeline {
             config: None,
             outputs: HashMap::new(),
             sources: HashMap::new(),
+            ended: HashMap::new(),
             processors: HashMap::new(),
             sinks: HashMap::new(),
         }
