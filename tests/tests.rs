@@ -11,6 +11,7 @@ mod hostile_plugin;
 mod http_source;
 mod kafka;
 mod kill_storm;
+mod machine_anomalies;
 mod metrics;
 mod native_processor;
 mod network_analytics;
