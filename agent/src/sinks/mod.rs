@@ -18,6 +18,7 @@
 pub mod alertmanager;
 pub mod analysis;
 mod appender;
+pub mod archive;
 pub mod blackhole;
 pub mod console;
 pub mod email;
@@ -40,6 +41,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use alertmanager::AlertmanagerConfig;
 pub use analysis::config::AnalysisConfig;
+pub use archive::config::ArchiveConfig;
 pub use blackhole::BlackholeConfig;
 pub use console::{ConsoleConfig, ConsoleFormat};
 pub use email::EmailConfig;
@@ -250,6 +252,8 @@ sinks! {
     "kafka" => Kafka(KafkaSinkConfig),
     /// `type: analysis`: statistics over every row, as JSON and HTML reports.
     "analysis" => Analysis(AnalysisConfig),
+    /// `type: archive`: compressed files under time partitions, rotated.
+    "archive" => Archive(ArchiveConfig),
 }
 
 /// An error and its causes on one line: `cannot write …: No space left`.
