@@ -40,10 +40,11 @@ done
 
 # Python peers: the SMTP server of the email tests, the OTLP receiver (the
 # official protobuf definitions and gRPC), the OpenTelemetry SDK with its
-# OTLP/HTTP exporter (a real client of the http source), and pandas (the
-# reference the feature plugins are compared with).
-python_packages=(aiosmtpd grpcio opentelemetry-proto opentelemetry-sdk opentelemetry-exporter-otlp-proto-http confluent-kafka pandas scikit-learn)
-python_peers="import aiosmtpd, grpc, confluent_kafka, pandas, sklearn; from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc; from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter; import opentelemetry.sdk.metrics"
+# OTLP/HTTP exporter (a real client of the http source), pandas and
+# scikit-learn (the references the plugins and examples are compared with),
+# and DuckDB (the video example's queries over the archive's files).
+python_packages=(aiosmtpd grpcio opentelemetry-proto opentelemetry-sdk opentelemetry-exporter-otlp-proto-http confluent-kafka pandas scikit-learn duckdb)
+python_peers="import aiosmtpd, grpc, confluent_kafka, pandas, sklearn, duckdb; from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc; from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter; import opentelemetry.sdk.metrics"
 if ! python3 -c "$python_peers" >/dev/null 2>&1; then
     log "Installing ${python_packages[*]} from PyPI"
     python3 -m pip install --quiet "${python_packages[@]}" \

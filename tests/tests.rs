@@ -24,3 +24,4 @@ mod serial_bench;
 mod serial_reconnect;
 mod shutdown;
 mod snapshot_restore;
+mod video_telemetry;

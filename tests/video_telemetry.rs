@@ -1,0 +1,180 @@
+//! The video-telemetry example, end to end: seeded client events produced to
+//! a real Kafka broker (tansu) keyed by customer, the agent storing them as
+//! gzip NDJSON under event-time hour partitions through a `kill -9`, and
+//! the analytics team's DuckDB queries over the stored files giving what
+//! they give over the events as produced.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use foghorn_tests::agent::Agent;
+use foghorn_tests::kafka::Broker;
+use foghorn_tests::{http, wait};
+use serde_json::Value;
+
+const EVENTS: usize = 20_000;
+const TOPIC: &str = "acme-telemetry";
+
+fn example_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/video-telemetry")
+}
+
+fn python(args: &[&str]) -> String {
+    let output = Command::new("python3")
+        .args(args)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn script(name: &str) -> String {
+    example_dir().join(name).to_string_lossy().into_owned()
+}
+
+/// The queries' results over `source` (the lake or the events file).
+fn queries(source: &Path) -> Value {
+    serde_json::from_str(&python(&[&script("queries.py"), source.to_str().unwrap()])).unwrap()
+}
+
+/// Finished files in the lake (not the hidden ones being written).
+fn finished(lake: &Path) -> usize {
+    let mut count = 0;
+    let mut dirs = vec![lake.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if entry.path().is_dir() {
+                dirs.push(entry.path());
+            } else if name.ends_with(".ndjson.gz") && !name.starts_with('.') {
+                count += 1;
+            }
+        }
+    }
+    count
+}
+
+/// Numbers equal to 1e-9 relative (averages summed in another order may
+/// part in the last bits), everything else exactly.
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            (x - y).abs() <= 1e-9 * x.abs().max(y.abs())
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+#[test]
+fn video_events_land_once_in_hourly_gzip_partitions_across_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.ndjson");
+    std::fs::write(
+        &events,
+        python(&[&script("generate.py"), "--events", &EVENTS.to_string()]),
+    )
+    .unwrap();
+    let broker = Broker::start(dir.path());
+    broker.create_topic(TOPIC, 3);
+    let produce = |first: usize, count: usize| {
+        python(&[
+            &script("produce.py"),
+            &broker.address,
+            TOPIC,
+            events.to_str().unwrap(),
+            &first.to_string(),
+            &count.to_string(),
+        ]);
+    };
+    produce(0, EVENTS / 2);
+
+    let out = dir.path().join("out");
+    let lake = out.join("lake");
+    let env = [
+        ("KAFKA_BROKERS", broker.address.as_str()),
+        ("OUT_DIR", out.to_str().unwrap()),
+        ("ARCHIVE_AGE", "1s"),
+        ("METRICS_LISTEN", "127.0.0.1:0"),
+    ];
+    let config = example_dir().join("pipeline.yaml");
+    let mut agent = Agent::start(dir.path(), &config, &env);
+    wait::until(
+        "files finalized in the lake",
+        Duration::from_secs(90),
+        || (finished(&lake) >= 3).then_some(()),
+    );
+    agent.kill9();
+
+    produce(EVENTS / 2, EVENTS - EVENTS / 2);
+    let mut agent = Agent::start(dir.path(), &config, &env);
+    let metrics = agent.metrics_addr();
+    wait::until("every event in the lake", Duration::from_secs(120), || {
+        let stored = queries(&lake);
+        (stored["distinct"] == EVENTS).then_some(())
+    });
+    // Live aggregates per hour, quality and device type.
+    let served = wait::until(
+        "hourly bandwidth percentiles",
+        Duration::from_secs(30),
+        || {
+            http::metric(
+                metrics,
+                "video_bandwidth_mbps_p50",
+                &[("quality", "HD"), ("device_type", "tv")],
+            )
+        },
+    );
+    assert!(served > 0.0);
+    assert!(agent.terminate().success(), "{}", agent.logs());
+
+    let stored = queries(&lake);
+    let produced = queries(&events);
+    assert_eq!(stored["distinct"], EVENTS);
+    assert_eq!(stored["misplaced"], 0, "every event under its own hour");
+    let duplicates = stored["stored"].as_u64().unwrap() - EVENTS as u64;
+    assert!(
+        duplicates < (EVENTS / 2) as u64,
+        "at least once: only a commit window comes twice, not {duplicates}"
+    );
+    for query in ["hourly", "bandwidth", "errors", "buffering", "devices"] {
+        assert!(
+            same(&stored[query], &produced[query]),
+            "{query}: {:#} vs {:#}",
+            stored[query],
+            produced[query]
+        );
+    }
+    assert_eq!(
+        stored["hourly"].as_array().unwrap().len(),
+        produced["hourly"].as_array().unwrap().len()
+    );
+    // No unfinished file is left, and none is plain text.
+    let mut dirs = vec![lake.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if entry.path().is_dir() {
+                assert!(name.contains('='), "hive-style partitions: {name}");
+                dirs.push(entry.path());
+            } else {
+                assert!(
+                    name.starts_with("events-") && name.ends_with(".ndjson.gz"),
+                    "{name}"
+                );
+            }
+        }
+    }
+    eprintln!("{duplicates} events stored twice across the kill");
+}
