@@ -161,7 +161,7 @@ fn video_events_land_once_in_hourly_gzip_partitions_across_kill_9() {
         produced["hourly"].as_array().unwrap().len()
     );
     // No unfinished file is left, and none is plain text.
-    let mut dirs = vec![lake.clone()];
+    let mut dirs = vec![lake];
     while let Some(dir) = dirs.pop() {
         for entry in std::fs::read_dir(&dir).unwrap().flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
