@@ -42,9 +42,28 @@ fn machine_anomalies_train_on_the_history_and_alert_slack_and_email() {
         &["--kind", "live", "--labels", labels.to_str().unwrap()],
         &live,
     );
+    // A second machine of the fleet, sending NDJSON.
+    let fleet = dir.path().join("fleet.ndjson");
+    let fleet_labels = dir.path().join("fleet-labels.json");
+    generate(
+        &[
+            "--kind",
+            "live",
+            "--format",
+            "ndjson",
+            "--host",
+            "machine-2",
+            "--seed",
+            "12",
+            "--labels",
+            fleet_labels.to_str().unwrap(),
+        ],
+        &fleet,
+    );
     let slack = Receiver::start(dir.path(), 0, &[]);
     let smtp = SmtpServer::start(dir.path(), &[]);
     let listen = format!("127.0.0.1:{}", free_port());
+    let listen_ndjson = format!("127.0.0.1:{}", free_port());
     let out = dir.path().join("out");
     let (slack_url, smtp_port) = (slack.url(), smtp.port.to_string());
     let mut agent = Agent::start(
@@ -54,6 +73,7 @@ fn machine_anomalies_train_on_the_history_and_alert_slack_and_email() {
             ("HISTORY", history.to_str().unwrap()),
             ("OUT_DIR", out.to_str().unwrap()),
             ("LISTEN", &listen),
+            ("LISTEN_NDJSON", &listen_ndjson),
             ("METRICS_LISTEN", "127.0.0.1:0"),
             ("SLACK_URL", &slack_url),
             ("SMTP_PORT", &smtp_port),
@@ -83,20 +103,37 @@ fn machine_anomalies_train_on_the_history_and_alert_slack_and_email() {
         let answer = post(chunk).unwrap();
         assert_eq!(answer.status(), 200, "{:?}", answer.text());
     }
+    let fleet_text = std::fs::read_to_string(&fleet).unwrap();
+    let fleet_rows: Vec<&str> = fleet_text.lines().collect();
+    for chunk in fleet_rows.chunks(2) {
+        let answer = client
+            .post(format!("http://{listen_ndjson}/"))
+            .header("Content-Type", "application/x-ndjson")
+            .body(chunk.join("\n"))
+            .send()
+            .unwrap();
+        assert_eq!(answer.status(), 200, "{:?}", answer.text());
+    }
 
-    // Slack and email both hear of the incidents.
-    let messages = wait::until("a Slack message", Duration::from_secs(60), || {
-        let accepted = slack.accepted();
-        (!accepted.is_empty()).then_some(accepted)
-    });
-    assert!(
-        messages[0]["body"]["text"]
-            .as_str()
-            .unwrap()
-            .contains("host=machine-1 kind=machine_anomaly"),
-        "{}",
-        messages[0]["body"]
-    );
+    // Slack and email both hear of the incidents, of both machines.
+    for host in ["machine-1", "machine-2"] {
+        let group = format!("host={host} kind=machine_anomaly");
+        wait::until(
+            &format!("a Slack message for {host}"),
+            Duration::from_secs(60),
+            || {
+                slack
+                    .accepted()
+                    .iter()
+                    .any(|m| {
+                        m["body"]["text"]
+                            .as_str()
+                            .is_some_and(|t| t.contains(&group))
+                    })
+                    .then_some(())
+            },
+        );
+    }
     let mails = wait::until("a mail", Duration::from_secs(60), || {
         let mails = smtp.messages();
         (!mails.is_empty()).then_some(mails)
@@ -115,11 +152,19 @@ fn machine_anomalies_train_on_the_history_and_alert_slack_and_email() {
     // Every live point was scored, and only those: the forest trained on
     // exactly the history's complete points.
     let scores = wait::read(&out.join("scores.ndjson"));
-    let scored: Vec<Value> = scores
+    let all_scored: Vec<Value> = scores
         .lines()
         .map(|line| serde_json::from_str::<Value>(line).unwrap())
         .filter(|point| point["fields"]["anomaly_score"].is_number())
         .collect();
+    let (scored, fleet_scored): (Vec<Value>, Vec<Value>) = all_scored
+        .into_iter()
+        .partition(|p| p["tags"]["host"] == "machine-1");
+    assert_eq!(
+        fleet_scored.len(),
+        fleet_rows.len() - 1,
+        "every NDJSON point of machine-2 but its first, which has no lag, difference or spread yet"
+    );
     let live_rows = rows.len();
     let first_live = &rows[0][..19];
     let history_scored = scored

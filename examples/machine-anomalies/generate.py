@@ -2,7 +2,8 @@
 """Machine telemetry, seeded: a clean history and live data with incidents.
 
 Usage: generate.py --kind history|live [--minutes N] [--seed S]
-                   [--start 2024-03-01T00:00:00] [--labels FILE] > out.csv
+                   [--start 2024-03-01T00:00:00] [--labels FILE]
+                   [--format csv|ndjson] [--host NAME] > out.csv
 
 Columns: timestamp,cpu_usage_percent,memory_free_mb,disk_io_rate_mbps,
 network_latency_ms,error_count, one row per minute. CPU follows a daily
@@ -12,6 +13,8 @@ noisy around their levels, errors are rare. `--kind live` injects incidents
 near 100 %, free memory collapsing, errors), a disk storm (I/O x6 to x10,
 latency x3) or a network fault (latency x5 to x8, errors); `--labels`
 writes them as JSON, [[first timestamp, last timestamp, kind], ...].
+`--format ndjson` writes one JSON object per row instead, with a `host`
+field (`--host`, default machine-1), as a fleet's collectors send them.
 Only the standard library is used.
 """
 
@@ -29,6 +32,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--start", default=None)
     parser.add_argument("--labels", default=None)
+    parser.add_argument("--format", choices=["csv", "ndjson"], default="csv")
+    parser.add_argument("--host", default="machine-1")
     args = parser.parse_args()
     live = args.kind == "live"
     minutes = args.minutes or (480 if live else 2880)
@@ -41,7 +46,8 @@ def main() -> None:
             length = rng.randint(4, 12)
             incidents.append((minute, minute + length - 1, rng.choice(["runaway", "disk", "network"])))
             minute += length + rng.randint(60, 140)
-    print("timestamp,cpu_usage_percent,memory_free_mb,disk_io_rate_mbps,network_latency_ms,error_count")
+    if args.format == "csv":
+        print("timestamp,cpu_usage_percent,memory_free_mb,disk_io_rate_mbps,network_latency_ms,error_count")
     labels = []
     for minute in range(minutes):
         now = start + dt.timedelta(minutes=minute)
@@ -64,7 +70,14 @@ def main() -> None:
             errors += rng.randint(2, 8)
         cpu = min(100.0, max(0.0, cpu))
         stamp = now.strftime("%Y-%m-%d %H:%M:%S")
-        print(f"{stamp},{cpu:.1f},{memory:.0f},{disk:.2f},{latency:.1f},{errors}")
+        if args.format == "csv":
+            print(f"{stamp},{cpu:.1f},{memory:.0f},{disk:.2f},{latency:.1f},{errors}")
+        else:
+            print(json.dumps({
+                "timestamp": stamp, "host": args.host, "cpu_usage_percent": round(cpu, 1),
+                "memory_free_mb": round(memory), "disk_io_rate_mbps": round(disk, 2),
+                "network_latency_ms": round(latency, 1), "error_count": errors,
+            }))
     if args.labels:
         for first, last, kind in incidents:
             labels.append([
