@@ -4,7 +4,9 @@
 //! only approximate.
 //!
 //! Each point received becomes a row of the configured `columns` (the
-//! point's time, tags and fields by name), held in arrival order. Every
+//! point's time, tags and fields by name), held in arrival order; records
+//! and alerts are not rows and pass unused (a parser makes points of
+//! records). Every
 //! `interval`, and when the input ends, the report is computed over all
 //! rows held ([`compute`]): cleaning (exact duplicates, missing values,
 //! `keep` bounds), then the sections (distinct values, grouped statistics,
