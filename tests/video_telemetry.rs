@@ -106,6 +106,7 @@ fn video_events_land_once_in_hourly_gzip_partitions_across_kill_9() {
         ("KAFKA_BROKERS", broker.address.as_str()),
         ("OUT_DIR", out.to_str().unwrap()),
         ("ARCHIVE_AGE", "1s"),
+        ("LIVE_INTERVAL", "1s"),
         ("METRICS_LISTEN", "127.0.0.1:0"),
     ];
     let config = example_dir().join("pipeline.yaml");
@@ -155,6 +156,93 @@ fn video_events_land_once_in_hourly_gzip_partitions_across_kill_9() {
         },
     );
     assert!(served > 0.0);
+    // The queries' other aggregates, live from the analysis sink, once it
+    // has every event (each once, replays after the kill included).
+    let produced = queries(&events);
+    let statistic = |section: &str, group: &str, name: &str| {
+        http::metric(
+            metrics,
+            "foghorn_analysis_statistic",
+            &[("section", section), ("group", group), ("statistic", name)],
+        )
+    };
+    wait::until(
+        "the live report over every event",
+        Duration::from_secs(60),
+        || {
+            let devices = produced["devices"].as_array()?;
+            let total: f64 = devices
+                .iter()
+                .map(|d| statistic("devices", d["device_type"].as_str().unwrap(), "event_id"))
+                .sum::<Option<f64>>()?;
+            (total == EVENTS as f64).then_some(())
+        },
+    );
+    let close =
+        |a: Option<f64>, b: f64| a.is_some_and(|a| (a - b).abs() <= 1e-9 * b.abs().max(1.0));
+    for device in produced["devices"].as_array().unwrap() {
+        let group = device["device_type"].as_str().unwrap();
+        assert_eq!(
+            statistic("devices", group, "event_id"),
+            device["events"].as_f64()
+        );
+        assert_eq!(
+            statistic("devices", group, "customer_id"),
+            device["unique_users"].as_f64(),
+            "{group}: unique viewers"
+        );
+        assert!(close(
+            statistic("devices", group, "bandwidth_mbps"),
+            device["avg_bandwidth"].as_f64().unwrap()
+        ));
+        assert!(close(
+            statistic("devices", group, "completion_percentage"),
+            device["avg_completion"].as_f64().unwrap()
+        ));
+    }
+    for row in produced["errors"].as_array().unwrap() {
+        let group = format!(
+            "{}/{}",
+            row["device_type"].as_str().unwrap(),
+            row["category"].as_str().unwrap()
+        );
+        assert_eq!(
+            statistic("errors", &group, "event_id"),
+            row["events"].as_f64(),
+            "errors {group}"
+        );
+    }
+    for row in produced["buffering"].as_array().unwrap() {
+        let group = row["category"].as_str().unwrap();
+        assert_eq!(
+            statistic("buffering", group, "event_id"),
+            row["events"].as_f64(),
+            "buffering {group}"
+        );
+        assert!(close(
+            statistic("buffering", group, "buffering_duration_seconds"),
+            row["avg_buffering_seconds"].as_f64().unwrap()
+        ));
+    }
+    let last_hour = produced["hourly"].as_array().unwrap().last().unwrap();
+    let hour = last_hour["hour"]
+        .as_str()
+        .unwrap()
+        .replace('T', " ")
+        .replace('Z', "");
+    assert_eq!(
+        statistic("hourly", &hour, "customer_id"),
+        last_hour["unique_viewers"].as_f64(),
+        "unique viewers of {hour}"
+    );
+    assert_eq!(
+        statistic("hourly", &hour, "event_id"),
+        last_hour["events"].as_f64()
+    );
+    assert!(close(
+        statistic("hourly", &hour, "watch_duration_seconds"),
+        last_hour["avg_watch_minutes"].as_f64().unwrap() * 60.0
+    ));
     assert!(agent.terminate().success(), "{}", agent.logs());
 
     let stored = queries(&lake);

@@ -660,7 +660,7 @@ sinks:
         ("sinks.a.derive[0].name", "cpu is taken"),
         (
             "sinks.a.metrics[0]",
-            "nothing is not the name of a group section",
+            "nothing is not the name of a group or resample section",
         ),
         (
             "sinks.b.anomalies[0].export.columns.a",
@@ -681,7 +681,7 @@ sinks:
         ),
         (
             "sinks.a.groups[0].by[0]",
-            "host is not one of `columns`: timestamp, device, cpu",
+            "host is neither one of `columns` nor a derived column",
         ),
         ("sinks.a.groups[0].top", "must be at least 1"),
         (

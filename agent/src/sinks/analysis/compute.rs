@@ -242,6 +242,24 @@ fn within(condition: &Condition, value: f64) -> bool {
         && condition.le.is_none_or(|b| value <= b)
 }
 
+/// What one row gives an accumulator.
+#[derive(Debug, Clone)]
+enum Input {
+    None,
+    Number(f64),
+    Key(String),
+}
+
+impl Input {
+    fn feed(&self, accumulator: &mut Accumulator) {
+        match self {
+            Self::None => {}
+            Self::Number(v) => accumulator.add(*v),
+            Self::Key(k) => accumulator.add_key(k),
+        }
+    }
+}
+
 /// A condition's test of a value, and what it says about itself.
 type Test<'c> = (Box<dyn Fn(f64) -> bool + 'c>, Map<String, Value>);
 
@@ -288,6 +306,49 @@ impl Analysis<'_> {
                 .iter()
                 .all(|row| matches!(self.table.cells[column][*row], Cell::Int(_)))
         })
+    }
+
+    /// The text of column or category `name` in row `row`: a group key, or a
+    /// value a `distinct` counts. `None` where the row has none.
+    fn key_of(&self, name: &str, row: usize) -> Option<String> {
+        if let Some(derive) = self.derive.iter().find(|d| d.name == name) {
+            let x = self.table.cells[self.table.column(&derive.field)?][row].number()?;
+            return Some(if derive.bins.is_empty() {
+                export::python_float(derive.apply(x))
+            } else {
+                derive.category(x)?.to_owned()
+            });
+        }
+        let column = self.table.column(name)?;
+        if !self.table.is_time(column) && self.table.cells[column][row] == Cell::Missing {
+            return None;
+        }
+        Some(self.key_text(column, row))
+    }
+
+    /// The values an output accumulates per row of `rows`: numbers, or for
+    /// `distinct` the values' texts.
+    fn inputs_of(&self, field: &str, stat: Stat, rows: &[usize]) -> Vec<Input> {
+        if stat == Stat::Count {
+            // Rows with a value, of any kind.
+            return rows
+                .iter()
+                .map(|row| {
+                    self.key_of(field, *row)
+                        .map_or(Input::None, |_| Input::Number(0.0))
+                })
+                .collect();
+        }
+        if stat == Stat::Distinct {
+            rows.iter()
+                .map(|row| self.key_of(field, *row).map_or(Input::None, Input::Key))
+                .collect()
+        } else {
+            self.numbers_of(field, rows)
+                .into_iter()
+                .map(|v| v.map_or(Input::None, Input::Number))
+                .collect()
+        }
     }
 
     /// `rows` in `order`.
@@ -410,15 +471,10 @@ impl Analysis<'_> {
 
     /// A group section: one object per group, keys then statistics.
     fn group(&self, group: &Group) -> Value {
-        let by: Vec<usize> = group
-            .by
-            .iter()
-            .filter_map(|name| self.table.column(name))
-            .collect();
         let outputs: Vec<(String, &str, Stat)> = group.fields.outputs().collect();
-        let fields: Vec<Vec<Option<f64>>> = outputs
+        let fields: Vec<Vec<Input>> = outputs
             .iter()
-            .map(|(_, field, _)| self.numbers(field))
+            .map(|(_, field, stat)| self.inputs_of(field, *stat, self.rows))
             .collect();
         let integers: Vec<bool> = outputs
             .iter()
@@ -430,7 +486,11 @@ impl Analysis<'_> {
         let mut in_runs = true;
         let mut previous: Option<Vec<String>> = None;
         for (index, row) in self.rows.iter().enumerate() {
-            let key: Vec<String> = by.iter().map(|c| self.key_text(*c, *row)).collect();
+            let key: Vec<String> = group
+                .by
+                .iter()
+                .map(|name| self.key_of(name, *row).unwrap_or_default())
+                .collect();
             if previous.as_ref().is_some_and(|p| *p > key) {
                 in_runs = false;
             }
@@ -439,9 +499,7 @@ impl Analysis<'_> {
                 .entry(key)
                 .or_insert_with(|| (*row, vec![Accumulator::default(); outputs.len()]));
             for (accumulator, values) in accumulators.iter_mut().zip(&fields) {
-                if let Some(value) = values[index] {
-                    accumulator.add(value);
-                }
+                values[index].feed(accumulator);
             }
         }
         let mut rows: Vec<(Vec<Option<f64>>, usize)> = groups
@@ -479,18 +537,22 @@ impl Analysis<'_> {
             .into_iter()
             .map(|(values, first)| {
                 let mut object = Map::new();
-                for (name, column) in group.by.iter().zip(&by) {
-                    let value = if self.table.is_time(*column) {
-                        Value::from(self.times.format(self.table.times[first]))
-                    } else {
-                        self.table.cells[*column][first].json()
+                for name in &group.by {
+                    let value = match self.table.column(name) {
+                        Some(column) if self.table.is_time(column) => {
+                            Value::from(self.times.format(self.table.times[first]))
+                        }
+                        Some(column) => self.table.cells[column][first].json(),
+                        None => self.key_of(name, first).map_or(Value::Null, Value::from),
                     };
                     object.insert(name.clone(), value);
                 }
                 for (((key, _, stat), value), integers) in outputs.iter().zip(values).zip(&integers)
                 {
                     let value = match (value, group.round) {
-                        (Some(v), Some(places)) if *stat != Stat::Count => {
+                        (Some(v), Some(places))
+                            if !matches!(stat, Stat::Count | Stat::Distinct) =>
+                        {
                             Some(stats::round(v, places, group.rounding))
                         }
                         (value, _) => value,
@@ -612,9 +674,9 @@ impl Analysis<'_> {
         // report stays bounded by the rows held.
         let buckets = buckets.min(self.rows.len().saturating_mul(4).max(1024));
         let mut accumulators = vec![vec![Accumulator::default(); outputs.len()]; buckets];
-        let fields: Vec<Vec<Option<f64>>> = outputs
+        let fields: Vec<Vec<Input>> = outputs
             .iter()
-            .map(|(_, field, _)| self.numbers_of(field, &rows))
+            .map(|(_, field, stat)| self.inputs_of(field, *stat, &rows))
             .collect();
         for (index, time) in times.iter().enumerate() {
             let Some(bucket) = usize::try_from((time - start) / every)
@@ -624,9 +686,7 @@ impl Analysis<'_> {
                 continue;
             };
             for (accumulator, values) in bucket.iter_mut().zip(&fields) {
-                if let Some(value) = values[index] {
-                    accumulator.add(value);
-                }
+                values[index].feed(accumulator);
             }
         }
         Series {
@@ -683,8 +743,8 @@ fn bucket_start(time: i64, every: i64) -> i64 {
 /// A statistic as JSON: counts as integers, and the sum, minimum and
 /// maximum of an integer column; `null` for none.
 fn number(value: Option<f64>, stat: Stat, integers: bool) -> Value {
-    let whole =
-        stat == Stat::Count || integers && matches!(stat, Stat::Sum | Stat::Min | Stat::Max);
+    let whole = matches!(stat, Stat::Count | Stat::Distinct)
+        || integers && matches!(stat, Stat::Sum | Stat::Min | Stat::Max);
     match value {
         #[allow(clippy::cast_possible_truncation, reason = "a whole number, checked")]
         Some(v) if whole && v.fract() == 0.0 && v.abs() < 9e15 => Value::from(v as i64),
@@ -929,5 +989,35 @@ mod tests {
             csv,
             "device,severity,score,cpu\nearly,1.0,50.0,180.0\nlate,0.1,50.5,99.0\ncalm,0.58,95.0,10.0\n"
         );
+    }
+
+    #[test]
+    fn categories_group_rows_and_distinct_counts_texts() {
+        let rows = table(&[
+            (0, "a", Some(0.0), 0),
+            (S, "b", Some(1.0), 2),
+            (2 * S, "a", Some(5.0), 7),
+            (3 * S, "a", None, 1),
+        ]);
+        let config = config(&json!({
+            "clean": { "missing": false },
+            "derive": [{ "name": "level", "field": "errors",
+                         "bins": [{ "upto": 0, "label": "none" }, { "upto": 2, "label": "some" },
+                                  { "label": "many" }] }],
+            "groups": [{ "name": "g", "by": ["level"],
+                         "fields": { "device": ["count", "distinct"], "cpu": "count" } }],
+            "resample": [{ "name": "r", "every": "1h", "fields": { "device": "distinct" } }],
+        }));
+        let report = run(&config, &rows);
+        assert_eq!(
+            report["groups"]["g"],
+            json!([
+                { "level": "many", "device_count": 1, "device_distinct": 1, "cpu": 1 },
+                { "level": "none", "device_count": 1, "device_distinct": 1, "cpu": 1 },
+                { "level": "some", "device_count": 2, "device_distinct": 2, "cpu": 1 },
+            ]),
+            "a count counts rows with the field, text or not; a missing cpu is not counted"
+        );
+        assert_eq!(report["resample"]["r"][0]["device"], 2);
     }
 }

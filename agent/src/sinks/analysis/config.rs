@@ -70,11 +70,11 @@ pub struct AnalysisConfig {
     /// `rolling`: a time-window statistic evaluated at every row.
     #[serde(default)]
     pub rolling: Vec<Rolling>,
-    /// `metrics`: group sections whose statistics the agent's `/metrics`
-    /// (and every Prometheus sink) serves as
+    /// `metrics`: group and resample sections whose statistics the agent's
+    /// `/metrics` (and every Prometheus sink) serves as
     /// `foghorn_analysis_statistic{component, section, group, statistic}`
-    /// (`group`: the group's key values joined by `/`), updated with each
-    /// report; at most `max_metric_series` series, the rest counted in
+    /// (`group`: a group's key values joined by `/`; for a resample, its
+    /// latest bucket's start), updated with each report; at most `max_metric_series` series, the rest counted in
     /// `foghorn_component_errors_total{reason="analysis_metrics_capped"}`.
     #[serde(default)]
     pub metrics: Vec<String>,
@@ -249,6 +249,8 @@ pub enum Stat {
     Std,
     /// How many rows have the field.
     Count,
+    /// How many distinct values the field has (text or numbers, as written).
+    Distinct,
 }
 
 impl Stat {
@@ -262,6 +264,7 @@ impl Stat {
             Self::Median => "median",
             Self::Std => "std",
             Self::Count => "count",
+            Self::Distinct => "distinct",
         }
     }
 }
@@ -339,8 +342,9 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for Ordered<V> {
 /// `derive[]`: a column computed from a field of each row, as
 /// `add + multiply × x` with `x` the field's value clamped to `[min, max]`
 /// (`100 − min(loss, 5)` is `{ field: loss, max: 5, multiply: -1, add: 100 }`;
-/// the arithmetic is exactly that of the expression written out). Usable
-/// wherever a field is named, except in `columns` and `clean`.
+/// the arithmetic is exactly that of the expression written out), or with
+/// `bins` a category. Usable wherever a field is named (a category also in
+/// a group's `by`), except in `columns` and `clean`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Derive {
@@ -360,11 +364,37 @@ pub struct Derive {
     /// `add`: the term added. Default 0.
     #[serde(default)]
     pub add: f64,
+    /// `bins`: make the column a category instead: the `label` of the first
+    /// bin whose `upto` the value does not exceed (`x ≤ upto`), or of a last
+    /// bin without `upto`; e.g. `[{ upto: 0, label: none }, { upto: 2,
+    /// label: minor }, { label: severe }]`.
+    #[serde(default)]
+    pub bins: Vec<Bin>,
+}
+
+/// One bin of a category.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bin {
+    /// `upto`: the largest value in the bin; none for the last, catching
+    /// the rest.
+    #[serde(default)]
+    pub upto: Option<f64>,
+    /// `label`: the category. Required.
+    pub label: String,
 }
 
 impl Derive {
     const fn one() -> f64 {
         1.0
+    }
+
+    /// The category of `x`, for a derived column with `bins`.
+    pub fn category(&self, x: f64) -> Option<&str> {
+        self.bins
+            .iter()
+            .find(|bin| bin.upto.is_none_or(|upto| x <= upto))
+            .map(|bin| bin.label.as_str())
     }
 
     /// The derived value of `x`.
@@ -629,7 +659,7 @@ impl Settings for AnalysisConfig {
                 problems.push(&format!("{at}.by"), "is empty: name the grouping columns");
             }
             for (i, by) in group.by.iter().enumerate() {
-                column(problems, format!("{at}.by[{i}]"), by);
+                field(problems, format!("{at}.by[{i}]"), by);
             }
             check_aggregations(&group.fields, &format!("{at}.fields"), problems, &field);
             if let Some(places) = group.round {
@@ -703,7 +733,7 @@ impl Settings for AnalysisConfig {
                 Duration::from_secs(1),
                 Duration::from_secs(366 * 86_400),
             );
-            if matches!(rolling.stat, Stat::Median | Stat::Std) {
+            if matches!(rolling.stat, Stat::Median | Stat::Std | Stat::Distinct) {
                 problems.push(
                     &format!("{at}.stat"),
                     "must be mean, sum, min, max or count",
@@ -717,10 +747,12 @@ impl Settings for AnalysisConfig {
             100_000,
         );
         for (index, section) in self.metrics.iter().enumerate() {
-            if !self.groups.iter().any(|g| &g.name == section) {
+            if !self.groups.iter().any(|g| &g.name == section)
+                && !self.resample.iter().any(|r| &r.name == section)
+            {
                 problems.push(
                     &format!("{key}.metrics[{index}]"),
-                    format!("{section} is not the name of a group section"),
+                    format!("{section} is not the name of a group or resample section"),
                 );
             }
         }

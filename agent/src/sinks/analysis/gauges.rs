@@ -23,6 +23,36 @@ impl Gauges {
         let mut now = HashSet::new();
         let mut capped = 0usize;
         for section in &config.metrics {
+            // A resample's latest bucket, labelled by its start.
+            if let Some(latest) = config
+                .resample
+                .iter()
+                .any(|r| &r.name == section)
+                .then(|| report["resample"][section].as_array()?.last())
+                .flatten()
+                .and_then(Value::as_object)
+            {
+                let bucket = latest
+                    .get("timestamp")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                for (statistic, value) in latest {
+                    let Some(value) = value.as_f64() else {
+                        continue;
+                    };
+                    if now.len() >= config.max_metric_series {
+                        capped += 1;
+                        continue;
+                    }
+                    let labels = [section.clone(), bucket.clone(), statistic.clone()];
+                    gauge
+                        .with_label_values(&[component, &labels[0], &labels[1], &labels[2]])
+                        .set(value);
+                    now.insert(labels);
+                }
+                continue;
+            }
             let Some(group) = config.groups.iter().find(|g| &g.name == section) else {
                 continue;
             };

@@ -91,6 +91,8 @@ pub struct Accumulator {
     min: f64,
     max: f64,
     values: Vec<f64>,
+    /// The distinct texts seen, for `distinct`.
+    keys: std::collections::HashSet<String>,
 }
 
 impl Default for Accumulator {
@@ -103,6 +105,7 @@ impl Default for Accumulator {
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
             values: Vec::new(),
+            keys: std::collections::HashSet::new(),
         }
     }
 }
@@ -122,6 +125,13 @@ impl Accumulator {
         self.max = self.max.max(value);
     }
 
+    /// Add a value of a `distinct` statistic.
+    pub fn add_key(&mut self, key: &str) {
+        if !self.keys.contains(key) {
+            self.keys.insert(key.to_owned());
+        }
+    }
+
     /// The statistic, `in_runs` when every group's rows came in one run;
     /// `None` where pandas gives NaN (no values, a standard deviation of one
     /// value). A sum of nothing is 0, a count 0.
@@ -134,6 +144,8 @@ impl Accumulator {
         };
         match stat {
             Stat::Count => Some(n),
+            #[allow(clippy::cast_precision_loss, reason = "a count")]
+            Stat::Distinct => Some(self.keys.len() as f64),
             Stat::Sum => Some(sum()),
             _ if count == 0 => None,
             Stat::Mean => Some(sum() / n),
