@@ -320,21 +320,13 @@ pub(crate) fn plain(notification: &Notification) -> String {
     text
 }
 
-/// `text` safe inside HTML.
+/// `text` safe inside HTML, control characters but line breaks left out.
 fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' => {}
-            c => out.push(c),
-        }
-    }
-    out
+    let kept: String = text
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n')
+        .collect();
+    super::escape::html(&kept).into_owned()
 }
 
 /// The HTML part: a heading and a table row per alert.

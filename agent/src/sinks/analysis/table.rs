@@ -169,17 +169,25 @@ impl Table {
                 },
             })
             .collect();
-        self.push(point.timestamp(), row)
+        self.push_interned(point.timestamp(), row)
     }
 
     /// Add a row of cells (one per column); returns how many old rows went.
     pub fn push(&mut self, time: i64, row: Vec<Cell>) -> usize {
-        self.times.push_back(time);
-        for (column, cell) in self.cells.iter_mut().zip(row) {
-            let cell = match cell {
+        let row = row
+            .into_iter()
+            .map(|cell| match cell {
                 Cell::Text(text) => Cell::Text(intern(&mut self.texts, &text)),
                 other => other,
-            };
+            })
+            .collect();
+        self.push_interned(time, row)
+    }
+
+    /// [`Table::push`] for cells whose texts are interned already.
+    fn push_interned(&mut self, time: i64, row: Vec<Cell>) -> usize {
+        self.times.push_back(time);
+        for (column, cell) in self.cells.iter_mut().zip(row) {
             column.push_back(cell);
         }
         let mut evicted = 0;
