@@ -4,31 +4,20 @@
 //! injected incidents POSTed as CSV, and alerts through the alert stage to a
 //! real Slack-style receiver and a real SMTP server.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::Duration;
 
 use foghorn_tests::agent::Agent;
+use foghorn_tests::example::Example;
 use foghorn_tests::receiver::{Receiver, SmtpServer, free_port};
 use foghorn_tests::wait;
 use serde_json::Value;
 
-fn example_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/machine-anomalies")
-}
+const EXAMPLE: Example = Example("machine-anomalies");
 
+/// Write what the example's generator prints for `args` to `out`.
 fn generate(args: &[&str], out: &Path) {
-    let output = Command::new("python3")
-        .arg(example_dir().join("generate.py"))
-        .args(args)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        output.status.success(),
-        "generate.py failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    std::fs::write(out, output.stdout).unwrap();
+    std::fs::write(out, EXAMPLE.run("generate.py", args)).unwrap();
 }
 
 #[test]
@@ -68,7 +57,7 @@ fn machine_anomalies_train_on_the_history_and_alert_slack_and_email() {
     let (slack_url, smtp_port) = (slack.url(), smtp.port.to_string());
     let mut agent = Agent::start(
         dir.path(),
-        &example_dir().join("pipeline.yaml"),
+        &EXAMPLE.path("pipeline.yaml"),
         &[
             ("HISTORY", history.to_str().unwrap()),
             ("OUT_DIR", out.to_str().unwrap()),

@@ -4,31 +4,13 @@
 //! shutdown the bottleneck CSV must be the network script's byte for byte
 //! and the statistics its numbers exactly.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use foghorn_tests::agent::Agent;
+use foghorn_tests::example::Example;
 use foghorn_tests::receiver::Receiver;
 use foghorn_tests::{http, wait};
 use serde_json::Value;
-
-fn example_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/network-analytics")
-}
-
-fn python(args: &[&str]) -> Vec<u8> {
-    let output = Command::new("python3")
-        .args(args)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        output.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output.stdout
-}
 
 /// Kahan's sum, as the resample plugin (and pandas) sums a bucket.
 fn kahan(values: impl Iterator<Item = f64>) -> f64 {
@@ -42,23 +24,23 @@ fn kahan(values: impl Iterator<Item = f64>) -> f64 {
     sum
 }
 
+const EXAMPLE: Example = Example("network-analytics");
+
 #[test]
 fn network_analytics_matches_the_script_live_and_on_file() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("network.csv");
-    let generate = example_dir().join("generate.py");
-    std::fs::write(&input, python(&[generate.to_str().unwrap(), "--seed", "7"])).unwrap();
+    std::fs::write(&input, EXAMPLE.run("generate.py", &["--seed", "7"])).unwrap();
     let reference = dir.path().join("reference");
     std::fs::create_dir(&reference).unwrap();
-    python(&[
-        example_dir().join("reference.py").to_str().unwrap(),
-        input.to_str().unwrap(),
-        reference.to_str().unwrap(),
-    ]);
+    EXAMPLE.run(
+        "reference.py",
+        &[input.to_str().unwrap(), reference.to_str().unwrap()],
+    );
 
     // Live: follow the file, reports every second.
-    let pipeline = std::fs::read_to_string(example_dir().join("pipeline.yaml"))
-        .unwrap()
+    let pipeline = EXAMPLE
+        .read("pipeline.yaml")
         .replace("follow: false", "follow: true")
         .replace("interval: 10s", "interval: 1s");
     let config = dir.path().join("pipeline.yaml");

@@ -5,30 +5,20 @@
 //! with the expected report checked in; the HTML report is rendered by a
 //! headless Chromium and the screenshot must show the charts.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use foghorn_tests::agent::Agent;
+use foghorn_tests::example::Example;
 use foghorn_tests::wait;
 use serde_json::Value;
 
-fn example_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/product-lab")
-}
+const EXAMPLE: Example = Example("product-lab");
 
+/// Write what the example's `script` prints for `args` to `stdout`.
 fn python(script: &str, args: &[&str], stdout: &Path) {
-    let output = Command::new("python3")
-        .arg(example_dir().join(script))
-        .args(args)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        output.status.success(),
-        "{script} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    std::fs::write(stdout, output.stdout).unwrap();
+    std::fs::write(stdout, EXAMPLE.run(script, args)).unwrap();
 }
 
 /// Where two JSON documents differ: paths, with numbers compared as
@@ -71,7 +61,7 @@ fn product_lab_reproduces_the_pandas_analysis() {
     let out = dir.path().join("out");
     let mut agent = Agent::start(
         dir.path(),
-        &example_dir().join("pipeline.yaml"),
+        &EXAMPLE.path("pipeline.yaml"),
         &[
             ("INPUT", input.to_str().unwrap()),
             ("OUT_DIR", out.to_str().unwrap()),
@@ -123,8 +113,7 @@ fn product_lab_reproduces_the_pandas_analysis() {
 
     // The report checked in is this run's, byte for byte: a change of
     // number format or key order shows here.
-    let expected =
-        std::fs::read_to_string(example_dir().join("expected_analysis_report.json")).unwrap();
+    let expected = EXAMPLE.read("expected_analysis_report.json");
     assert!(
         report_text == expected,
         "the report differs from examples/product-lab/expected_analysis_report.json"
@@ -200,8 +189,8 @@ fn product_lab_loses_no_row_across_kill_9() {
     std::fs::write(&input, first_half.join("\n") + "\n").unwrap();
     // The example's pipeline, following the file and resuming from its
     // checkpoint, as a live deployment would.
-    let pipeline = std::fs::read_to_string(example_dir().join("pipeline.yaml"))
-        .unwrap()
+    let pipeline = EXAMPLE
+        .read("pipeline.yaml")
         .replace("follow: false", "follow: true")
         .replace("read_from: beginning", "read_from: checkpoint");
     let config = dir.path().join("pipeline.yaml");
@@ -240,10 +229,8 @@ fn product_lab_loses_no_row_across_kill_9() {
 
     let report: Value =
         serde_json::from_str(&wait::read(&out.join("analysis_report.json"))).unwrap();
-    let expected: Value = serde_json::from_str(
-        &std::fs::read_to_string(example_dir().join("expected_analysis_report.json")).unwrap(),
-    )
-    .unwrap();
+    let expected: Value =
+        serde_json::from_str(&EXAMPLE.read("expected_analysis_report.json")).unwrap();
     // Every row is there once: a row replayed after the kill (spooled but
     // not yet acknowledged) is an exact duplicate and left out as one.
     let replayed = report["rows"]["received"].as_u64().unwrap() - 5000;

@@ -2,31 +2,20 @@
 //! forced-failure sequence into a socat pseudo-terminal, the agent reads the
 //! other end with the example's own pipeline, and every output is checked.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::Duration;
 
 use foghorn_tests::agent::Agent;
+use foghorn_tests::example::Example;
 use foghorn_tests::pty::PtyPair;
 use foghorn_tests::{http, wait};
 use serde_json::Value;
 
-fn example_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/serial-bench")
-}
+const EXAMPLE: Example = Example("serial-bench");
 
-fn emulator(args: &[&str]) -> std::process::Output {
-    let output = Command::new("python3")
-        .arg(example_dir().join("emulator.py"))
-        .args(args)
-        .output()
-        .expect("python3 runs the emulator");
-    assert!(
-        output.status.success(),
-        "emulator failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
+/// Run the device emulator; what it printed.
+fn emulator(args: &[&str]) -> Vec<u8> {
+    EXAMPLE.run("emulator.py", args)
 }
 
 /// Stop the agent (it must exit cleanly on SIGTERM) and the device, then
@@ -67,7 +56,7 @@ fn serial_bench_example_produces_the_expected_outputs() {
     let receiver = foghorn_tests::receiver::Receiver::start(dir.path(), 0, &[]);
     let mut agent = Agent::start(
         dir.path(),
-        &example_dir().join("pipeline.yaml"),
+        &EXAMPLE.path("pipeline.yaml"),
         &[
             ("SERIAL_PORT", pty.device.to_str().unwrap()),
             ("OUT_DIR", out.to_str().unwrap()),
@@ -79,16 +68,14 @@ fn serial_bench_example_produces_the_expected_outputs() {
     agent.wait_for_log("connected", Duration::from_secs(30));
 
     emulator(&[pty.host.to_str().unwrap(), "--gap", "0.1", "--silence", "6"]);
-    let sent: Vec<String> = String::from_utf8(emulator(&["--list", "unused"]).stdout)
+    let sent: Vec<String> = String::from_utf8(emulator(&["--list", "unused"]))
         .unwrap()
         .lines()
         .map(str::to_owned)
         .collect();
 
-    let expected: Value = serde_json::from_str(
-        &std::fs::read_to_string(example_dir().join("expected_anomaly_report.json")).unwrap(),
-    )
-    .unwrap();
+    let expected: Value =
+        serde_json::from_str(&EXAMPLE.read("expected_anomaly_report.json")).unwrap();
     let expected = summary(&expected);
     let report_path = out.join("anomaly_report.json");
     wait::until(
@@ -181,12 +168,11 @@ fn serial_bench_example_produces_the_expected_outputs() {
     );
 
     // Every malformed line, with a reason, in the parser error log.
-    let rejected: Vec<String> =
-        std::fs::read_to_string(example_dir().join("expected_parser_errors.txt"))
-            .unwrap()
-            .lines()
-            .map(str::to_owned)
-            .collect();
+    let rejected: Vec<String> = EXAMPLE
+        .read("expected_parser_errors.txt")
+        .lines()
+        .map(str::to_owned)
+        .collect();
     let errors = wait::read(&out.join("parser_errors.log"));
     let logged: Vec<(&str, &str)> = errors
         .lines()
@@ -227,7 +213,7 @@ fn serial_bench_original_formats() {
     let mut pty = PtyPair::start(dir.path());
     let mut agent = Agent::start(
         dir.path(),
-        &example_dir().join("pipeline-original.yaml"),
+        &EXAMPLE.path("pipeline-original.yaml"),
         &[
             ("SERIAL_PORT", pty.device.to_str().unwrap()),
             ("OUT_DIR", out.to_str().unwrap()),
@@ -236,11 +222,8 @@ fn serial_bench_original_formats() {
     agent.wait_for_log("connected", Duration::from_secs(30));
     emulator(&[pty.host.to_str().unwrap(), "--gap", "0.1", "--silence", "6"]);
 
-    let expected: Value = serde_json::from_str(
-        &std::fs::read_to_string(example_dir().join("expected_anomaly_report_original.json"))
-            .unwrap(),
-    )
-    .unwrap();
+    let expected: Value =
+        serde_json::from_str(&EXAMPLE.read("expected_anomaly_report_original.json")).unwrap();
     let expected = expected.as_array().unwrap().clone();
     let report_path = out.join("anomaly_report.json");
     wait::until(

@@ -4,42 +4,27 @@
 //! the analytics team's DuckDB queries over the stored files giving what
 //! they give over the events as produced.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::Duration;
 
 use foghorn_tests::agent::Agent;
+use foghorn_tests::example::Example;
 use foghorn_tests::kafka::Broker;
 use foghorn_tests::{http, wait};
 use serde_json::Value;
 
 const EVENTS: usize = 20_000;
 const TOPIC: &str = "acme-telemetry";
+const EXAMPLE: Example = Example("video-telemetry");
 
-fn example_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/video-telemetry")
-}
-
-fn python(args: &[&str]) -> String {
-    let output = Command::new("python3")
-        .args(args)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        output.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
-fn script(name: &str) -> String {
-    example_dir().join(name).to_string_lossy().into_owned()
+/// What the example's `script` prints for `args`.
+fn python(script: &str, args: &[&str]) -> String {
+    String::from_utf8(EXAMPLE.run(script, args)).unwrap()
 }
 
 /// The queries' results over `source` (the lake or the events file).
 fn queries(source: &Path) -> Value {
-    serde_json::from_str(&python(&[&script("queries.py"), source.to_str().unwrap()])).unwrap()
+    serde_json::from_str(&python("queries.py", &[source.to_str().unwrap()])).unwrap()
 }
 
 /// Finished files in the lake (not the hidden ones being written).
@@ -83,20 +68,22 @@ fn video_events_land_once_in_hourly_gzip_partitions_across_kill_9() {
     let events = dir.path().join("events.ndjson");
     std::fs::write(
         &events,
-        python(&[&script("generate.py"), "--events", &EVENTS.to_string()]),
+        python("generate.py", &["--events", &EVENTS.to_string()]),
     )
     .unwrap();
     let broker = Broker::start(dir.path());
     broker.create_topic(TOPIC, 3);
     let produce = |first: usize, count: usize| {
-        python(&[
-            &script("produce.py"),
-            &broker.address,
-            TOPIC,
-            events.to_str().unwrap(),
-            &first.to_string(),
-            &count.to_string(),
-        ]);
+        python(
+            "produce.py",
+            &[
+                &broker.address,
+                TOPIC,
+                events.to_str().unwrap(),
+                &first.to_string(),
+                &count.to_string(),
+            ],
+        );
     };
     produce(0, EVENTS / 2);
 
@@ -109,7 +96,7 @@ fn video_events_land_once_in_hourly_gzip_partitions_across_kill_9() {
         ("LIVE_INTERVAL", "1s"),
         ("METRICS_LISTEN", "127.0.0.1:0"),
     ];
-    let config = example_dir().join("pipeline.yaml");
+    let config = EXAMPLE.path("pipeline.yaml");
     let mut agent = Agent::start(dir.path(), &config, &env);
     wait::until(
         "files finalized in the lake",

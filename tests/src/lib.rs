@@ -7,6 +7,7 @@
 
 pub mod agent;
 pub mod alertmanager;
+pub mod example;
 pub mod http;
 pub mod input;
 pub mod kafka;
