@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::config::AnalysisConfig;
 use crate::internal::events::ComponentError;
@@ -23,65 +23,39 @@ impl Gauges {
         let mut now = HashSet::new();
         let mut capped = 0usize;
         for section in &config.metrics {
-            // A resample's latest bucket, labelled by its start.
-            if let Some(latest) = config
-                .resample
-                .iter()
-                .any(|r| &r.name == section)
-                .then(|| report["resample"][section].as_array()?.last())
-                .flatten()
-                .and_then(Value::as_object)
-            {
-                let bucket = latest
-                    .get("timestamp")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned();
-                for (statistic, value) in latest {
-                    let Some(value) = value.as_f64() else {
-                        continue;
-                    };
-                    if now.len() >= config.max_metric_series {
-                        capped += 1;
-                        continue;
-                    }
-                    let labels = [section.clone(), bucket.clone(), statistic.clone()];
-                    gauge
-                        .with_label_values(&[component, &labels[0], &labels[1], &labels[2]])
-                        .set(value);
-                    now.insert(labels);
-                }
-                continue;
-            }
-            let Some(group) = config.groups.iter().find(|g| &g.name == section) else {
-                continue;
-            };
-            let rows = report["groups"][section].as_array().into_iter().flatten();
-            for row in rows {
-                let key: Vec<String> = group
-                    .by
-                    .iter()
-                    .map(|by| match &row[by] {
-                        Value::String(text) => text.clone(),
-                        other => other.to_string(),
+            // The section's (group label, statistics): each group's row, its
+            // key values joined by `/`, or a resample's latest bucket,
+            // labelled by its start.
+            let group = config.groups.iter().find(|g| &g.name == section);
+            let entries: Vec<(String, &Map<String, Value>)> = match group {
+                Some(group) => report["groups"][section]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|row| {
+                        let key: Vec<String> = group.by.iter().map(|by| text(&row[by])).collect();
+                        Some((key.join("/"), row.as_object()?))
                     })
-                    .collect();
-                let key = key.join("/");
-                let Some(object) = row.as_object() else {
-                    continue;
-                };
-                for (statistic, value) in object {
-                    let Some(value) = value.as_f64() else {
+                    .collect(),
+                None => report["resample"][section]
+                    .as_array()
+                    .and_then(|buckets| buckets.last())
+                    .and_then(Value::as_object)
+                    .map(|latest| (text(&latest["timestamp"]), latest))
+                    .into_iter()
+                    .collect(),
+            };
+            let keys = group.map_or(&[][..], |g| &g.by[..]);
+            for (label, statistics) in entries {
+                for (statistic, value) in statistics {
+                    let Some(value) = value.as_f64().filter(|_| !keys.contains(statistic)) else {
                         continue;
                     };
-                    if group.by.contains(statistic) {
-                        continue;
-                    }
                     if now.len() >= config.max_metric_series {
                         capped += 1;
                         continue;
                     }
-                    let labels = [section.clone(), key.clone(), statistic.clone()];
+                    let labels = [section.clone(), label.clone(), statistic.clone()];
                     gauge
                         .with_label_values(&[component, &labels[0], &labels[1], &labels[2]])
                         .set(value);
@@ -104,5 +78,13 @@ impl Gauges {
             }
             .emit();
         }
+    }
+}
+
+/// A JSON value as a label: text as it is, anything else as JSON.
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
     }
 }
