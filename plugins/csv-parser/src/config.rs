@@ -77,6 +77,10 @@ pub struct TimestampColumn {
     /// pattern. Default `rfc3339`.
     #[serde(default = "rfc3339")]
     pub format: TimeFormat,
+    /// Also give each point the row's time as a float field of this name,
+    /// in seconds since the epoch (a model's "timestamp to epoch seconds"
+    /// feature). May be the column's own name. Default none.
+    pub field: Option<String>,
 }
 
 fn rfc3339() -> TimeFormat {
@@ -154,6 +158,12 @@ impl Settings {
         } else {
             !self.nulls.is_empty() && self.nulls.iter().any(|null| null == cell)
         }
+    }
+
+    /// The field holding the row's time in epoch seconds, if configured.
+    #[inline]
+    pub(crate) fn epoch_field(&self) -> Option<&str> {
+        self.config.timestamp.as_ref()?.field.as_deref()
     }
 }
 
@@ -247,6 +257,24 @@ impl Config {
             && self.skip.iter().any(|s| s == name)
         {
             errors.push(format!("{name} is both the timestamp and skipped"));
+        }
+        if let Some(time) = &self.timestamp
+            && let Some(field) = &time.field
+        {
+            if field.is_empty() {
+                errors.push("timestamp: `field` is empty".to_owned());
+            } else if field != &time.column
+                && (self.types.contains_key(field)
+                    || self.tag_columns.contains(field)
+                    || self
+                        .columns
+                        .iter()
+                        .any(|c| c == field && !self.skip.contains(c)))
+            {
+                errors.push(format!(
+                    "timestamp: field {field} is also a column: name another field"
+                ));
+            }
         }
         for name in self.types.keys() {
             let role = if timestamp == Some(name) {

@@ -30,7 +30,9 @@
 //! `true`/`false`/`1`/`0`, `string`); a cell in `null_values` (`""` by
 //! default) leaves its field out of the point. The point's time is the
 //! `timestamp` column's, read in its format, or else the time the line was
-//! received. Its series is `measurement` with the static `tags` and the
+//! received; with `timestamp.field` set, the point also has that time as a
+//! float field in seconds since the epoch (for a model that takes time as a
+//! feature). Its series is `measurement` with the static `tags` and the
 //! values of the `tag_columns` (a tag column with a null cell leaves its tag
 //! out); tags a source puts on its lines (a file's path) are added by the
 //! agent. A field whose `auto` cells are numbers in some rows and text in
@@ -93,6 +95,7 @@ mod split;
 
 use foghorn_plugin::prelude::*;
 use foghorn_plugin::series_table::SeriesTable;
+use foghorn_plugin::timestamp::epoch_seconds;
 use foghorn_plugin::typed::quote;
 
 use config::Settings;
@@ -127,6 +130,8 @@ struct Columns {
     strings: Vec<Option<ColumnId>>,
     auto_floats: Vec<Option<ColumnId>>,
     auto_texts: Vec<Option<ColumnId>>,
+    /// The timestamp's `field`, when it has one.
+    epoch: Option<ColumnId>,
 }
 
 impl Columns {
@@ -138,6 +143,7 @@ impl Columns {
             strings: vec![None; plan.strings.len()],
             auto_floats: vec![None; plan.autos.len()],
             auto_texts: vec![None; plan.autos.len()],
+            epoch: None,
         }
     }
 
@@ -153,6 +159,7 @@ impl Columns {
         ] {
             ids.fill(None);
         }
+        self.epoch = None;
     }
 }
 
@@ -337,6 +344,15 @@ impl Processor for CsvParser {
             };
             let (row, columns) = (&self.row, &mut self.columns);
             let mut point = out.point_of(timestamp, series);
+            if let Some(name) = self.settings.epoch_field() {
+                put!(
+                    point,
+                    &mut columns.epoch,
+                    name,
+                    epoch_seconds(timestamp),
+                    at_f64
+                );
+            }
             for ((value, name), id) in row
                 .floats
                 .iter()

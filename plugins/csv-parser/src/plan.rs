@@ -86,6 +86,15 @@ impl Plan {
                 missing.join(", ")
             ));
         }
+        if let Some(time) = &config.timestamp
+            && let Some(field) = &time.field
+            && field != &time.column
+            && names.iter().any(|n| n == field && !config.skip.contains(n))
+        {
+            problems.push(format!(
+                "column {field} has the name of the timestamp's `field`"
+            ));
+        }
         if !problems.is_empty() {
             return Err(problems.join("; "));
         }

@@ -533,6 +533,46 @@ fn input_points_pass_through_unchanged() {
 }
 
 #[test]
+fn the_time_can_also_be_a_field_in_epoch_seconds() {
+    let config = r#"{ "columns": ["t", "v"],
+        "timestamp": { "column": "t", "format": "%Y-%m-%d %H:%M:%S", "field": "epoch" } }"#;
+    assert_eq!(
+        one(config, "2024-03-02 01:02:00,1").unwrap(),
+        "csv 1709341320000000000 epoch=Float(1709341320.0) v=Float(1.0)"
+    );
+    // The column's own name may hold it; fractions of a second are kept.
+    let config =
+        r#"{ "header": true, "timestamp": { "column": "t", "format": "unix_ms", "field": "t" } }"#;
+    let (points, rejects) = parse(&mut csv(config), &["t,v", "1500,2", "-1500,3"]);
+    assert!(rejects.is_empty(), "{rejects:?}");
+    assert_eq!(
+        points,
+        [
+            "csv 1500000000 t=Float(1.5) v=Float(2.0)",
+            "csv -1500000000 t=Float(-1.5) v=Float(3.0)"
+        ]
+    );
+    // A row whose time cannot be read is rejected as before.
+    let config = r#"{ "columns": ["t", "v"], "timestamp": { "column": "t", "field": "epoch" } }"#;
+    assert!(
+        one(config, "soon,1")
+            .unwrap_err()
+            .contains("timestamp \"soon\"")
+    );
+    // The field may not take another column's name.
+    let clash = r#"{ "columns": ["t", "v"], "timestamp": { "column": "t", "field": "v" } }"#;
+    assert!(
+        testing::config_error::<CsvParser>(clash)
+            .contains("timestamp: field v is also a column: name another field")
+    );
+    let header = r#"{ "header": true, "timestamp": { "column": "t", "field": "v" } }"#;
+    assert_eq!(
+        parse(&mut csv(header), &["t,v"]).1,
+        ["0: header: column v has the name of the timestamp's `field`"]
+    );
+}
+
+#[test]
 fn config_errors_are_all_reported() {
     let error = testing::config_error::<CsvParser>(
         r#"{ "delimiter": ";;", "quote": "\n", "columns": ["a", "a", "t"], "header": true,

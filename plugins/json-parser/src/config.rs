@@ -74,6 +74,11 @@ pub struct TimestampPath {
     /// the `unix*` formats only. Default `rfc3339`.
     #[serde(default = "rfc3339")]
     pub format: TimeFormat,
+    /// Also give each point the record's time as a float field of this
+    /// name, in seconds since the epoch (a model's "timestamp to epoch
+    /// seconds" feature). It wins over a flattened value of the same name.
+    /// Default none.
+    pub field: Option<String>,
 }
 
 fn rfc3339() -> TimeFormat {
@@ -231,10 +236,21 @@ impl Config {
                 path: path.clone(),
             });
         }
-        if let Some(timestamp) = &self.timestamp
-            && let Err(e) = trie.insert(&timestamp.path, Target::Timestamp)
-        {
-            errors.push(format!("timestamp: {e}"));
+        if let Some(timestamp) = &self.timestamp {
+            if let Err(e) = trie.insert(&timestamp.path, Target::Timestamp) {
+                errors.push(format!("timestamp: {e}"));
+            }
+            match &timestamp.field {
+                Some(field) if field.is_empty() => {
+                    errors.push("timestamp: `field` is empty".to_owned());
+                }
+                Some(field) if fields.iter().any(|f| f.name == *field) => {
+                    errors.push(format!(
+                        "timestamp: field {field} is also a field of `fields`: name another field"
+                    ));
+                }
+                _ => {}
+            }
         }
         if let Some(path) = &self.measurement_path
             && let Err(e) = trie.insert(path, Target::Measurement)

@@ -23,7 +23,9 @@
 //! `measurement` or the string at `measurement_path`. The point's time is
 //! the value at `timestamp.path` in `timestamp.format` (a JSON number with
 //! the `unix*` formats, read exactly: `1764313800.25` is 25 hundredths of a
-//! second; text with any format), or else the time the record was received.
+//! second; text with any format), or else the time the record was received;
+//! with `timestamp.field` set, the point also has that time as a float field
+//! in seconds since the epoch.
 //! A key given twice: the last value counts, as in most JSON readers (with
 //! `flatten`, also for a name given twice, as `a_b` and `a.b`).
 //!
@@ -96,6 +98,7 @@ mod walk;
 
 use foghorn_plugin::prelude::*;
 use foghorn_plugin::series_table::SeriesTable;
+use foghorn_plugin::timestamp::epoch_seconds;
 
 use config::Plan;
 pub use config::{BlankLines, Config, NonFinite, TimestampPath};
@@ -109,6 +112,8 @@ pub struct JsonParser {
     series: SeriesTable,
     /// Each field's output column in the current call, by value kind.
     columns: Vec<[Option<ColumnId>; 4]>,
+    /// The output column of the timestamp's `field` in the current call.
+    epoch: Option<ColumnId>,
 }
 
 /// Why a record gave no point.
@@ -196,6 +201,7 @@ impl Processor for JsonParser {
             plan,
             scan: Scan::default(),
             series: SeriesTable::default(),
+            epoch: None,
         })
     }
 
@@ -208,6 +214,7 @@ impl Processor for JsonParser {
         }
         self.series.clear();
         self.columns.fill([None; 4]);
+        self.epoch = None;
         let fixed = (self.plan.tags.is_empty() && self.plan.measurement_path.is_none())
             .then(|| out.series_id(&self.plan.series));
         let mut blank = 0;
@@ -228,6 +235,7 @@ impl Processor for JsonParser {
                 scan,
                 series,
                 columns,
+                epoch,
             } = self;
             let id = match fixed {
                 Some(id) => id,
@@ -243,7 +251,20 @@ impl Processor for JsonParser {
                     series.id(out, &plan.series, &plan.tag_names, value)
                 }
             };
-            let mut point = out.point_of(scan.timestamp.unwrap_or(record.timestamp), id);
+            let timestamp = scan.timestamp.unwrap_or(record.timestamp);
+            let mut point = out.point_of(timestamp, id);
+            let epoch_name = plan.timestamp.as_ref().and_then(|t| t.field.as_deref());
+            if let Some(name) = epoch_name {
+                let seconds = epoch_seconds(timestamp);
+                point = match *epoch {
+                    Some(column) => point.at_f64(column, seconds),
+                    None => {
+                        let (point, column) = point.field_id(name, Value::Float(seconds));
+                        *epoch = Some(column);
+                        point
+                    }
+                };
+            }
             for ((field, ids), &cell) in plan.fields.iter().zip(columns.iter_mut()).zip(&scan.cells)
             {
                 let Some(value) = scan.value(line, cell) else {
@@ -262,6 +283,9 @@ impl Processor for JsonParser {
                 };
             }
             for flat in &scan.flat {
+                if epoch_name.is_some_and(|name| scan.name(flat) == name) {
+                    continue;
+                }
                 if let Some(value) = scan.value(line, flat.cell) {
                     point = point.field(scan.name(flat), value);
                 }

@@ -359,6 +359,44 @@ fn timestamps_are_read_in_every_format() {
 }
 
 #[test]
+fn the_time_can_also_be_a_field_in_epoch_seconds() {
+    let config = r#"{ "fields": { "v": "v" },
+        "timestamp": { "path": "t", "format": "%Y-%m-%d %H:%M:%S", "field": "epoch" } }"#;
+    let (points, rejects) = parse(
+        &mut json(config),
+        &[
+            r#"{"t": "2024-03-02 01:02:00", "v": 1}"#,
+            r#"{"t": "1969-12-31 23:59:59", "v": 2}"#,
+            r#"{"t": "soon", "v": 3}"#,
+        ],
+    );
+    assert_eq!(
+        points,
+        [
+            "json 1709341320000000000 epoch=Float(1709341320.0) v=Float(1.0)",
+            "json -1000000000 epoch=Float(-1.0) v=Float(2.0)"
+        ]
+    );
+    assert_eq!(rejects.len(), 1, "{rejects:?}");
+    // Fractions are kept; with `flatten`, a value named like it is not a
+    // second field of that name.
+    let config =
+        r#"{ "flatten": true, "timestamp": { "path": "t", "format": "unix", "field": "epoch" } }"#;
+    assert_eq!(
+        one(config, r#"{"t": 1.25, "epoch": 9, "v": 1}"#).unwrap(),
+        "json 1250000000 epoch=Float(1.25) v=Float(1.0)"
+    );
+    assert!(
+        config_error(r#"{ "fields": { "v": "v" }, "timestamp": { "path": "t", "field": "v" } }"#)
+            .contains("timestamp: field v is also a field of `fields`: name another field")
+    );
+    assert!(
+        config_error(r#"{ "fields": { "v": "v" }, "timestamp": { "path": "t", "field": "" } }"#)
+            .contains("timestamp: `field` is empty")
+    );
+}
+
+#[test]
 fn flatten_names_every_other_scalar_by_its_path() {
     let config = r#"{
         "flatten": true,

@@ -127,6 +127,28 @@ impl<'de> Deserialize<'de> for TimeFormat {
     }
 }
 
+/// `nanos` since the epoch as seconds since the epoch, the whole seconds
+/// exact (a float of the nanoseconds divided by 1e9 is not, past 2^53 ns):
+/// the value of pandas' `Timestamp.timestamp()` and, for whole seconds, of
+/// `astype("int64") // 10**9`.
+///
+/// ```
+/// use foghorn_plugin::timestamp::epoch_seconds;
+///
+/// assert_eq!(epoch_seconds(1_709_427_720_000_000_000), 1_709_427_720.0);
+/// assert_eq!(epoch_seconds(-1_500_000_000), -1.5);
+/// ```
+#[must_use]
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "whole seconds of an i64 of nanoseconds fit a float's 53 bits"
+)]
+pub fn epoch_seconds(nanos: i64) -> f64 {
+    let seconds = nanos.div_euclid(1_000_000_000);
+    let fraction = nanos.rem_euclid(1_000_000_000);
+    seconds as f64 + fraction as f64 / 1e9
+}
+
 fn nanos(value: i128) -> Result<i64, String> {
     i64::try_from(value).map_err(|_| "out of range (years 1678 to 2262)".to_owned())
 }
