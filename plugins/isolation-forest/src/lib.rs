@@ -16,9 +16,11 @@
 //! again on its last `training_points` points every so many points.
 //!
 //! Every point passes through; a scored one gains `score_field`
-//! (`anomaly_score`). Points before the model is trained pass unscored; a
-//! point lacking a feature or with a value that is not a finite number
-//! passes unscored too, counted in the plugin metric `incomplete_points`. A
+//! (`anomaly_score`). The training points pass unscored, the one that
+//! completes the training included (as scikit-learn fits on a history and
+//! scores new data); a point lacking a feature or with a value that is not
+//! a finite number passes unscored too, counted in the plugin metric
+//! `incomplete_points`. A
 //! series fires an alert (value and score: the score) when its score rises
 //! above the threshold and resolves when it falls back. One model serves
 //! every series (`model: shared`, the default: features such as scaled
@@ -135,7 +137,8 @@ impl Model {
         }
     }
 
-    /// Learn from `row`; whether the model is trained (and scores it).
+    /// Learn from `row`; whether to score it: the model was trained before
+    /// it (and, with `retrain_every`, may have retrained on it).
     fn learn(&mut self, row: &[f64], settings: &Settings, scratch: &mut Scratch) -> bool {
         if !self.forest.is_trained() {
             self.recent.push_back(row.to_vec());
@@ -147,6 +150,8 @@ impl Model {
             if settings.retrain_every == 0 {
                 self.recent = VecDeque::new();
             }
+            // The model learned this point: it is not new data to score.
+            return false;
         } else if settings.retrain_every > 0 {
             if self.recent.len() >= settings.training_points {
                 self.recent.pop_front();
