@@ -12,6 +12,7 @@ use foghorn_tests::example::Example;
 use foghorn_tests::receiver::{Receiver, SmtpServer, free_port};
 use foghorn_tests::wait;
 use serde_json::Value;
+use time::format_description::well_known::Rfc3339;
 
 const EXAMPLE: Example = Example("machine-anomalies");
 
@@ -139,7 +140,7 @@ fn machine_anomalies_train_on_the_history_and_alert_slack_and_email() {
     assert!(agent.terminate().success(), "{}", agent.logs());
 
     // Every live point was scored, and only those: the forest trained on
-    // exactly the history's complete points.
+    // exactly the history's complete points, and scores what came after.
     let scores = wait::read(&out.join("scores.ndjson"));
     let all_scored: Vec<Value> = scores
         .lines()
@@ -162,8 +163,8 @@ fn machine_anomalies_train_on_the_history_and_alert_slack_and_email() {
         .count();
     assert_eq!(
         (scored.len() - history_scored, history_scored),
-        (live_rows, 1),
-        "every live point is scored, and of the history only its last, which completed the training"
+        (live_rows, 0),
+        "every live point is scored, and no point of the history: the forest trained on them"
     );
     assert!(
         scored
@@ -171,6 +172,19 @@ fn machine_anomalies_train_on_the_history_and_alert_slack_and_email() {
             .all(|p| p["fields"]["cpu_usage_percent_scaled"].is_number()),
         "the scaler, fitted on the history, scales every live point"
     );
+    // The time is a feature, in epoch seconds, from the CSV and the NDJSON.
+    for point in scored.iter().chain(&fleet_scored) {
+        let time = point["timestamp"].as_str().unwrap();
+        #[allow(clippy::cast_precision_loss, reason = "whole seconds of our time")]
+        let seconds = time::OffsetDateTime::parse(time, &Rfc3339)
+            .unwrap()
+            .unix_timestamp() as f64;
+        assert_eq!(
+            point["fields"]["epoch_seconds"].as_f64(),
+            Some(seconds),
+            "epoch_seconds of {point}"
+        );
+    }
 
     // Each incident raised an alert while it lasted; false alarms stay
     // near the contamination the threshold was set for (1 %).
