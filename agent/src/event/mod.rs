@@ -194,12 +194,40 @@ impl Hasher for Fnv1a {
 
 /// RFC 3339 UTC with millisecond precision, e.g. `2026-11-24T11:05:32.123Z`.
 pub fn format_timestamp(nanos: i64) -> String {
+    let mut out = Vec::with_capacity(24);
+    write_timestamp(&mut out, nanos);
+    // Only ASCII digits and punctuation were written.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Append `nanos` as [`format_timestamp`] writes it (the milliseconds
+/// truncated; an i64 of nanoseconds is always a four-digit year).
+pub fn write_timestamp(out: &mut Vec<u8>, nanos: i64) {
     let ts = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(nanos))
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    ts.format(&format).unwrap_or_default()
+    let (year, month, day) = ts.to_calendar_date();
+    let (hour, minute, second, milli) = ts.to_hms_milli();
+    let digits = |out: &mut Vec<u8>, value: u32, width: u32| {
+        for place in (0..width).rev() {
+            // A digit: `% 10` of a u32 fits a u8.
+            #[allow(clippy::cast_possible_truncation)]
+            out.push(b'0' + (value / 10u32.pow(place) % 10) as u8);
+        }
+    };
+    digits(out, year.unsigned_abs(), 4);
+    out.push(b'-');
+    digits(out, u32::from(u8::from(month)), 2);
+    out.push(b'-');
+    digits(out, u32::from(day), 2);
+    out.push(b'T');
+    digits(out, u32::from(hour), 2);
+    out.push(b':');
+    digits(out, u32::from(minute), 2);
+    out.push(b':');
+    digits(out, u32::from(second), 2);
+    out.push(b'.');
+    digits(out, u32::from(milli), 3);
+    out.push(b'Z');
 }
 
 /// Nanoseconds since the Unix epoch, now.
@@ -252,6 +280,28 @@ pub type SharedBatch = Arc<Batch>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_are_written_as_the_time_crate_formats_them() {
+        let format = time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+        );
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut samples = vec![0, -1, 1, i64::MIN, i64::MAX, -1_500_000_000, 999_999];
+        for _ in 0..100_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            samples.push(state.cast_signed());
+        }
+        for nanos in samples {
+            let want = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(nanos))
+                .unwrap()
+                .format(&format)
+                .unwrap();
+            assert_eq!(format_timestamp(nanos), want, "{nanos}");
+        }
+    }
 
     fn alert(kind: &str, state: AlertState) -> Alert {
         Alert {

@@ -22,7 +22,8 @@ use tokio::sync::mpsc::Receiver;
 use tokio_util::sync::CancellationToken;
 
 use super::http_post::{Failure, Retry, retrying};
-use super::{SinkContext, SinkError, banner, point_json};
+use super::point_lines::PointLines;
+use super::{SinkContext, SinkError, banner};
 use crate::event::{Batch, Series, SharedBatch};
 use crate::internal::events::{EventsDelivered, EventsReceived};
 use crate::settings::{Problems, Secret, Settings};
@@ -217,10 +218,13 @@ impl KafkaSink {
     /// The messages of `batch`: points, alerts, raw records.
     fn messages(&self, batch: &Batch) -> Vec<Message> {
         let mut messages = Vec::with_capacity(batch.len());
+        let mut writer = PointLines::new(&batch.points);
         for point in batch.points.iter() {
+            let mut payload = Vec::with_capacity(256);
+            writer.write(&mut payload, &point);
             messages.push(Message {
                 key: self.key(point.series()),
-                payload: point_json(&point).to_string().into_bytes(),
+                payload,
             });
         }
         for alert in &batch.alerts {

@@ -27,6 +27,7 @@ pub mod file;
 mod http_post;
 pub mod kafka;
 pub mod otlp;
+mod point_lines;
 pub mod prometheus;
 pub mod report;
 pub mod slack;

@@ -39,9 +39,12 @@ pub struct AnalysisConfig {
     pub interval: Duration,
     /// `max_rows`: the most rows held; past it the oldest go (the report
     /// then covers the latest `max_rows` rows and says how many went).
-    /// Bounds memory to about `max_rows × (24 × columns + 16)` bytes plus
-    /// the distinct texts, and the spool file to the rows' JSON. Default
-    /// 1000000, from 1 to 100000000.
+    /// The rows take about `max_rows × (24 × columns + 16)` bytes plus the
+    /// distinct texts, the spool file the rows' JSON; while a report is
+    /// made, its sections take as much again or more (a rolling section has
+    /// a value per row): the product-lab report peaks at about 0.9 KiB per
+    /// row held (947 MiB at 1,000,000 rows, `foghorn-bench sinks`). Lower
+    /// it where memory is tight. Default 1000000, from 1 to 100000000.
     #[serde(default = "AnalysisConfig::default_max_rows")]
     pub max_rows: usize,
     /// `clean`: which rows the analysis leaves out.

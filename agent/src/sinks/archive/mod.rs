@@ -31,6 +31,7 @@
 //! are the output).
 
 pub mod config;
+mod partition;
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -40,11 +41,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use flate2::write::GzEncoder;
-use time::format_description::OwnedFormatItem;
 use tokio::sync::mpsc::Receiver;
 
 use self::config::{ArchiveConfig, Compression, PartitionTime};
-use super::{SinkContext, SinkError, absolute, banner, chain, point_json};
+use self::partition::Partitions;
+use super::point_lines::PointLines;
+use super::{SinkContext, SinkError, absolute, banner, chain};
 use crate::delivery::Delivery;
 use crate::event::{Record, SharedBatch};
 use crate::internal::events::{ComponentError, EventsDelivered, EventsReceived, SinkRetrying};
@@ -55,7 +57,7 @@ pub struct ArchiveSink {
     name: Arc<str>,
     root: PathBuf,
     config: ArchiveConfig,
-    partition: OwnedFormatItem,
+    partitions: Partitions,
     open: HashMap<PathBuf, OpenFile>,
     /// Files opened so far, to tell apart two opened in the same millisecond.
     opened: u64,
@@ -82,7 +84,7 @@ impl std::fmt::Debug for OpenFile {
 }
 
 enum Writer {
-    Gzip(GzEncoder<BufWriter<File>>),
+    Gzip(Box<GzEncoder<BufWriter<File>>>),
     Plain(BufWriter<File>),
 }
 
@@ -114,12 +116,10 @@ impl ArchiveSink {
                 path: root.clone(),
                 source,
             })?;
-        let partition =
-            time::format_description::parse_strftime_owned(&config.partition).map_err(|error| {
-                SinkError::Open {
-                    path: root.clone(),
-                    source: std::io::Error::new(std::io::ErrorKind::InvalidInput, error),
-                }
+        let partitions =
+            Partitions::new(&root, &config.partition).map_err(|error| SinkError::Open {
+                path: root.clone(),
+                source: std::io::Error::new(std::io::ErrorKind::InvalidInput, error),
             })?;
         let stale = remove_parts(&root, &config.prefix);
         if stale > 0 {
@@ -137,7 +137,7 @@ impl ArchiveSink {
             name: ctx.name,
             root,
             config: config.clone(),
-            partition,
+            partitions,
             open: HashMap::new(),
             opened: 0,
         })
@@ -202,8 +202,10 @@ impl ArchiveSink {
         for record in batch.records.iter() {
             lines.push((self.record_time(&record), line(record.bytes)));
         }
+        let mut writer = PointLines::new(&batch.points);
         for point in batch.points.iter() {
-            let mut text = point_json(&point).to_string().into_bytes();
+            let mut text = Vec::with_capacity(512);
+            writer.write(&mut text, &point);
             text.push(b'\n');
             lines.push((point.timestamp(), text));
         }
@@ -214,7 +216,7 @@ impl ArchiveSink {
         }
         let mut touched: Vec<PathBuf> = Vec::new();
         for (time, text) in lines {
-            let dir = self.root.join(self.partition_of(time));
+            let dir = self.partitions.dir(time);
             if !self.open.contains_key(&dir)
                 && let Err(error) = self.open_file(&dir)
             {
@@ -270,15 +272,6 @@ impl ArchiveSink {
         })
     }
 
-    fn partition_of(&self, nanos: i64) -> PathBuf {
-        let text = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(nanos))
-            .ok()
-            .and_then(|t| t.format(&self.partition).ok())
-            .unwrap_or_else(|| "unknown".to_owned());
-        // The format is checked relative; a value never climbs out.
-        PathBuf::from(text.replace("..", "_"))
-    }
-
     fn open_file(&mut self, dir: &Path) -> std::io::Result<()> {
         if self.open.len() >= self.config.max_open_files
             && let Some(oldest) = self
@@ -301,7 +294,10 @@ impl ArchiveSink {
         let part = dir.join(format!(".{name}.part"));
         let file = BufWriter::with_capacity(64 * 1024, File::create(&part)?);
         let writer = match self.config.compression {
-            Compression::Gzip => Writer::Gzip(GzEncoder::new(file, flate2::Compression::default())),
+            Compression::Gzip => Writer::Gzip(Box::new(GzEncoder::new(
+                file,
+                flate2::Compression::new(self.config.compression_level),
+            ))),
             Compression::None => Writer::Plain(file),
         };
         self.open.insert(

@@ -13,6 +13,7 @@ fn config(root: &Path) -> ArchiveConfig {
         time: PartitionTime::Field("event_timestamp".to_owned()),
         prefix: "events".to_owned(),
         compression: Compression::Gzip,
+        compression_level: 6,
         max_file_size: crate::settings::ByteSize(1024 * 1024),
         max_file_age: Duration::from_secs(3600),
         max_open_files: 8,
@@ -184,4 +185,34 @@ async fn the_oldest_file_is_finalized_past_max_open_files() {
     drop(tx);
     task.await.unwrap().unwrap();
     assert_eq!(files(dir.path()).len(), 3);
+}
+
+#[tokio::test]
+async fn the_compression_level_trades_size_for_speed_and_both_read_back() {
+    let lines: Vec<String> = (0..5000)
+        .map(|id| event(id, &format!("2024-05-01T12:{:02}:00Z", id % 60)))
+        .collect();
+    let mut sizes = Vec::new();
+    for level in [1, 9] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = config(dir.path());
+        settings.compression_level = level;
+        let sink = ArchiveSink::build(&settings, ctx(dir.path()))
+            .await
+            .unwrap();
+        let (tx, rx) = mpsc::channel(1);
+        tx.send(batch(&lines, Delivery::none())).await.unwrap();
+        drop(tx);
+        sink.run(rx).await.unwrap();
+        let found = files(dir.path());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].1, lines, "level {level} reads back as written");
+        let hour = dir.path().join("year=2024/month=05/day=01/hour=12");
+        let file = std::fs::read_dir(hour).unwrap().next().unwrap().unwrap();
+        sizes.push(file.metadata().unwrap().len());
+    }
+    assert!(
+        sizes[1] < sizes[0],
+        "level 9 is smaller than level 1: {sizes:?}"
+    );
 }

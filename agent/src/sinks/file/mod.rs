@@ -30,9 +30,8 @@ use tokio_util::sync::CancellationToken;
 use self::config::{FileEncoding, FileSinkConfig};
 use super::appender::Appender;
 use super::escape::csv_cell;
-use super::{
-    SinkContext, SinkError, absolute, banner, chain, create_parent, point_json, record_json,
-};
+use super::point_lines::PointLines;
+use super::{SinkContext, SinkError, absolute, banner, chain, create_parent, record_json};
 use crate::event::{Batch, Points, SharedBatch, Value, format_timestamp};
 use crate::internal::events::{
     ComponentError, EventsDelivered, EventsReceived, ItemsRejected, SinkRetrying,
@@ -324,8 +323,10 @@ impl Encoder {
                 for record in batch.records.iter() {
                     writeln!(out, "{}", record_json(&batch.component, &record))?;
                 }
+                let mut writer = PointLines::new(&batch.points);
                 for point in batch.points.iter() {
-                    writeln!(out, "{}", point_json(&point))?;
+                    writer.write(out, &point);
+                    out.push(b'\n');
                 }
                 for alert in &batch.alerts {
                     writeln!(out, "{}", alert.to_json())?;
