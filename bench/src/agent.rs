@@ -81,3 +81,52 @@ pub fn run_to_end(config: &std::path::Path, cache: &std::path::Path) -> anyhow::
     let cpu = (crate::measure::children_cpu() - cpu_before).as_secs_f64();
     Ok((wall, cpu))
 }
+
+/// What [`run_to_peak`] measured of one run.
+#[derive(Debug, Clone, Copy)]
+pub struct Run {
+    /// Wall time, seconds.
+    pub wall: f64,
+    /// CPU time of the agent, seconds.
+    pub cpu: f64,
+    /// The agent's peak resident set (`VmHWM`), KiB, as last read before
+    /// it exited (read every 20 ms).
+    pub peak_kib: u64,
+}
+
+/// [`run_to_end`] with `env` added, also following the agent's peak RSS.
+pub fn run_to_peak(
+    config: &std::path::Path,
+    cache: &std::path::Path,
+    env: &[(&str, &str)],
+) -> anyhow::Result<Run> {
+    let cpu_before = crate::measure::children_cpu();
+    let started = std::time::Instant::now();
+    let mut all = vec![("FOGHORN_CACHE_DIR", cache.to_str().unwrap())];
+    all.extend_from_slice(env);
+    let mut spawned = spawn(config, &all)?;
+    let pid = spawned.child.id().to_string();
+    let mut peak_kib = 0;
+    let status = loop {
+        if let Some(status) = spawned.child.try_wait()? {
+            break status;
+        }
+        if let Some(kib) = crate::measure::proc_status_kib(&pid, "VmHWM") {
+            peak_kib = peak_kib.max(kib);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let wall = started.elapsed().as_secs_f64();
+    let errors: Vec<String> = spawned.stderr.try_iter().collect();
+    anyhow::ensure!(
+        status.success(),
+        "agent failed: {status}: {}",
+        errors.join("\n")
+    );
+    let cpu = (crate::measure::children_cpu() - cpu_before).as_secs_f64();
+    Ok(Run {
+        wall,
+        cpu,
+        peak_kib,
+    })
+}

@@ -32,6 +32,7 @@ mod machine;
 mod measure;
 mod nab;
 mod parsers;
+mod sinks;
 mod storm;
 mod wasm;
 
@@ -114,6 +115,14 @@ enum Bench {
         #[arg(long, default_value_t = 1_000)]
         files: u64,
     },
+    /// The analysis and archive sinks against a blackhole, on a generated
+    /// product-fleet CSV through the csv parser: rows per CPU-second, each
+    /// sink's own CPU per row, peak RSS.
+    Sinks {
+        /// Rows in the input file.
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: u64,
+    },
     /// Kafka consumption from a tansu broker into a blackhole, against
     /// confluent-kafka's Python consumer on the same topic: records per
     /// CPU-second, and their ratio.
@@ -159,6 +168,7 @@ fn main() -> anyhow::Result<()> {
         Bench::Http { seconds } => ingest::http(seconds, cli.repeat)?,
         Bench::Kafka { messages } => ingest::kafka(messages, cli.repeat)?,
         Bench::Files { lines, files } => files::run(lines, files, cli.repeat)?,
+        Bench::Sinks { rows } => sinks::run(rows, cli.repeat)?,
         Bench::IsolationForest { nab_dir } => {
             isolation_forest::run(&nab_dir.unwrap_or_else(nab::default_dir), cli.repeat)?
         }
