@@ -112,7 +112,11 @@ mod tests {
                 state ^= state << 17;
                 // Mostly forward, by up to about 20 minutes; sometimes back.
                 let jump = i64::try_from(state % 1_200_000_000_000).unwrap();
-                nanos += if state.is_multiple_of(17) { -jump } else { jump };
+                nanos += if state.is_multiple_of(17) {
+                    -jump
+                } else {
+                    jump
+                };
                 let mut fresh = Partitions::new(root, pattern).unwrap();
                 assert_eq!(cached.dir(nanos), fresh.dir(nanos), "{pattern} at {nanos}");
             }
