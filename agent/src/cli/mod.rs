@@ -1,8 +1,9 @@
-//! The command line: `run`, `validate`, `plugin list`, `silence`.
+//! The command line: `run`, `validate`, `plugin list|inspect`, `silence`.
 //!
 //! This is the edge of the program, so errors are `anyhow` here and typed
 //! everywhere below.
 
+mod plugin;
 mod silence;
 
 use std::io::IsTerminal;
@@ -13,13 +14,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{self, Config, ConfigError};
 use crate::internal::api::Api;
 use crate::internal::events::ConfigReloaded;
-use crate::processors::wasm::{BUILTIN_PLUGINS, PluginEngine};
+use crate::processors::wasm::PluginEngine;
 use crate::state::StateStore;
 
 /// The demo pipeline used when `run` is given no `--config`.
@@ -93,7 +93,7 @@ pub enum Command {
     Plugin {
         /// What to do with plugins.
         #[command(subcommand)]
-        command: PluginCommand,
+        command: plugin::PluginCommand,
     },
     /// Mute alerts for a while, through a running agent's API.
     Silence {
@@ -111,14 +111,6 @@ pub enum Command {
     },
 }
 
-/// Plugin subcommands.
-#[derive(Debug, Subcommand)]
-pub enum PluginCommand {
-    /// List the plugins built into this binary (`builtin:<name>`), with what
-    /// each does, its size and sha256.
-    List,
-}
-
 /// Run the command line.
 ///
 /// # Errors
@@ -128,12 +120,7 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run { config } => run(config.as_deref()),
         Command::Validate { config } => Ok(validate(&config)),
-        Command::Plugin {
-            command: PluginCommand::List,
-        } => {
-            plugin_list();
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Plugin { command } => plugin::run(command),
         Command::Silence { api, command } => silence::run(&api, command),
     }
 }
@@ -217,14 +204,6 @@ fn cache_dir(config: &Config) -> PathBuf {
     let dir = std::env::var_os("FOGHORN_CACHE_DIR")
         .map_or_else(|| config.data_dir.join("cache"), PathBuf::from);
     std::path::absolute(&dir).unwrap_or(dir)
-}
-
-fn plugin_list() {
-    for (name, description, bytes) in BUILTIN_PLUGINS {
-        let digest = hex::encode(Sha256::digest(bytes));
-        println!("builtin:{name:<16} {description}");
-        println!("{:<24} {} KiB, sha256:{digest}", "", bytes.len() / 1024);
-    }
 }
 
 fn run(path: Option<&Path>) -> anyhow::Result<ExitCode> {

@@ -101,6 +101,12 @@ impl PluginEngine {
         })
     }
 
+    /// The wasmtime engine, to read a component's types.
+    #[must_use]
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
     /// Compile (or fetch from the cache) and link a component.
     ///
     /// # Errors
