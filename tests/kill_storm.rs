@@ -149,7 +149,8 @@ fn storm(rotate: bool) {
         || (last_seq(&out) == Some(LINES as u64 - 1)).then_some(()),
     );
     println!("final run caught up in {:?}", started.elapsed());
-    assert!(agent.terminate().success());
+    let status = agent.terminate();
+    assert!(status.success(), "{status}: {}", agent.logs());
 
     let text = std::fs::read_to_string(&out).unwrap();
     let mut seen = vec![0u32; LINES];

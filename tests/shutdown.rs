@@ -65,3 +65,56 @@ sinks:
     assert_eq!(written[0]["severity"], "critical");
     assert!(agent.logs().contains("SIGTERM"));
 }
+
+/// A SIGTERM while the pipeline is still being built (its plugins
+/// compiling, the API already answering) is the agent's to handle: it
+/// finishes starting and stops cleanly, rather than dying by the signal's
+/// default action.
+#[test]
+fn sigterm_during_start_up_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = foghorn_tests::receiver::free_port();
+    let config = dir.path().join("pipeline.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+data_dir: {data}
+api: {{ listen: "127.0.0.1:{port}" }}
+sources:
+  gen:
+    type: generator
+    interval: 100ms
+processors:
+  parse:
+    inputs: [gen]
+    plugin: builtin:kv-parser
+  forest:
+    inputs: [parse]
+    plugin: builtin:isolation-forest
+    config: {{ fields: [T] }}
+sinks:
+  out:
+    type: blackhole
+    inputs: [forest]
+"#,
+            data = dir.path().join("data").display(),
+        ),
+    )
+    .unwrap();
+    // A cache of its own: the plugins compile while the API already runs.
+    let cache = dir.path().join("cache");
+    let mut agent = Agent::start(
+        dir.path(),
+        &config,
+        &[("FOGHORN_CACHE_DIR", cache.to_str().unwrap())],
+    );
+    wait::until("the API to listen", Duration::from_secs(60), || {
+        let logs = agent.logs();
+        assert!(!logs.contains("error"), "agent refused to start:\n{logs}");
+        std::net::TcpStream::connect(("127.0.0.1", port)).ok()
+    });
+    let status = agent.terminate();
+    assert!(status.success(), "{status}: {}", agent.logs());
+    assert!(agent.logs().contains("shutting down"), "{}", agent.logs());
+}

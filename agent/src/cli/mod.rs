@@ -224,6 +224,13 @@ fn run(path: Option<&Path>) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     let result = runtime.block_on(async move {
+        // The signals are ours from the start: a SIGTERM or SIGINT while the
+        // pipeline is built waits for it and stops it cleanly, instead of
+        // killing the process by the default action.
+        use tokio::signal::unix::{SignalKind, signal};
+        let term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+        let int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+        let mut hangup = signal(SignalKind::hangup()).context("cannot handle SIGHUP")?;
         // The agent's own API comes up first, so `/health` and `/ready` tell
         // the truth while the pipeline is built.
         let api = match config.api {
@@ -267,9 +274,7 @@ fn run(path: Option<&Path>) -> anyhow::Result<ExitCode> {
         print_banner(&source, &banner, started.elapsed());
 
         let mut failed = Vec::new();
-        let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-            .context("cannot handle SIGHUP")?;
-        let stop = shutdown_signal();
+        let stop = shutdown_signal(term, int);
         tokio::pin!(stop);
         loop {
             tokio::select! {
@@ -375,10 +380,11 @@ fn print_banner(config: &str, lines: &[String], startup: Duration) {
     eprintln!("  stop with Ctrl-C (SIGINT) or SIGTERM: sinks are flushed before exit");
 }
 
-async fn shutdown_signal() -> &'static str {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+/// Which of SIGTERM and SIGINT came first.
+async fn shutdown_signal(
+    mut term: tokio::signal::unix::Signal,
+    mut int: tokio::signal::unix::Signal,
+) -> &'static str {
     tokio::select! {
         _ = term.recv() => "SIGTERM",
         _ = int.recv() => "SIGINT",
