@@ -22,10 +22,16 @@ impl PointLines {
     /// The writer for the points of `points`.
     pub(crate) fn new(points: &Points) -> Self {
         let columns = &points.columns;
-        let distinct = columns
-            .iter()
-            .enumerate()
-            .all(|(i, c)| columns[..i].iter().all(|other| other.name != c.name));
+        // Pairwise for the few columns of most batches, hashed for many.
+        let distinct = if columns.len() <= 32 {
+            columns
+                .iter()
+                .enumerate()
+                .all(|(i, c)| columns[..i].iter().all(|other| other.name != c.name))
+        } else {
+            let mut seen = std::collections::HashSet::with_capacity(columns.len());
+            columns.iter().all(|c| seen.insert(c.name.as_str()))
+        };
         Self {
             distinct,
             series: vec![None; points.series.len()],
@@ -134,6 +140,28 @@ mod tests {
         builder.point(7, &a).field("n", Value::Int(i64::MAX));
         builder.point(8, &b);
         let points = builder.finish();
+        assert_eq!(lines(&points), values(&points));
+    }
+
+    #[test]
+    fn many_columns_are_told_apart_too() {
+        let mut builder = PointsBuilder::new();
+        let s = Series::new("m");
+        let mut point = builder.point(1, &s);
+        for i in 0..40 {
+            point = point.field(&format!("f{i}"), Value::Int(i));
+        }
+        let points = builder.finish();
+        assert!(PointLines::new(&points).distinct);
+        assert_eq!(lines(&points), values(&points));
+        let mut builder = PointsBuilder::new();
+        let mut point = builder.point(1, &s);
+        for i in 0..40 {
+            point = point.field(&format!("f{i}"), Value::Int(i));
+        }
+        point.field("f0", Value::Text("again"));
+        let points = builder.finish();
+        assert!(!PointLines::new(&points).distinct);
         assert_eq!(lines(&points), values(&points));
     }
 
