@@ -308,11 +308,7 @@ fn record_json(component: &str, record: &Record<'_>) -> serde_json::Value {
 /// A point as JSON: `{"timestamp", "series", "tags": {..}, "fields": {..}}`.
 pub(crate) fn point_json(point: &PointRef<'_>) -> serde_json::Value {
     let series = point.series();
-    let tags: serde_json::Map<_, _> = series
-        .tags
-        .iter()
-        .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str())))
-        .collect();
+    let tags = tags_json(series);
     let fields: serde_json::Map<_, _> = point
         .fields()
         .map(|(name, value)| (name.to_owned(), value_json(value)))
@@ -323,6 +319,16 @@ pub(crate) fn point_json(point: &PointRef<'_>) -> serde_json::Value {
         "tags": tags,
         "fields": fields,
     })
+}
+
+/// A series' tags as a JSON object (a key given twice keeps its first
+/// place and its last value).
+fn tags_json(series: &foghorn_model::Series) -> serde_json::Map<String, serde_json::Value> {
+    series
+        .tags
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str())))
+        .collect()
 }
 
 /// A field value as JSON; a float that is not finite becomes `null`.

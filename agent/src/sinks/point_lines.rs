@@ -7,7 +7,7 @@
 
 use foghorn_model::{PointRef, Points, Value};
 
-use super::point_json;
+use super::{point_json, tags_json};
 use crate::event::write_timestamp;
 
 /// The JSON lines of one batch's points.
@@ -85,15 +85,10 @@ impl PointLines {
 /// [`point_json`] writes them.
 fn series_part(point: &PointRef<'_>) -> Vec<u8> {
     let series = point.series();
-    let tags: serde_json::Map<_, _> = series
-        .tags
-        .iter()
-        .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str())))
-        .collect();
     let mut part = b",\"series\":".to_vec();
     let _ = serde_json::to_writer(&mut part, &series.name);
     part.extend_from_slice(b",\"tags\":");
-    let _ = serde_json::to_writer(&mut part, &tags);
+    let _ = serde_json::to_writer(&mut part, &tags_json(series));
     part.extend_from_slice(b",\"fields\":{");
     part
 }
