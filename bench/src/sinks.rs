@@ -102,6 +102,15 @@ processors:
     )
 }
 
+/// An archive sink named `lake` reading `input`, writing under the
+/// variant's own directory, with `options` (YAML lines at sink depth).
+fn archive(dir: &Path, name: &str, input: &str, options: &str) -> String {
+    format!(
+        "  lake:\n    type: archive\n    inputs: [{input}]\n    path: {}\n    {options}\n",
+        dir.join(format!("out-{name}/lake")).display()
+    )
+}
+
 /// The variants: a name, what it is, and its pipeline file (`None`: the
 /// product-lab example's own, run with `INPUT` and `OUT_DIR`).
 fn pipelines(
@@ -118,34 +127,27 @@ fn pipelines(
         (
             "archive-points",
             "csv → archive: points as gzip NDJSON, hourly partitions of their time",
-            format!(
-                "  lake:\n    type: archive\n    inputs: [parse]\n    path: {}\n    compression: gzip\n",
-                dir.join("out-archive-points/lake").display()
-            ),
+            archive(dir, "archive-points", "parse", "compression: gzip"),
         ),
         (
             "archive-fast",
             "csv → archive: the same, gzip `compression_level: 1`",
-            format!(
-                "  lake:\n    type: archive\n    inputs: [parse]\n    path: {}\n    compression: gzip\n    compression_level: 1\n",
-                dir.join("out-archive-fast/lake").display()
+            archive(
+                dir,
+                "archive-fast",
+                "parse",
+                "compression: gzip\n    compression_level: 1",
             ),
         ),
         (
             "archive-plain",
             "csv → archive: points as plain NDJSON (no compression)",
-            format!(
-                "  lake:\n    type: archive\n    inputs: [parse]\n    path: {}\n    compression: none\n",
-                dir.join("out-archive-plain/lake").display()
-            ),
+            archive(dir, "archive-plain", "parse", "compression: none"),
         ),
         (
             "archive-records",
             "file → archive: raw lines as gzip NDJSON, no parser",
-            format!(
-                "  lake:\n    type: archive\n    inputs: [history]\n    path: {}\n    compression: gzip\n",
-                dir.join("out-archive-records/lake").display()
-            ),
+            archive(dir, "archive-records", "history", "compression: gzip"),
         ),
     ];
     let mut out = Vec::new();
