@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Bench-device emulator: writes a forced-failure sequence to a serial port.
 
-Usage: emulator.py PORT [--gap SECONDS] [--silence SECONDS] [--list]
+Usage: emulator.py PORT [--gap SECONDS] [--silence SECONDS] [--list | --record FILE]
 
 PORT is a serial device or one end of a socat pseudo-terminal pair. The
 sequence (one line every --gap seconds, default 0.2) is:
@@ -19,10 +19,15 @@ sequence (one line every --gap seconds, default 0.2) is:
   14-15 normal readings            -> heartbeat resolved
 
 The expected anomaly report is expected_anomaly_report.json beside this file.
+With --record FILE the sequence is not sent but written as the serial
+source's audit log would record it (`<RFC 3339 time>\t<line>`, the first
+line at --start), for `foghorn replay -c pipeline.yaml FILE`; recorded.log
+beside this file was made so (`emulator.py --record recorded.log unused`).
 Only the standard library is used, so it runs anywhere Python 3 does.
 """
 
 import argparse
+import datetime
 import os
 import time
 
@@ -47,7 +52,13 @@ def main() -> None:
     parser.add_argument("--gap", type=float, default=0.2, help="seconds between lines")
     parser.add_argument("--silence", type=float, default=6.0, help="seconds of silence")
     parser.add_argument("--list", action="store_true", help="print the lines instead of sending them")
+    parser.add_argument("--record", metavar="FILE", help="write the lines as an audit log instead of sending them")
+    parser.add_argument("--start", default="2026-01-01T00:00:00", help="UTC time of the first recorded line")
     args = parser.parse_args()
+
+    if args.record:
+        record(args)
+        return
 
     if args.list:
         print("\n".join(NORMAL + SPIKE + VOLTAGE + MALFORMED + BEFORE_SILENCE + AFTER_SILENCE))
@@ -66,6 +77,23 @@ def main() -> None:
         send(AFTER_SILENCE)
     finally:
         os.close(fd)
+
+
+def record(args) -> None:
+    """Write the sequence, timed as it would be sent, as an audit log."""
+    at = datetime.datetime.fromisoformat(args.start).replace(tzinfo=datetime.timezone.utc)
+    gap = datetime.timedelta(seconds=args.gap)
+    with open(args.record, "w", encoding="utf-8") as out:
+
+        def write(lines):
+            nonlocal at
+            for line in lines:
+                out.write(at.strftime("%Y-%m-%dT%H:%M:%S.%fZ") + "\t" + line + "\n")
+                at += gap
+
+        write(NORMAL + SPIKE + VOLTAGE + MALFORMED + BEFORE_SILENCE)
+        at += datetime.timedelta(seconds=args.silence)
+        write(AFTER_SILENCE)
 
 
 if __name__ == "__main__":

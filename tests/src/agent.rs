@@ -33,7 +33,7 @@ pub fn binary() -> PathBuf {
 
 /// Where compiled plugins are cached across tests, so each component is
 /// compiled once per test run instead of once per test.
-fn shared_cache_dir() -> PathBuf {
+pub fn shared_cache_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     exe.parent()
         .and_then(Path::parent)

@@ -1,10 +1,13 @@
-//! The command line: `run`, `validate`, `plugin list|inspect`, `silence`.
+//! The command line: `run`, `validate`, `test`, `plugin new|build|inspect|list`,
+//! `silence`.
 //!
 //! This is the edge of the program, so errors are `anyhow` here and typed
 //! everywhere below.
 
 mod plugin;
+mod replay;
 mod silence;
+mod test;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -89,7 +92,50 @@ pub enum Command {
         #[arg(short, long)]
         config: PathBuf,
     },
-    /// Work with plugins.
+    /// Run a pipeline's unit tests: each case of TESTS gives a plugin
+    /// processor (or a chain of them) lines or points and checks the points,
+    /// alerts and rejects that come out; a failure prints a diff. Exits 0
+    /// when every case passes, 1 otherwise.
+    Test {
+        /// The pipeline whose processors are tested. Default: pipeline.yaml
+        /// beside TESTS.
+        #[arg(short, long)]
+        config: Option<PathBuf>,
+        /// The test cases (YAML).
+        tests: PathBuf,
+    },
+    /// Run recorded files through a pipeline as fast as it goes, in the
+    /// time they were recorded, and stop: the pipeline's source is replaced
+    /// by the files, processors tick in the time of the data (`clock:
+    /// event`), so windows and heartbeats behave as they did live, and the
+    /// reports and files are written. A progress bar shows on a terminal.
+    ///
+    /// Lines of an audit log (`<RFC 3339 time>\t<line>`) are replayed at
+    /// their time; CSV and NDJSON lines get theirs from the parser. Plugin
+    /// state starts empty (in a temporary data_dir unless --data-dir says),
+    /// and sinks that reach other systems (webhook, slack, email,
+    /// alertmanager, prometheus, otlp, kafka) are left out unless
+    /// --all-sinks.
+    Replay {
+        /// The pipeline.
+        #[arg(short, long)]
+        config: PathBuf,
+        /// The recorded files, replayed one after the other.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The source the files replace; needed when the pipeline has
+        /// several.
+        #[arg(long)]
+        source: Option<String>,
+        /// Keep state here instead of in a temporary directory.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Keep every sink, including those that notify people or write to
+        /// other systems.
+        #[arg(long)]
+        all_sinks: bool,
+    },
+    /// Write, build and inspect plugins.
     Plugin {
         /// What to do with plugins.
         #[command(subcommand)]
@@ -120,6 +166,28 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run { config } => run(config.as_deref()),
         Command::Validate { config } => Ok(validate(&config)),
+        Command::Test { config, tests } => {
+            let config = config.unwrap_or_else(|| {
+                tests
+                    .parent()
+                    .unwrap_or(Path::new("."))
+                    .join("pipeline.yaml")
+            });
+            test::run(&config, &tests)
+        }
+        Command::Replay {
+            config,
+            files,
+            source,
+            data_dir,
+            all_sinks,
+        } => replay::run(&replay::Replay {
+            config,
+            files,
+            source,
+            data_dir,
+            all_sinks,
+        }),
         Command::Plugin { command } => plugin::run(command),
         Command::Silence { api, command } => silence::run(&api, command),
     }
@@ -210,7 +278,7 @@ fn run(path: Option<&Path>) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     // Watched before it is read: an edit made while the pipeline starts is
     // an edit after this read, and reloads it.
-    let mut edits = path.map(config::ConfigWatch::new);
+    let edits = path.map(config::ConfigWatch::new);
     let config = match load(path) {
         Ok(config) => config,
         Err(errors) => {
@@ -218,6 +286,26 @@ fn run(path: Option<&Path>) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
+    let label = path.map_or_else(
+        || DEFAULT_CONFIG_NAME.to_owned(),
+        |p| p.display().to_string(),
+    );
+    let cache = cache_dir(&config);
+    run_pipeline(config, &cache, path, &label, edits, started)
+}
+
+/// Run `config` until a signal, or until every source has ended, caching
+/// compiled plugins in `cache`. `path` is the file reloads read (none for
+/// the built-in demo and replays), `label` what the banner calls the
+/// pipeline.
+fn run_pipeline(
+    config: Config,
+    cache: &Path,
+    path: Option<&Path>,
+    label: &str,
+    mut edits: Option<config::ConfigWatch>,
+    started: std::time::Instant,
+) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("foghorn")
@@ -254,7 +342,7 @@ fn run(path: Option<&Path>) -> anyhow::Result<ExitCode> {
         let state = Arc::new(StateStore::open(&config.data_dir)?);
         let silences = Arc::new(crate::silences::Silences::open(Arc::clone(&state))?);
         let api_task = api.map(|api| api.spawn(api_stop.clone(), Arc::clone(&silences)));
-        let engine = PluginEngine::new(Some(&cache_dir(&config)))?;
+        let engine = PluginEngine::new(Some(cache))?;
         let mut pipeline = match crate::topology::build(&config, &engine, state, silences).await {
             Ok(pipeline) => pipeline,
             Err(errors) => {
@@ -265,13 +353,9 @@ fn run(path: Option<&Path>) -> anyhow::Result<ExitCode> {
         crate::internal::metrics::metrics()
             .start_time
             .set(crate::event::now_nanos() / 1_000_000_000);
-        let source = path.map_or_else(
-            || DEFAULT_CONFIG_NAME.to_owned(),
-            |p| p.display().to_string(),
-        );
         let mut banner = pipeline.banner.clone();
         banner.extend(api_line);
-        print_banner(&source, &banner, started.elapsed());
+        print_banner(label, &banner, started.elapsed());
 
         let mut failed = Vec::new();
         let stop = shutdown_signal(term, int);

@@ -25,7 +25,7 @@ use super::inputs::InputRef;
 use super::interpolate::interpolate_tree;
 use super::plugin_config::to_json;
 use super::processors::ProcessorConfig;
-use super::schema::Config;
+use super::schema::{Clock, Config};
 use super::sinks::SinkConfig;
 use super::sources::SourceConfig;
 use super::validate::{self, Declared, Section};
@@ -42,6 +42,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "batch",
     "api",
     "log_files",
+    "clock",
     "sources",
     "processors",
     "sinks",
@@ -131,6 +132,7 @@ impl Loader<'_> {
             batch: BatchConfig::default(),
             api: None,
             log_files: LogFilesConfig::default(),
+            clock: Clock::default(),
             sources: BTreeMap::new(),
             processors: BTreeMap::new(),
             sinks: BTreeMap::new(),
@@ -162,6 +164,11 @@ impl Loader<'_> {
                 "batch" => {
                     if let Some(batch) = self.deserialize(value, key, &[]) {
                         config.batch = batch;
+                    }
+                }
+                "clock" => {
+                    if let Some(clock) = self.deserialize(value, key, &[]) {
+                        config.clock = clock;
                     }
                 }
                 "sources" => {
@@ -631,4 +638,38 @@ fn syntax_error(file: &Path, error: &LoadError) -> ConfigError {
         ),
     };
     ConfigError::new(file, position(&marker), "", message)
+}
+
+/// Parse a YAML file that sits beside a pipeline (`foghorn test` cases)
+/// into `T`, its scalars typed as a pipeline's are (YAML 1.2: `80` is a
+/// number, `ok` text). An error names the file, line, column and key.
+///
+/// # Errors
+/// A syntax error, or a value that does not fit `T`.
+pub(crate) fn parse_document<T: DeserializeOwned>(
+    file: &Path,
+    text: &str,
+) -> Result<T, ConfigError> {
+    let options = LoaderOptions::default().error_on_duplicate_keys(true);
+    let root = match parse_yaml_with_options(0, text, options) {
+        Ok(root) => root,
+        Err(LoadError::DuplicateKey(duplicate)) => {
+            let at = duplicate.key.span().start().map_or((1, 1), position);
+            let key = duplicate.key.as_str();
+            return Err(ConfigError::new(
+                file,
+                at,
+                key,
+                format!("`{key}` is defined twice"),
+            ));
+        }
+        Err(error) => return Err(syntax_error(file, &error)),
+    };
+    marked_yaml::from_node(&typed_view(&root)).map_err(|error| {
+        let at = error
+            .start_mark()
+            .map_or((1, 1), |marker| position(&marker));
+        let key = error.path().unwrap_or_default();
+        ConfigError::new(file, at, key, (*error).to_string())
+    })
 }

@@ -46,8 +46,9 @@ use std::path::Path;
 
 pub use batch::{BatchConfig, BatchOverride};
 pub use inputs::{InputRef, Output};
+pub(crate) use load::parse_document;
 pub use processors::ProcessorConfig;
-pub use schema::{ApiConfig, Config};
+pub use schema::{ApiConfig, Clock, Config};
 pub use sinks::SinkConfig;
 pub use sources::SourceConfig;
 pub use watch::ConfigWatch;

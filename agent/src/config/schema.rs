@@ -34,6 +34,9 @@ pub struct Config {
     /// own (audit logs, error logs, dead letters). Default: rotate at
     /// `100MiB`, keep 5 rotated files.
     pub log_files: LogFilesConfig,
+    /// `clock`: the time processors' `tick`s follow; see [`Clock`].
+    /// Default `wall`.
+    pub clock: Clock,
     /// `sources`: components that read lines from the outside world, by name.
     pub sources: BTreeMap<String, SourceConfig>,
     /// `processors`: WebAssembly plugins that turn records into points and
@@ -43,6 +46,30 @@ pub struct Config {
     pub sinks: BTreeMap<String, SinkConfig>,
     /// Where every key of the file was, for errors reported after loading.
     pub source_map: SourceMap,
+}
+
+/// `clock`: what time drives the processors' `tick`s (heartbeats, time
+/// buckets, alert grouping).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Clock {
+    /// The system clock: every processor ticks every `tick_interval`.
+    #[default]
+    Wall,
+    /// The time of the data, for recorded data replayed faster than it was
+    /// recorded (what `foghorn replay` sets). A processor ticks at each
+    /// multiple of its `tick_interval` that the timestamps of its input
+    /// pass: those before a batch's earliest item before the batch, the rest
+    /// up to its latest item after it. So a silence in the data is a
+    /// silence to a heartbeat, however fast the replay. At most
+    /// [`Clock::MAX_TICKS_PER_BATCH`] ticks per batch: a longer jump in time
+    /// ticks only at its end.
+    Event,
+}
+
+impl Clock {
+    /// The most ticks one batch may cause under [`Clock::Event`].
+    pub const MAX_TICKS_PER_BATCH: i64 = 100_000;
 }
 
 /// `api`: where the agent's own API listens.
@@ -94,6 +121,7 @@ mod tests {
             batch: BatchConfig::default(),
             api: None,
             log_files: LogFilesConfig::default(),
+            clock: Clock::default(),
             sources: BTreeMap::new(),
             processors: BTreeMap::new(),
             sinks: BTreeMap::new(),

@@ -414,7 +414,7 @@ sinks:
     );
     assert_eq!(errors[0].column, 11);
     assert_eq!(errors[0].message, "expected a whole number, got `fast`");
-    assert!(errors[1].message.contains("unknown source type `fiel`; known types: `serial`, `file`, `stdin`, `generator`, `http`, `kafka`; did you mean `file`?"), "{}", errors[1].message);
+    assert!(errors[1].message.contains("unknown source type `fiel`; known types: `serial`, `file`, `stdin`, `generator`, `http`, `kafka`, `replay`; did you mean `file`?"), "{}", errors[1].message);
     assert_eq!(errors[2].message, "must be between 1MiB and 4GiB, got 0B");
     assert!(
         errors[3]

@@ -14,6 +14,7 @@
 pub mod alerts;
 pub mod dead_letter;
 pub mod error_log;
+pub mod event_clock;
 pub mod filter;
 pub mod native;
 pub mod outputs;

@@ -13,6 +13,7 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
+use super::event_clock::{EventTicks, time_span};
 use super::outputs::Outputs;
 use super::{NativeProcessor, Produced};
 use crate::delivery::Delivery;
@@ -29,6 +30,9 @@ pub struct NativeRunner {
     pub input: mpsc::Receiver<SharedBatch>,
     /// Where its points and alerts go.
     pub outputs: Outputs,
+    /// Under `clock: event`, the ticks owed by the time of the data; `None`
+    /// ticks by the wall clock (or never, for a processor without ticks).
+    pub event_ticks: Option<EventTicks>,
 }
 
 impl std::fmt::Debug for NativeRunner {
@@ -42,28 +46,51 @@ impl std::fmt::Debug for NativeRunner {
 impl NativeRunner {
     /// Run until the input closes.
     pub async fn run(mut self) {
-        let mut tick = self.processor.tick_interval().map(|every| {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
-            tick
-        });
+        let wall = self.event_ticks.is_none();
+        let mut tick = self
+            .processor
+            .tick_interval()
+            .filter(|_| wall)
+            .map(|every| {
+                let mut tick = tokio::time::interval(every);
+                tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+                tick
+            });
         loop {
             tokio::select! {
                 batch = self.input.recv() => match batch {
                     Some(batch) => self.on_batch(&batch).await,
                     None => break,
                 },
-                () = next_tick(tick.as_mut()) => {
-                    let mut out = Produced::default();
-                    self.processor.tick(now_nanos(), &mut out);
-                    self.outputs.send(&self.name, out, &Delivery::none()).await;
-                }
+                () = next_tick(tick.as_mut()) => self.on_tick(now_nanos()).await,
             }
         }
         tracing::debug!(component = &*self.name, "processor drained");
     }
 
+    async fn on_tick(&mut self, now: i64) {
+        let mut out = Produced::default();
+        self.processor.tick(now, &mut out);
+        self.outputs.send(&self.name, out, &Delivery::none()).await;
+    }
+
+    /// Under `clock: event`, the ticks owed up to `until`.
+    async fn event_ticks_until(&mut self, until: i64, inclusive: bool) {
+        let owed = self
+            .event_ticks
+            .as_mut()
+            .map(|ticks| ticks.until(until, inclusive))
+            .unwrap_or_default();
+        for now in owed {
+            self.on_tick(now).await;
+        }
+    }
+
     async fn on_batch(&mut self, batch: &SharedBatch) {
+        let span = self.event_ticks.as_ref().and_then(|_| time_span(batch));
+        if let Some((earliest, _)) = span {
+            self.event_ticks_until(earliest, false).await;
+        }
         let started = Instant::now();
         EventsReceived {
             component: &self.name,
@@ -79,6 +106,9 @@ impl NativeRunner {
             duration: started.elapsed(),
         }
         .emit();
+        if let Some((_, latest)) = span {
+            self.event_ticks_until(latest, true).await;
+        }
     }
 }
 

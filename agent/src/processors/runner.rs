@@ -22,6 +22,7 @@ use tokio::time::MissedTickBehavior;
 
 use super::Produced;
 use super::dead_letter::DeadLetter;
+use super::event_clock::{EventTicks, time_span};
 use super::outputs::Outputs;
 use super::restarts::Restarts;
 use super::wasm::{
@@ -63,6 +64,9 @@ pub struct ProcessorRunner {
     pub last_snapshot: Option<Vec<u8>>,
     /// How often `tick` is called.
     pub tick_interval: Duration,
+    /// Under `clock: event`, the ticks owed by the time of the data; `None`
+    /// ticks by the wall clock.
+    pub event_ticks: Option<EventTicks>,
     /// How often state is snapshotted.
     pub snapshot_interval: Duration,
     /// The instance this one replaces on a reload: it drains first.
@@ -106,7 +110,7 @@ impl ProcessorRunner {
                     Some(batch) => self.on_batch(batch).await,
                     None => break,
                 },
-                _ = tick.tick() => self.on_tick().await,
+                _ = tick.tick(), if self.event_ticks.is_none() => self.on_tick(now_nanos()).await,
                 _ = snapshot.tick() => self.save_snapshot(),
                 () = sleep_until(restart_at) => {
                     self.ready();
@@ -182,6 +186,10 @@ impl ProcessorRunner {
             bytes: 0,
         }
         .emit();
+        let span = self.event_ticks.as_ref().and_then(|_| time_span(&batch));
+        if let Some((earliest, _)) = span {
+            self.event_ticks_until(earliest, false).await;
+        }
         // Everything derived from this batch carries its delivery handle, so
         // the source hears of it only once all of it is durable.
         let delivery = batch.delivery.clone();
@@ -222,6 +230,21 @@ impl ProcessorRunner {
             duration: started.elapsed(),
         }
         .emit();
+        if let Some((_, latest)) = span {
+            self.event_ticks_until(latest, true).await;
+        }
+    }
+
+    /// Under `clock: event`, the ticks owed up to `until`.
+    async fn event_ticks_until(&mut self, until: i64, inclusive: bool) {
+        let owed = self
+            .event_ticks
+            .as_mut()
+            .map(|ticks| ticks.until(until, inclusive))
+            .unwrap_or_default();
+        for now in owed {
+            self.on_tick(now).await;
+        }
     }
 
     /// The pipeline form of `output`, or the failure it is when it breaks
@@ -280,11 +303,11 @@ impl ProcessorRunner {
         }
     }
 
-    async fn on_tick(&mut self) {
+    async fn on_tick(&mut self, now: i64) {
         if self.down.is_some() {
             return;
         }
-        let result = block_in_place(|| self.instance.tick(now_nanos()))
+        let result = block_in_place(|| self.instance.tick(now))
             .and_then(|output| self.checked("tick", output, InputSize::default()));
         match result {
             Ok(output) => {

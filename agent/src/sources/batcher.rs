@@ -113,6 +113,11 @@ impl RecordBatcher {
         self.records.len() >= self.max_records
     }
 
+    /// How long a batch waits for more records before it is sent.
+    pub fn linger(&self) -> Duration {
+        self.linger
+    }
+
     /// When the pending batch must be flushed, if there is one.
     pub fn deadline(&self) -> Option<Instant> {
         self.first_at.map(|first| first + self.linger)

@@ -4,7 +4,8 @@
 //! `serial` (a device on a serial port), `file` (one file, replayed or
 //! followed), `stdin`, `generator` (a seeded simulator of the bench
 //! device), `http` (records or OTLP points POSTed by clients, which make
-//! their own batches, one per request) and `kafka` (a consumer group). Each settings struct implements [`Source`], and the
+//! their own batches, one per request), `kafka` (a consumer group) and
+//! `replay` (recorded files, in the time they were recorded). Each settings struct implements [`Source`], and the
 //! `sources!` registry below names each type once. The byte-stream sources
 //! cut their input into lines with the shared `lines::LineFramer`. Every
 //! source pushes raw records into the [`RecordBatcher`] of its
@@ -19,6 +20,7 @@ mod generator;
 mod http;
 mod kafka;
 mod lines;
+mod replay;
 mod serial;
 mod stdin;
 
@@ -34,6 +36,7 @@ pub use generator::config::{FaultsConfig, GeneratorConfig, Scenario};
 pub use http::config::{Ack, AuthConfig, CsvConfig, Decoding, HttpSourceConfig, TlsConfig};
 pub(crate) use kafka::config::check_options as kafka_options_owned;
 pub use kafka::config::{KafkaSourceConfig, StartFrom};
+pub use replay::{ReplayConfig, ReplayTimestamps};
 pub use serial::config::{FlowControl, Parity, ReconnectConfig, SerialConfig};
 pub use stdin::StdinConfig;
 
@@ -184,6 +187,9 @@ sources! {
     "http" => Http(HttpSourceConfig),
     /// `type: kafka`: messages from Kafka topics, in a consumer group.
     "kafka" => Kafka(KafkaSourceConfig),
+    /// `type: replay`: recorded files, read once at full speed, in the
+    /// time they were recorded.
+    "replay" => Replay(ReplayConfig),
 }
 
 /// Wait until `until`, sending the pending batch when its linger time is up.

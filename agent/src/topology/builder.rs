@@ -25,11 +25,12 @@ use tokio::task::JoinSet;
 
 use super::CHANNEL_BATCHES;
 use super::pipeline::{Pipeline, Port, ProcessorHandle, SinkHandle, SourceHandle};
-use crate::config::{Config, ConfigError, InputRef, Output};
+use crate::config::{Clock, Config, ConfigError, InputRef, Output};
 use crate::error_log::ErrorLog;
 use crate::fanout::{Consumer, Consumers, Fanout};
 use crate::internal::health::{ComponentStatus, health};
 use crate::processors::dead_letter::DeadLetter;
+use crate::processors::event_clock::EventTicks;
 use crate::processors::native::NativeRunner;
 use crate::processors::outputs::Outputs;
 use crate::processors::restarts::Restarts;
@@ -183,6 +184,90 @@ pub async fn check_processors(config: &Config, engine: &PluginEngine) -> Vec<Con
     }
     crate::settings::sort(&mut errors);
     errors
+}
+
+/// A plugin processor of the configuration, instantiated on its own: what
+/// `foghorn test` gives its cases.
+#[derive(Debug)]
+pub struct LoneProcessor {
+    /// The processor's name.
+    pub name: Arc<str>,
+    /// The plugin as the configuration names it (`builtin:zscore`, a path).
+    pub plugin: Arc<str>,
+    /// The running plugin, initialised with its `config`.
+    pub instance: PluginInstance,
+}
+
+/// The plugin processors `names` of `config`, each loaded (and checked
+/// against its `sha256` pin), instantiated and initialised with its
+/// `config`, in the order given. A name that is no processor, or one that is
+/// native, is an error.
+///
+/// # Errors
+/// Every processor that cannot run, located at its key.
+pub async fn instantiate(
+    config: &Config,
+    names: &[String],
+    engine: &PluginEngine,
+) -> Result<Vec<LoneProcessor>, Vec<ConfigError>> {
+    let mut errors = Vec::new();
+    for name in names {
+        match config.processors.get(name) {
+            None => errors.push(located(
+                config,
+                &["processors"],
+                format!("no processor named `{name}`"),
+            )),
+            Some(processor) if processor.kind.wasm().is_none() => errors.push(located(
+                config,
+                &["processors", name],
+                format!("`{name}` is a native processor: only plugin processors can be tested"),
+            )),
+            Some(_) => {}
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let (plugins, errors) = load_plugins(config, names, engine, &mut HashMap::new()).await;
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut built = Vec::new();
+    let mut errors = Vec::new();
+    for name in names {
+        let Some(processor) = config.processors[name].kind.wasm() else {
+            continue;
+        };
+        let Some(plugin) = pinned_plugin(&plugins, processor) else {
+            continue;
+        };
+        let instance = tokio::task::block_in_place(|| {
+            PluginInstance::new(
+                plugin.clone(),
+                Arc::from(name.as_str()),
+                processor.config.to_string(),
+                PluginLimits::of(&processor.limits),
+            )
+        });
+        match instance {
+            Ok(instance) => built.push(LoneProcessor {
+                name: Arc::from(name.as_str()),
+                plugin: Arc::from(plugin_label(&processor.plugin)),
+                instance,
+            }),
+            Err(error) => errors.push(located(
+                config,
+                &["processors", name, "config"],
+                error.to_string(),
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(built)
+    } else {
+        Err(errors)
+    }
 }
 
 /// The native processor `name`, built; `Ok(None)` for a plugin.
@@ -636,6 +721,8 @@ impl Pipeline {
                 dead_letter: DeadLetter::new(&config.data_dir, &ready.name, config.log_files),
                 state: Arc::clone(&self.state),
                 tick_interval: wasm.tick_interval,
+                event_ticks: (config.clock == Clock::Event)
+                    .then(|| EventTicks::new(wasm.tick_interval)),
                 snapshot_interval: wasm.snapshot_interval,
                 name: Arc::clone(&ready.name),
                 snapshot_key: ready.snapshot_key,
@@ -773,7 +860,11 @@ impl Pipeline {
         let predecessor = predecessors
             .remove(&**name)
             .and_then(|old| old.final_snapshot);
+        let event_ticks = (config.clock == Clock::Event)
+            .then(|| processor.tick_interval().map(EventTicks::new))
+            .flatten();
         let runner = NativeRunner {
+            event_ticks,
             processor,
             input: rx,
             outputs: self.processor_outputs(name),

@@ -13,7 +13,7 @@
 mod builder;
 mod pipeline;
 
-pub use builder::{build, check_processors};
+pub use builder::{LoneProcessor, build, check_processors, instantiate};
 pub use pipeline::Pipeline;
 
 /// Batches a component's input channel holds before its producers wait.

@@ -1,77 +1,59 @@
-//! `foghorn plugin`: the bundled plugins, and what a component file is.
+//! `foghorn plugin inspect`: what a component file is, and whether this agent
+//! runs it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::Subcommand;
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 use wasmtime::component::types::ComponentItem;
 
-use crate::processors::wasm::{BUILTIN_PLUGINS, PluginEngine};
+use crate::processors::wasm::PluginEngine;
 
 /// The WIT package this agent serves, and its version.
-const PACKAGE: &str = "foghorn:plugin";
-const VERSION: &str = "0.1.0";
-
-/// Plugin subcommands.
-#[derive(Debug, Subcommand)]
-pub enum PluginCommand {
-    /// List the plugins built into this binary (`builtin:<name>`), with what
-    /// each does, its size and sha256.
-    List,
-    /// Say what a component file is: the world and version it targets,
-    /// whether this agent can run it, its exports and imports, its size and
-    /// the sha256 to pin it with. Exits 1 when this agent cannot run it.
-    Inspect {
-        /// The component (`.wasm`).
-        file: PathBuf,
-        /// Print one JSON object instead of text.
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-/// Run a plugin subcommand.
-///
-/// # Errors
-/// A file that cannot be read, or an engine that cannot start.
-pub fn run(command: PluginCommand) -> anyhow::Result<ExitCode> {
-    match command {
-        PluginCommand::List => {
-            list();
-            Ok(ExitCode::SUCCESS)
-        }
-        PluginCommand::Inspect { file, json } => inspect(&file, json),
-    }
-}
-
-fn list() {
-    for (name, description, bytes) in BUILTIN_PLUGINS {
-        let digest = hex::encode(Sha256::digest(bytes));
-        println!("builtin:{name:<16} {description}");
-        println!("{:<24} {} KiB, sha256:{digest}", "", bytes.len() / 1024);
-    }
-}
+pub(super) const PACKAGE: &str = "foghorn:plugin";
+pub(super) const VERSION: &str = "0.1.0";
 
 /// What `inspect` found.
 #[derive(Debug, serde::Serialize)]
-struct Inspection {
-    file: String,
-    size: usize,
-    sha256: String,
+pub(super) struct Inspection {
+    pub file: String,
+    pub size: usize,
+    pub sha256: String,
     /// `foghorn:plugin@<version>`, from the component's imports, if any.
     package: Option<String>,
     /// Whether this agent links and can run it.
     compatible: bool,
     /// Why not, when it is not.
-    problem: Option<String>,
+    pub problem: Option<String>,
     exports: Vec<String>,
     imports: Vec<String>,
 }
 
-fn inspect(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
+/// Inspect the component at `path` and print what it is.
+///
+/// # Errors
+/// A file that cannot be read, or an engine that cannot start.
+pub(super) fn inspect(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let found = examine(path)?;
+    if json {
+        println!("{}", serde_json::to_string(&found)?);
+    } else {
+        print_text(&found);
+    }
+    if let Some(problem) = &found.problem {
+        eprintln!("error: {}: {problem}", path.display());
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What the component at `path` is.
+///
+/// # Errors
+/// A file that cannot be read, or an engine that cannot start.
+pub(super) fn examine(path: &Path) -> anyhow::Result<Inspection> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let engine = PluginEngine::new(None).context("cannot start the WebAssembly engine")?;
     let mut found = Inspection {
@@ -109,16 +91,7 @@ fn inspect(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
             found.compatible = found.problem.is_none();
         }
     }
-    if json {
-        println!("{}", serde_json::to_string(&found)?);
-    } else {
-        print_text(&found);
-    }
-    if let Some(problem) = &found.problem {
-        eprintln!("error: {}: {problem}", path.display());
-        return Ok(ExitCode::FAILURE);
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(found)
 }
 
 fn print_text(found: &Inspection) {

@@ -1,0 +1,57 @@
+"""{{name}}: {{summary}}.
+
+A feature: every point comes out with its fields and `<field>_delta`, the
+change of `field` since the previous point of the same series (absent on a
+series' first point). The last value of each series is kept in the snapshot,
+so a restart continues the differences where they stopped.
+
+    processors:
+      {{snake}}:
+        inputs: [parse]
+        plugin: ./dist/{{name}}.wasm
+        config: { field: temperature }
+"""
+
+import json
+import math
+
+import wit_world
+from componentize_py_types import Err
+
+from foghorn_plugin import Output, points
+
+
+class WitWorld(wit_world.WitWorld):
+    def init(self, config):
+        config = json.loads(config)
+        self.field = config.get("field")
+        if not isinstance(self.field, str) or not self.field:
+            raise Err("config needs `field`: the numeric field to difference")
+        self.delta = f"{self.field}_delta"
+        self.last = {}
+
+    def process(self, batch):
+        out = Output()
+        for point in points(batch):
+            fields = dict(point.fields)
+            value = point.number(self.field)
+            if value is not None and math.isfinite(value):
+                key = (point.series.name, tuple(point.series.tags))
+                last = self.last.get(key)
+                self.last[key] = value
+                if last is not None:
+                    fields[self.delta] = value - last
+            out.point(point.timestamp, point.series, fields)
+        return out.finish()
+
+    def tick(self, now):
+        return Output().finish()
+
+    def snapshot(self):
+        return json.dumps([[n, list(map(list, t)), v] for (n, t), v in self.last.items()]).encode()
+
+    def restore(self, state):
+        try:
+            self.last = {(n, tuple(map(tuple, t))): float(v) for n, t, v in json.loads(state)}
+        except (ValueError, TypeError) as error:
+            raise Err(f"unreadable snapshot: {error}")
