@@ -5,9 +5,11 @@
 #
 # Installs (when missing): the pinned Rust toolchain with the wasm32-wasip2
 # target (rust-toolchain.toml), cargo-nextest, socat, python3, Prometheus,
-# Alertmanager and Chromium (Debian's packages; only loopback ports are used;
-# Chromium renders the HTML reports headless), aiosmtpd,
-# grpcio and opentelemetry-proto (PyPI). Then builds
+# Alertmanager, Chromium, Node.js and npm (Debian's packages; only loopback
+# ports are used; Chromium renders the HTML reports headless; npm fetches
+# componentize-js for the JavaScript plugins), aiosmtpd, grpcio,
+# opentelemetry-proto, componentize-py and the other Python peers (PyPI).
+# Then builds
 # the workspace (agent, bundled plugins, fixtures, tests) once and runs every
 # test with nextest, plus the doctests. In CI (CI=true) a peer that cannot be
 # installed is a failure, never a skip.
@@ -29,12 +31,14 @@ command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
     log "Installing test peers: ${missing[*]}"
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-for tool in socat python3 prometheus prometheus-alertmanager chromium; do
+for tool in socat python3 prometheus prometheus-alertmanager chromium node npm; do
     command -v "$tool" >/dev/null 2>&1 || { echo "error: $tool is required by the tests and could not be installed" >&2; exit 1; }
 done
 
@@ -42,9 +46,11 @@ done
 # official protobuf definitions and gRPC), the OpenTelemetry SDK with its
 # OTLP/HTTP exporter (a real client of the http source), pandas and
 # scikit-learn (the references the plugins and examples are compared with),
-# and DuckDB (the video example's queries over the archive's files).
-python_packages=(aiosmtpd grpcio opentelemetry-proto opentelemetry-sdk opentelemetry-exporter-otlp-proto-http confluent-kafka pandas scikit-learn duckdb)
-python_peers="import aiosmtpd, grpc, confluent_kafka, pandas, sklearn, duckdb; from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc; from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter; import opentelemetry.sdk.metrics"
+# DuckDB (the video example's queries over the archive's files) and
+# componentize-py (which builds the Python plugins; the JavaScript ones take
+# componentize-js from npm when they are built).
+python_packages=(aiosmtpd grpcio opentelemetry-proto opentelemetry-sdk opentelemetry-exporter-otlp-proto-http confluent-kafka pandas scikit-learn duckdb componentize-py)
+python_peers="import aiosmtpd, grpc, confluent_kafka, pandas, sklearn, duckdb, componentize_py; from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc; from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter; import opentelemetry.sdk.metrics"
 if ! python3 -c "$python_peers" >/dev/null 2>&1; then
     log "Installing ${python_packages[*]} from PyPI"
     python3 -m pip install --quiet "${python_packages[@]}" \

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use foghorn_tests::agent::{binary, shared_cache_dir};
+use foghorn_tests::agent::{binary, plugin_projects_target, shared_cache_dir};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -107,12 +107,101 @@ fn ndjson(path: &Path) -> Vec<Value> {
         .collect()
 }
 
+/// The detector's report: one alert firing at 85.5, resolved at 75.
+fn check_detector_run(project: &Path, kind: &str) {
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(project.join("out/anomaly_report.json")).unwrap(),
+    )
+    .unwrap();
+    let alerts: Vec<(&str, &str, f64)> = report
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["type"].as_str().unwrap(),
+                a["state"].as_str().unwrap(),
+                a["value"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(alerts, [(kind, "firing", 85.5), (kind, "resolved", 75.0)]);
+}
+
+/// The feature's points: every one but the first with its delta.
+fn check_feature_run(project: &Path) {
+    let points = ndjson(&project.join("out/points.ndjson"));
+    let deltas: Vec<Option<f64>> = points
+        .iter()
+        .map(|p| p["fields"]["temperature_delta"].as_f64())
+        .collect();
+    assert_eq!(
+        deltas,
+        [None, Some(1.5), Some(13.5), Some(4.5), Some(-15.0)]
+    );
+}
+
+/// The parser's points (three) and the malformed line in the error log.
+fn check_parser_run(project: &Path) {
+    let points = ndjson(&project.join("out/points.ndjson"));
+    assert_eq!(points.len(), 3);
+    assert_eq!(points[2]["fields"]["status"], "warm");
+    assert_eq!(points[2]["fields"]["humidity"], 43.0);
+    let rejected = std::fs::read_to_string(project.join("out/rejected.log")).unwrap();
+    assert!(
+        rejected.contains("`temperature` is not key=value\ttemperature 23"),
+        "{rejected}"
+    );
+}
+
+/// Every kind in `lang`, made, built, inspected, tested and run.
+fn every_kind_in(lang: &str) {
+    let root = tempfile::tempdir().unwrap();
+    let cache = shared_cache_dir();
+    let env = [("FOGHORN_CACHE_DIR", cache.as_path())];
+    let detector = make_and_build(
+        root.path(),
+        &format!("{lang}-detector"),
+        "detector",
+        lang,
+        &env,
+    );
+    run_pinned(&detector, &format!("{lang}-detector"), &env);
+    check_detector_run(&detector, &format!("{lang}_detector"));
+    let feature = make_and_build(
+        root.path(),
+        &format!("{lang}-feature"),
+        "feature",
+        lang,
+        &env,
+    );
+    run_pinned(&feature, &format!("{lang}-feature"), &env);
+    check_feature_run(&feature);
+    let parser = make_and_build(root.path(), &format!("{lang}-parser"), "parser", lang, &env);
+    run_pinned(&parser, &format!("{lang}-parser"), &env);
+    check_parser_run(&parser);
+}
+
+/// Python (componentize-py) plugins of every kind, run by the agent as
+/// they are.
+#[test]
+fn python_plugins_of_every_kind_are_made_built_tested_and_run() {
+    every_kind_in("python");
+}
+
+/// JavaScript (componentize-js) plugins of every kind, run by the agent as
+/// they are.
+#[test]
+fn javascript_plugins_of_every_kind_are_made_built_tested_and_run() {
+    every_kind_in("js");
+}
+
 /// Every kind, in Rust, in a directory outside the repository with no
 /// path into it: the SDK and the WIT come from the agent.
 #[test]
 fn rust_plugins_of_every_kind_are_made_built_tested_and_run() {
     let root = tempfile::tempdir().unwrap();
-    let target = root.path().join("target");
+    let target = plugin_projects_target();
     let cache = shared_cache_dir();
     let env = [
         ("CARGO_TARGET_DIR", target.as_path()),
@@ -135,29 +224,7 @@ fn rust_plugins_of_every_kind_are_made_built_tested_and_run() {
         text(&unit)
     );
     run_pinned(&detector, "hot-detector", &env);
-    let report: Value = serde_json::from_str(
-        &std::fs::read_to_string(detector.join("out/anomaly_report.json")).unwrap(),
-    )
-    .unwrap();
-    let alerts: Vec<(&str, &str, f64)> = report
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            (
-                a["type"].as_str().unwrap(),
-                a["state"].as_str().unwrap(),
-                a["value"].as_f64().unwrap(),
-            )
-        })
-        .collect();
-    assert_eq!(
-        alerts,
-        [
-            ("hot_detector", "firing", 85.5),
-            ("hot_detector", "resolved", 75.0)
-        ]
-    );
+    check_detector_run(&detector, "hot_detector");
 
     // A failing case prints a diff and exits 1.
     let tests = detector.join("tests.yaml");
@@ -216,5 +283,119 @@ fn rust_plugins_of_every_kind_are_made_built_tested_and_run() {
     for project in [&detector, &feature, &parser] {
         let manifest = std::fs::read_to_string(project.join("Cargo.toml")).unwrap();
         assert!(!manifest.contains(&repo), "{manifest}");
+    }
+}
+
+/// Copy `from` into `to`, leaving out what a build leaves behind.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if ["dist", "out", "node_modules", "__pycache__"].contains(&name.to_str().unwrap()) {
+            continue;
+        }
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &to.join(&name));
+        } else {
+            std::fs::copy(entry.path(), to.join(&name)).unwrap();
+        }
+    }
+}
+
+/// An alert as the three detectors must agree on it: everything but the
+/// description (each language prints numbers its own way), the component
+/// and plugin, and the score, compared apart within 1e-9.
+fn identity(alert: &Value) -> Value {
+    let mut alert = alert.clone();
+    for key in ["description", "component", "plugin", "fingerprint", "score"] {
+        alert.as_object_mut().unwrap().remove(key);
+    }
+    alert
+}
+
+/// examples/plugins: the z-score detector in Python and in JavaScript, built
+/// from the example projects, pass their own cases (which the bundled Rust
+/// zscore passes too) and raise alert for alert what `builtin:zscore`
+/// raises over the same recording.
+#[test]
+fn zscore_in_python_and_javascript_raises_the_alerts_of_the_rust_zscore() {
+    let root = tempfile::tempdir().unwrap();
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/plugins");
+    let copy = root.path().join("plugins");
+    copy_tree(&examples, &copy);
+    let cache = shared_cache_dir();
+    let env = [("FOGHORN_CACHE_DIR", cache.as_path())];
+
+    // The helpers and the WIT are what `plugin new` writes today.
+    for (lang, helper) in [("python", "foghorn_plugin.py"), ("js", "foghorn-plugin.js")] {
+        let fresh = root.path().join(format!("fresh-{lang}"));
+        let made = foghorn(
+            root.path(),
+            &[
+                "plugin",
+                "new",
+                "fresh",
+                "--kind",
+                "detector",
+                "--lang",
+                lang,
+                "--dir",
+                fresh.to_str().unwrap(),
+            ],
+            &env,
+        );
+        assert!(made.status.success(), "{}", text(&made));
+        let example = copy.join(format!("zscore-{lang}"));
+        for file in [helper, "wit/processor.wit"] {
+            assert_eq!(
+                std::fs::read_to_string(example.join(file)).unwrap(),
+                std::fs::read_to_string(fresh.join(file)).unwrap(),
+                "examples/plugins/zscore-{lang}/{file} differs from what `foghorn plugin new` writes"
+            );
+        }
+    }
+
+    for lang in ["python", "js"] {
+        let name = format!("zscore-{lang}");
+        let built = foghorn(&copy, &["plugin", "build", &name], &env);
+        assert!(built.status.success(), "{}", text(&built));
+        let project = copy.join(&name);
+        let tested = foghorn(&project, &["test", "tests.yaml"], &env);
+        assert!(tested.status.success(), "{}", text(&tested));
+        // The same cases against the bundled Rust plugin.
+        let pipeline = std::fs::read_to_string(project.join("pipeline.yaml")).unwrap();
+        let rust = pipeline.replace(
+            &format!("plugin: ./dist/{name}.wasm"),
+            "plugin: builtin:zscore",
+        );
+        assert_ne!(rust, pipeline);
+        std::fs::write(project.join("rust.yaml"), rust).unwrap();
+        let tested = foghorn(&project, &["test", "-c", "rust.yaml", "tests.yaml"], &env);
+        assert!(tested.status.success(), "{}", text(&tested));
+    }
+
+    let ran = foghorn(&copy, &["run", "-c", "compare.yaml"], &env);
+    assert!(ran.status.success(), "{}", text(&ran));
+    let rust = ndjson(&copy.join("out/rust.ndjson"));
+    assert!(rust.len() >= 20, "the recording has outliers: {rust:?}");
+    assert!(
+        rust.iter().any(|a| a["score"].is_null()),
+        "the flat stretch that steps scores infinity (null in JSON)"
+    );
+    for lang in ["python", "js"] {
+        let other = ndjson(&copy.join(format!("out/{lang}.ndjson")));
+        let ours: Vec<Value> = other.iter().map(identity).collect();
+        let theirs: Vec<Value> = rust.iter().map(identity).collect();
+        assert_eq!(ours, theirs, "{lang} and rust disagree");
+        for (a, b) in rust.iter().zip(&other) {
+            match (a["score"].as_f64(), b["score"].as_f64()) {
+                (Some(x), Some(y)) => assert!(
+                    (x - y).abs() <= 1e-9 * x.abs().max(1.0),
+                    "{lang}: {x} vs {y}"
+                ),
+                (x, y) => assert_eq!(x, y, "{lang}"),
+            }
+        }
     }
 }

@@ -17,6 +17,7 @@ mod native_processor;
 mod network_analytics;
 mod otlp;
 mod plugin_authoring;
+mod plugin_docs;
 mod plugin_faults;
 mod plugin_inspect;
 mod plugin_list;

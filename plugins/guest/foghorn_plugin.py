@@ -1,29 +1,42 @@
 """Helpers for foghorn plugins written in Python.
 
-A plugin implements the `foghorn:plugin/processor` WIT world; componentize-py
-generates its bindings (`wit_world`) from `wit/processor.wit` when it builds
-the component. The world hands a plugin a batch in columnar form. This module
-turns it into rows, and rows and alerts back into an output:
+A plugin is a class, as in the Rust SDK: built from its pipeline `config`
+(a dict; raise `ValueError` to refuse it), called with each batch and an
+`Output` to write points, alerts and rejects to, and optionally on `tick`,
+`snapshot` and `restore`. `export` turns it into the `foghorn:plugin/processor`
+WIT world, whose bindings (`wit_world`) componentize-py generates from
+`wit/processor.wit` when it builds the component:
 
-    from foghorn_plugin import Output, points, records
+    from foghorn_plugin import export, points
 
-    class WitWorld(wit_world.WitWorld):
-        def process(self, batch):
-            out = Output()
+    class TooHot:
+        def __init__(self, config):
+            self.max = float(config["max"])
+
+        def process(self, batch, out):
             for point in points(batch):
-                ...
-                out.alert("too_hot", "critical", point.series, point.timestamp, "hot")
-            return out.finish()
+                value = point.number("temperature")
+                if value is not None and value > self.max:
+                    out.alert("too_hot", "critical", point.series, point.timestamp, "hot")
+
+    WitWorld = export(TooHot)
+
+componentize-py makes a new `WitWorld` object for every call, so the plugin
+object lives in this module, from `init` on.
 
 Everything here is plain Python over the generated dataclasses; the agent
 checks whatever a plugin returns, so a mistake is a clear error in the
 agent's log, never a crash of the agent.
 """
 
+import json
+
+import wit_world
+from componentize_py_types import Err
 from wit_world.imports import types
 from wit_world.imports.host import Level, log as _log
 
-__all__ = ["Output", "Point", "Record", "points", "records", "series", "log"]
+__all__ = ["Output", "Point", "Record", "export", "points", "records", "series", "log"]
 
 _SEVERITIES = {
     "info": types.Severity.INFO,
@@ -216,3 +229,45 @@ class Output:
         columns = [_column(name, [row.get(name) for row in self._rows], n) for name in names]
         points = types.Points(self._table, self._index, self._stamps, columns)
         return types.Output(points, self._alerts, self._errors)
+
+
+_plugin = None
+
+
+def export(plugin_class):
+    """The `WitWorld` class componentize-py exports, running `plugin_class`:
+    `plugin_class(config)` at `init` (a `ValueError` or `KeyError` refuses
+    the config with its message), `process(batch, out)` per batch, and, when
+    it has them, `tick(now, out)`, `snapshot() -> bytes` and
+    `restore(state)` (a `ValueError` refuses the snapshot)."""
+
+    class WitWorld(wit_world.WitWorld):
+        def init(self, config):
+            global _plugin
+            try:
+                _plugin = plugin_class(json.loads(config))
+            except (ValueError, KeyError, TypeError) as error:
+                raise Err(f"{type(error).__name__}: {error}")
+
+        def process(self, batch):
+            out = Output()
+            _plugin.process(batch, out)
+            return out.finish()
+
+        def tick(self, now):
+            out = Output()
+            if hasattr(_plugin, "tick"):
+                _plugin.tick(now, out)
+            return out.finish()
+
+        def snapshot(self):
+            return bytes(_plugin.snapshot()) if hasattr(_plugin, "snapshot") else b""
+
+        def restore(self, state):
+            if hasattr(_plugin, "restore"):
+                try:
+                    _plugin.restore(bytes(state))
+                except (ValueError, KeyError, TypeError) as error:
+                    raise Err(f"unreadable snapshot: {error}")
+
+    return WitWorld

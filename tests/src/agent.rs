@@ -41,6 +41,12 @@ pub fn shared_cache_dir() -> PathBuf {
         .join("foghorn-test-cache")
 }
 
+/// Where the tests build the Rust plugin projects they make, shared so the
+/// SDK's dependencies are compiled once (cargo serializes builds into it).
+pub fn plugin_projects_target() -> PathBuf {
+    shared_cache_dir().with_file_name("plugin-projects")
+}
+
 /// A running agent; killed when dropped.
 #[derive(Debug)]
 pub struct Agent {

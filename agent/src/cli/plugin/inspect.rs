@@ -55,7 +55,11 @@ pub(super) fn inspect(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
 /// A file that cannot be read, or an engine that cannot start.
 pub(super) fn examine(path: &Path) -> anyhow::Result<Inspection> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let engine = PluginEngine::new(None).context("cannot start the WebAssembly engine")?;
+    // Compiled into FOGHORN_CACHE_DIR when set, so the agent that loads the
+    // plugin next does not compile it again.
+    let cache = std::env::var_os("FOGHORN_CACHE_DIR").map(std::path::PathBuf::from);
+    let engine =
+        PluginEngine::new(cache.as_deref()).context("cannot start the WebAssembly engine")?;
     let mut found = Inspection {
         file: path.display().to_string(),
         size: bytes.len(),

@@ -14,27 +14,21 @@ restart neither repeats nor forgets an alert.
 
 import json
 
-import wit_world
-from componentize_py_types import Err
+from foghorn_plugin import export, points
 
-from foghorn_plugin import Output, points
+KIND = "{{snake}}"
 
 
-class WitWorld(wit_world.WitWorld):
-    def init(self, config):
-        config = json.loads(config)
-        try:
-            self.field = str(config["field"])
-            self.max = float(config["max"])
-        except (KeyError, TypeError, ValueError) as error:
-            raise Err(f"config needs `field` (text) and `max` (a number): {error}")
+class Detector:
+    def __init__(self, config):
+        self.field = str(config["field"])
+        self.max = float(config["max"])
         self.severity = config.get("severity", "critical")
         if self.severity not in ("info", "warning", "critical"):
-            raise Err(f"severity must be info, warning or critical, not {self.severity!r}")
+            raise ValueError(f"severity must be info, warning or critical, not {self.severity!r}")
         self.firing = set()
 
-    def process(self, batch):
-        out = Output()
+    def process(self, batch, out):
         for point in points(batch):
             value = point.number(self.field)
             if value is None:
@@ -46,23 +40,19 @@ class WitWorld(wit_world.WitWorld):
             if over:
                 self.firing.add(key)
                 text = f"{self.field} {value} is above {self.max}"
-                out.alert("{{snake}}", self.severity, point.series, point.timestamp, text,
+                out.alert(KIND, self.severity, point.series, point.timestamp, text,
                           labels={"field": self.field}, value=value)
             else:
                 self.firing.discard(key)
                 text = f"{self.field} {value} is back to {self.max} or below"
-                out.alert("{{snake}}", self.severity, point.series, point.timestamp, text,
+                out.alert(KIND, self.severity, point.series, point.timestamp, text,
                           state="resolved", labels={"field": self.field}, value=value)
-        return out.finish()
-
-    def tick(self, now):
-        return Output().finish()
 
     def snapshot(self):
-        return json.dumps([[name, list(map(list, tags))] for name, tags in self.firing]).encode()
+        return json.dumps([[name, [list(t) for t in tags]] for name, tags in self.firing]).encode()
 
     def restore(self, state):
-        try:
-            self.firing = {(name, tuple(map(tuple, tags))) for name, tags in json.loads(state)}
-        except (ValueError, TypeError) as error:
-            raise Err(f"unreadable snapshot: {error}")
+        self.firing = {(name, tuple(tuple(t) for t in tags)) for name, tags in json.loads(state)}
+
+
+WitWorld = export(Detector)

@@ -15,23 +15,18 @@ so a restart continues the differences where they stopped.
 import json
 import math
 
-import wit_world
-from componentize_py_types import Err
-
-from foghorn_plugin import Output, points
+from foghorn_plugin import export, points
 
 
-class WitWorld(wit_world.WitWorld):
-    def init(self, config):
-        config = json.loads(config)
+class Feature:
+    def __init__(self, config):
         self.field = config.get("field")
         if not isinstance(self.field, str) or not self.field:
-            raise Err("config needs `field`: the numeric field to difference")
+            raise ValueError("config needs `field`: the numeric field to difference")
         self.delta = f"{self.field}_delta"
         self.last = {}
 
-    def process(self, batch):
-        out = Output()
+    def process(self, batch, out):
         for point in points(batch):
             fields = dict(point.fields)
             value = point.number(self.field)
@@ -42,16 +37,12 @@ class WitWorld(wit_world.WitWorld):
                 if last is not None:
                     fields[self.delta] = value - last
             out.point(point.timestamp, point.series, fields)
-        return out.finish()
-
-    def tick(self, now):
-        return Output().finish()
 
     def snapshot(self):
-        return json.dumps([[n, list(map(list, t)), v] for (n, t), v in self.last.items()]).encode()
+        return json.dumps([[n, [list(t) for t in tags], v] for (n, tags), v in self.last.items()]).encode()
 
     def restore(self, state):
-        try:
-            self.last = {(n, tuple(map(tuple, t))): float(v) for n, t, v in json.loads(state)}
-        except (ValueError, TypeError) as error:
-            raise Err(f"unreadable snapshot: {error}")
+        self.last = {(n, tuple(tuple(t) for t in tags)): float(v) for n, tags, v in json.loads(state)}
+
+
+WitWorld = export(Feature)

@@ -14,27 +14,20 @@ counts it, and the line is not lost.
         config: { series: bench }
 """
 
-import json
-
-import wit_world
-from componentize_py_types import Err
-
-from foghorn_plugin import Output, records, series
+from foghorn_plugin import export, records, series
 
 
-class WitWorld(wit_world.WitWorld):
-    def init(self, config):
-        name = json.loads(config).get("series", "device")
+class Parser:
+    def __init__(self, config):
+        name = config.get("series", "device")
         if not isinstance(name, str) or not name:
-            raise Err("series must be a non-empty text")
+            raise ValueError("series must be a non-empty text")
         self.series = series(name)
 
-    def process(self, batch):
-        out = Output()
+    def process(self, batch, out):
         for record in records(batch):
-            line = record.text()
             fields = {}
-            for word in line.split():
+            for word in record.text().split():
                 key, sep, value = word.partition("=")
                 if not sep or not key:
                     out.reject_record(record.index, f"`{word}` is not key=value")
@@ -50,13 +43,6 @@ class WitWorld(wit_world.WitWorld):
                 out.reject_record(record.index, "empty line")
                 continue
             out.point(record.timestamp, self.series, fields)
-        return out.finish()
 
-    def tick(self, now):
-        return Output().finish()
 
-    def snapshot(self):
-        return b""
-
-    def restore(self, state):
-        pass
+WitWorld = export(Parser)
