@@ -247,30 +247,12 @@ fn rust_plugins_of_every_kind_are_made_built_tested_and_run() {
     assert!(out.contains("value differs"), "{out}");
     assert!(out.contains("tests.yaml: 1 passed, 1 failed"), "{out}");
 
-    // A feature: every point but the first gets its delta.
     let feature = make_and_build(root.path(), "temp-delta", "feature", "rust", &env);
     run_pinned(&feature, "temp-delta", &env);
-    let points = ndjson(&feature.join("out/points.ndjson"));
-    let deltas: Vec<Option<f64>> = points
-        .iter()
-        .map(|p| p["fields"]["temperature_delta"].as_f64())
-        .collect();
-    assert_eq!(
-        deltas,
-        [None, Some(1.5), Some(13.5), Some(4.5), Some(-15.0)]
-    );
-
-    // A parser: three points, and the malformed line in the error log.
+    check_feature_run(&feature);
     let parser = make_and_build(root.path(), "pairs", "parser", "rust", &env);
     run_pinned(&parser, "pairs", &env);
-    let points = ndjson(&parser.join("out/points.ndjson"));
-    assert_eq!(points.len(), 3);
-    assert_eq!(points[2]["fields"]["status"], "warm");
-    let rejected = std::fs::read_to_string(parser.join("out/rejected.log")).unwrap();
-    assert!(
-        rejected.contains("`temperature` is not key=value\ttemperature 23"),
-        "{rejected}"
-    );
+    check_parser_run(&parser);
 
     // Nothing of this checkout was needed: no path in the projects points
     // into it.

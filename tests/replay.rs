@@ -6,28 +6,10 @@
 use std::process::Command;
 
 use foghorn_tests::agent::{binary, shared_cache_dir};
-use foghorn_tests::example::Example;
+use foghorn_tests::example::{Example, report_summary};
 use serde_json::Value;
 
 const EXAMPLE: Example = Example("serial-bench");
-
-/// (type, severity, state, description) of each report entry.
-fn summary(report: &Value) -> Vec<(String, String, String, String)> {
-    report
-        .as_array()
-        .expect("the report is a JSON array")
-        .iter()
-        .map(|a| {
-            let field = |k: &str| a[k].as_str().unwrap_or_default().to_owned();
-            (
-                field("type"),
-                field("severity"),
-                field("state"),
-                field("description"),
-            )
-        })
-        .collect()
-}
 
 #[test]
 fn the_recorded_file_is_what_the_emulator_records() {
@@ -70,7 +52,11 @@ fn a_replay_of_the_recorded_device_reproduces_the_serial_bench_report() {
             .unwrap();
     let expected: Value =
         serde_json::from_str(&EXAMPLE.read("expected_anomaly_report.json")).unwrap();
-    assert_eq!(summary(&report), summary(&expected), "{report:#}");
+    assert_eq!(
+        report_summary(&report),
+        report_summary(&expected),
+        "{report:#}"
+    );
 
     // Alerts carry the recorded times, and the heartbeat fired on the first
     // 200 ms tick more than 4 s into the recorded silence (the last line

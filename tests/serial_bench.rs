@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use foghorn_tests::agent::Agent;
-use foghorn_tests::example::Example;
+use foghorn_tests::example::{Example, report_summary};
 use foghorn_tests::pty::PtyPair;
 use foghorn_tests::{http, wait};
 use serde_json::Value;
@@ -28,24 +28,6 @@ fn stop_and_read(agent: &mut Agent, pty: &mut PtyPair, report: &Path) -> Value {
     );
     pty.stop();
     serde_json::from_str(&wait::read(report)).unwrap()
-}
-
-/// (type, severity, state, description): what must match exactly, in order.
-fn summary(report: &Value) -> Vec<(String, String, String, String)> {
-    report
-        .as_array()
-        .expect("the report is a JSON array")
-        .iter()
-        .map(|a| {
-            let field = |k: &str| a[k].as_str().unwrap_or_default().to_owned();
-            (
-                field("type"),
-                field("severity"),
-                field("state"),
-                field("description"),
-            )
-        })
-        .collect()
 }
 
 #[test]
@@ -76,14 +58,14 @@ fn serial_bench_example_produces_the_expected_outputs() {
 
     let expected: Value =
         serde_json::from_str(&EXAMPLE.read("expected_anomaly_report.json")).unwrap();
-    let expected = summary(&expected);
+    let expected = report_summary(&expected);
     let report_path = out.join("anomaly_report.json");
     wait::until(
         "the heartbeat to resolve in the report",
         Duration::from_secs(30),
         || {
             let report: Value = serde_json::from_str(&wait::read(&report_path)).ok()?;
-            (summary(&report).len() >= expected.len()).then_some(())
+            (report_summary(&report).len() >= expected.len()).then_some(())
         },
     );
 
@@ -151,7 +133,7 @@ fn serial_bench_example_produces_the_expected_outputs() {
 
     let report = stop_and_read(&mut agent, &mut pty, &report_path);
     assert_eq!(
-        summary(&report),
+        report_summary(&report),
         expected,
         "anomaly_report.json differs from the example's expected report"
     );

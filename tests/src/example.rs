@@ -40,3 +40,22 @@ impl Example {
         output.stdout
     }
 }
+
+/// (type, severity, state, description) of each entry of an anomaly report,
+/// in order: what the serial bench-device runs must match exactly.
+pub fn report_summary(report: &serde_json::Value) -> Vec<(String, String, String, String)> {
+    report
+        .as_array()
+        .expect("the report is a JSON array")
+        .iter()
+        .map(|a| {
+            let field = |k: &str| a[k].as_str().unwrap_or_default().to_owned();
+            (
+                field("type"),
+                field("severity"),
+                field("state"),
+                field("description"),
+            )
+        })
+        .collect()
+}
