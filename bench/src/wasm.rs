@@ -10,6 +10,9 @@
 //! The WASM overhead of kv-parser is its WebAssembly time minus its native
 //! time. The last line is the share of it spent checking kv-parser's output
 //! at the boundary (`output_from_wit` on an output already copied out).
+//!
+//! Then the z-score detector in Rust, Python and JavaScript (see
+//! [`crate::languages`]).
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -82,15 +85,22 @@ fn check_per_record(instance: &mut PluginInstance, records: &Records, repeat: us
 }
 
 pub fn wasm_per_record(instance: &mut PluginInstance, records: &Records, repeat: usize) -> f64 {
-    let name: Arc<str> = Arc::from("bench");
+    let batch = Batch {
+        component: Arc::from("bench"),
+        records: records.clone(),
+        ..Batch::default()
+    };
+    wasm_batch_per_record(instance, &batch, repeat)
+}
+
+/// Time per record (or point) of `instance` processing copies of `batch`,
+/// the copy included as the runner's fan-out would share, not copy, it.
+pub fn wasm_batch_per_record(instance: &mut PluginInstance, batch: &Batch, repeat: usize) -> f64 {
+    let name: Arc<str> = Arc::clone(&batch.component);
     let mut samples: Vec<f64> = (0..repeat)
         .map(|_| {
-            per_record(records.len(), Duration::from_millis(400), || {
-                let batch = Arc::new(Batch {
-                    component: Arc::clone(&name),
-                    records: records.clone(),
-                    ..Batch::default()
-                });
+            per_record(batch.len(), Duration::from_millis(400), || {
+                let batch = Arc::new(batch.clone());
                 let input = InputSize {
                     records: batch.records.len(),
                     points: batch.points.len(),
@@ -164,6 +174,8 @@ pub fn run(repeat: usize) -> anyhow::Result<String> {
         report,
         "\nChecking kv-parser's output at the boundary: {check:.1} ns per record (batch 1024)"
     )?;
+    writeln!(report)?;
+    report.push_str(&crate::languages::run(&engine, limits, repeat)?);
     let cpu = (self_cpu() - cpu_before).as_secs_f64();
     let peak = proc_status_kib("self", "VmHWM").unwrap_or(0);
     writeln!(report, "\nCPU {cpu:.1} s, peak RSS {:.1} MiB", mib(peak))?;
