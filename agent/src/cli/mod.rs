@@ -1,5 +1,5 @@
-//! The command line: `run`, `validate`, `test`, `plugin new|build|inspect|list`,
-//! `silence`.
+//! The command line: `run`, `validate`, `test`, `replay`,
+//! `plugin new|build|inspect|list`, `silence`.
 //!
 //! This is the edge of the program, so errors are `anyhow` here and typed
 //! everywhere below.
