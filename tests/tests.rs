@@ -6,6 +6,7 @@
 mod alerting;
 mod config_errors;
 mod file_globs;
+mod fleet;
 mod health;
 mod hostile_plugin;
 mod http_source;

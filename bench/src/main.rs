@@ -18,6 +18,7 @@
 //! cargo run --release -p foghorn-bench -- nab --record
 //! cargo run --release -p foghorn-bench -- parsers --record
 //! cargo run --release -p foghorn-bench -- isolation-forest --record
+//! cargo run --release -p foghorn-bench -- sizing --record
 //! ```
 
 mod agent;
@@ -34,6 +35,7 @@ mod measure;
 mod nab;
 mod parsers;
 mod sinks;
+mod sizing;
 mod storm;
 mod wasm;
 
@@ -125,6 +127,10 @@ enum Bench {
         #[arg(long, default_value_t = 1_000_000)]
         rows: u64,
     },
+    /// Memory for sizing: peak RSS of the release agent with 1,000 to
+    /// 100,000 series through threshold and zscore, and with 1 to 16 zscore
+    /// processors: bytes per series and MiB per plugin instance.
+    Sizing,
     /// Kafka consumption from a tansu broker into a blackhole, against
     /// confluent-kafka's Python consumer on the same topic: records per
     /// CPU-second, and their ratio.
@@ -171,6 +177,7 @@ fn main() -> anyhow::Result<()> {
         Bench::Kafka { messages } => ingest::kafka(messages, cli.repeat)?,
         Bench::Files { lines, files } => files::run(lines, files, cli.repeat)?,
         Bench::Sinks { rows } => sinks::run(rows, cli.repeat)?,
+        Bench::Sizing => sizing::run(cli.repeat)?,
         Bench::IsolationForest { nab_dir } => {
             isolation_forest::run(&nab_dir.unwrap_or_else(nab::default_dir), cli.repeat)?
         }

@@ -19,6 +19,15 @@ pub struct Config {
     /// silently.
     #[serde(default)]
     pub non_finite: NonFinite,
+    /// `true` (the default): an alert fires on the first point in violation
+    /// and resolves on the first back within limits, the state kept per
+    /// series. `false`: every point in violation fires an alert of its own
+    /// and nothing resolves; no state is kept, so the same points raise the
+    /// same alerts wherever they are processed (any aggregator of a Kafka
+    /// consumer group, after any restart or rebalance). `for`,
+    /// `clear_below` and `clear_above` need state and are refused with it.
+    #[serde(default = "defaults::resolve")]
+    pub resolve: bool,
 }
 
 /// What threshold does with a value that is not finite.
@@ -106,6 +115,9 @@ pub struct LevelConfig {
 mod defaults {
     use foghorn_plugin::Severity;
 
+    pub(super) fn resolve() -> bool {
+        true
+    }
     pub(super) fn severity() -> Severity {
         Severity::Warning
     }
@@ -168,6 +180,19 @@ impl Config {
         let mut errors = Vec::new();
         for (i, rule) in self.rules.iter().cloned().enumerate() {
             let name = format!("threshold rule {} ({})", i + 1, rule.field);
+            if !self.resolve {
+                for (key, set) in [
+                    ("for", !rule.for_.is_zero()),
+                    ("clear_below", rule.clear_below.is_some()),
+                    ("clear_above", rule.clear_above.is_some()),
+                ] {
+                    if set {
+                        errors.push(format!(
+                            "{name}: `{key}` needs state, which `resolve: false` does not keep"
+                        ));
+                    }
+                }
+            }
             match rule.compile() {
                 Ok(rule) => rules.push(rule),
                 Err(problems) => {

@@ -21,6 +21,12 @@
 //! in the snapshot: a restart anywhere changes no alert (tested at every
 //! point of a series).
 //!
+//! With `resolve: false` every point in violation fires an alert of its own
+//! (severity by level) and nothing resolves: no state at all, so the alerts
+//! are the same wherever and in whatever split the points are processed,
+//! e.g. on any aggregator of a Kafka consumer group (`for` and the clear
+//! bounds need state and are refused).
+//!
 //! ```yaml
 //! processors:
 //!   limits:
@@ -28,6 +34,7 @@
 //!     plugin: builtin:threshold
 //!     config:
 //!       non_finite: error                       # error (default) | alert
+//!       resolve: true                           # false: an alert per point in violation
 //!       rules:
 //!         - field: temperature
 //!           max: 80
@@ -143,9 +150,54 @@ impl Rule {
 pub struct Threshold {
     rules: Vec<Rule>,
     non_finite: NonFinite,
+    /// Whether alerts resolve (state per series) or fire per point.
+    resolve: bool,
     /// Where each rule stands, per series: one state per rule, in config
     /// order.
     states: PerSeries<Vec<State>>,
+}
+
+impl Threshold {
+    /// `resolve: false`: an alert for every point in violation, from the
+    /// point alone.
+    fn fire_per_point(&self, batch: &Batch, out: &mut Output) {
+        for point in batch.points.iter() {
+            let series = point.series();
+            for rule in &self.rules {
+                let Some(value) = point.number(&rule.field) else {
+                    continue;
+                };
+                let side = match (value.is_finite(), self.non_finite) {
+                    (true, _) => rule.side(value, Side::Within),
+                    (false, NonFinite::Alert) => Side::NotFinite,
+                    (false, NonFinite::Error) => {
+                        let reason =
+                            format!("field {}: {value} is not a finite number", rule.field);
+                        out.reject_point(point.index(), reason);
+                        continue;
+                    }
+                };
+                let (severity, description) = match side {
+                    Side::Within => continue,
+                    Side::Above => (
+                        rule.level(side, value).1,
+                        rule.describe(&rule.above, value, series),
+                    ),
+                    Side::Below => (
+                        rule.level(side, value).1,
+                        rule.describe(&rule.below, value, series),
+                    ),
+                    Side::NotFinite => (
+                        rule.severity,
+                        format!("{} is {value}, not a finite number", rule.field),
+                    ),
+                };
+                let alert =
+                    Alert::firing(&rule.kind, severity, series, point.timestamp(), description);
+                out.alert(alert.with_label("field", &rule.field).with_value(value));
+            }
+        }
+    }
 }
 
 impl Processor for Threshold {
@@ -155,11 +207,16 @@ impl Processor for Threshold {
         Ok(Self {
             rules: config.compile()?,
             non_finite: config.non_finite,
+            resolve: config.resolve,
             states: PerSeries::new(),
         })
     }
 
     fn process(&mut self, batch: &Batch, out: &mut Output) {
+        if !self.resolve {
+            self.fire_per_point(batch, out);
+            return;
+        }
         let mut slots = BatchSlots::new(&batch.points);
         let fresh = || vec![State::default(); self.rules.len()];
         for point in batch.points.iter() {

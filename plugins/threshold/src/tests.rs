@@ -477,3 +477,57 @@ fn a_restart_in_the_middle_changes_nothing() {
         assert_eq!(got, whole, "restart after {cut} points");
     }
 }
+
+#[test]
+fn without_resolve_every_point_in_violation_fires_and_nothing_resolves() {
+    let dev = Series::new("dev");
+    let config = r#"{ "resolve": false, "rules": [{ "field": "temperature", "max": 80,
+        "levels": [{ "max": 95, "severity": "critical" }] }] }"#;
+    let points = [
+        (1, &dev, "temperature", 25.0),
+        (2, &dev, "temperature", 85.0),
+        (3, &dev, "temperature", 86.0),
+        (4, &dev, "temperature", 99.0),
+        (5, &dev, "temperature", 26.0),
+    ];
+    let mut d = detector(config);
+    let got = alerts(&mut d, &points);
+    let firing = |ts, severity, value: f64| {
+        (
+            AlertState::Firing,
+            severity,
+            ts,
+            value,
+            format!("temperature {value} above max 80"),
+        )
+    };
+    assert_eq!(
+        got,
+        vec![
+            firing(2, Severity::Warning, 85.0),
+            firing(3, Severity::Warning, 86.0),
+            firing(4, Severity::Critical, 99.0),
+        ]
+    );
+    // No state: each point alone decides, in any split over any instances.
+    for split in 1..points.len() {
+        let (a, b) = points.split_at(split);
+        let mut joined = alerts(&mut detector(config), b);
+        joined.splice(0..0, alerts(&mut detector(config), a));
+        assert_eq!(joined, got, "split at {split}");
+    }
+    assert_eq!(
+        alerts(&mut d, &points),
+        got,
+        "the same points, the same alerts"
+    );
+}
+
+#[test]
+fn without_resolve_stateful_options_are_refused() {
+    let error = config_error(
+        r#"{ "resolve": false, "rules": [{ "field": "t", "max": 80, "clear_below": 70, "for": "10s" }] }"#,
+    );
+    assert!(error.contains("`for` needs state"), "{error}");
+    assert!(error.contains("`clear_below` needs state"), "{error}");
+}
