@@ -452,8 +452,29 @@ fn silences_through_the_cli_mute_notifications_until_they_expire() {
         !fields(&receiver.accepted()).contains(&"T".to_owned()),
         "T is silenced"
     );
+    // The silence and what it muted, on /metrics.
+    let api_addr: std::net::SocketAddr = api.parse().unwrap();
+    let gauge = |metric: &str, labels: &[(&str, &str)]| http::metric(api_addr, metric, labels);
+    wait::until("the silence on /metrics", Duration::from_secs(30), || {
+        (gauge("foghorn_alert_silences", &[("state", "active")]) == Some(1.0)
+            && gauge("foghorn_alert_muted", &[("by", "silence")]) == Some(1.0))
+        .then_some(())
+    });
+    assert_eq!(
+        gauge("foghorn_alert_muted", &[("by", "inhibition")]),
+        Some(0.0)
+    );
     let (ok, _, stderr) = silence(&["expire", &id]);
     assert!(ok, "{stderr}");
+    wait::until(
+        "the expired silence on /metrics",
+        Duration::from_secs(30),
+        || {
+            (gauge("foghorn_alert_silences", &[("state", "active")]) == Some(0.0)
+                && gauge("foghorn_alert_silences", &[("state", "expired")]) == Some(1.0))
+            .then_some(())
+        },
+    );
     wait::until(
         "the temperature notification",
         Duration::from_secs(60),

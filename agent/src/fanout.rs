@@ -58,18 +58,35 @@ pub struct Consumer {
     pub when_full: WhenFull,
     /// Tells this reader apart from a successor of the same name.
     pub id: u64,
+    /// `foghorn_component_input_fill` of this reader.
+    fill: prometheus::Gauge,
 }
 
 impl Consumer {
     /// A consumer of `sender`.
     pub fn new(name: Arc<str>, sender: mpsc::Sender<SharedBatch>, when_full: WhenFull) -> Self {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let fill = crate::internal::metrics::metrics()
+            .input_fill
+            .with_label_values(&[&*name]);
         Self {
             name,
             sender,
             when_full,
             id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            fill,
         }
+    }
+
+    /// Record how full the reader's channel is now.
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "channel capacities are far below 2^52"
+    )]
+    fn record_fill(&self) {
+        let max = self.sender.max_capacity().max(1);
+        let queued = max.saturating_sub(self.sender.capacity());
+        self.fill.set(queued as f64 / max as f64);
     }
 
     /// A consumer that waits for room.
@@ -236,6 +253,7 @@ impl Fanout {
 
     /// Whether a send reached `consumer`; account for one that did not.
     fn reached(&self, consumer: &Consumer, result: Result<(), TrySendError<SharedBatch>>) -> bool {
+        consumer.record_fill();
         match result {
             Ok(()) => return true,
             Err(TrySendError::Full(batch)) => {
@@ -291,6 +309,30 @@ mod tests {
     use crate::event::{Batch, Records};
     use crate::internal::health::{ComponentStatus, health};
     use crate::internal::metrics::metrics;
+
+    #[tokio::test]
+    async fn the_input_fill_of_each_reader_is_what_its_channel_holds() {
+        let (tx, mut rx) = mpsc::channel(4);
+        let mut fanout = Fanout::new(
+            Arc::from("fill-producer"),
+            "points",
+            vec![Consumer::blocking(Arc::from("fill-reader"), tx)],
+        );
+        let fill = || {
+            metrics()
+                .input_fill
+                .with_label_values(&["fill-reader"])
+                .get()
+        };
+        for _ in 0..3 {
+            fanout.send(Arc::new(Batch::default())).await;
+        }
+        assert!((fill() - 0.75).abs() < 1e-9, "{}", fill());
+        rx.recv().await.unwrap();
+        rx.recv().await.unwrap();
+        fanout.send(Arc::new(Batch::default())).await;
+        assert!((fill() - 0.5).abs() < 1e-9, "{}", fill());
+    }
 
     #[tokio::test]
     async fn a_dead_consumer_fails_the_batch_its_health_and_is_not_counted_as_sent() {

@@ -179,6 +179,20 @@ impl Silences {
         silences
     }
 
+    /// How many silences are `active`, `pending` and `expired` at `now`.
+    #[must_use]
+    pub fn count_by_state(&self, now: i64) -> [(&'static str, usize); 3] {
+        let list = self.list.read().unwrap_or_else(PoisonError::into_inner);
+        let mut counts = [("active", 0), ("pending", 0), ("expired", 0)];
+        for (silence, _) in list.values() {
+            let state = silence.state(now);
+            if let Some((_, n)) = counts.iter_mut().find(|(name, _)| *name == state) {
+                *n += 1;
+            }
+        }
+        counts
+    }
+
     /// Whether an active silence mutes `alert` at `now`.
     #[must_use]
     pub fn mutes(&self, alert: &Alert, now: i64) -> bool {

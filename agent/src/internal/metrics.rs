@@ -86,6 +86,18 @@ pub struct Metrics {
     /// the statistics of the group sections an analysis sink exports, as of
     /// its last report.
     pub analysis: GaugeVec,
+    /// `foghorn_component_input_fill{component}`: how full a component's
+    /// input channel was (0 to 1, batches queued over its capacity) when a
+    /// producer last sent to it; near 1, the component cannot keep up and
+    /// holds its producers back.
+    pub input_fill: GaugeVec,
+    /// `foghorn_alert_silences{state}`: silences kept, by state (`active`,
+    /// `pending`, `expired`), as an alert stage last counted them.
+    pub silences: IntGaugeVec,
+    /// `foghorn_alert_muted{component, by}`: firing alerts an alert stage
+    /// left out of its last notifications, muted by a `silence` or an
+    /// `inhibition` rule.
+    pub alerts_muted: IntGaugeVec,
     /// `foghorn_start_time_seconds`.
     pub start_time: IntGauge,
 }
@@ -188,9 +200,45 @@ impl Metrics {
         registry
             .register(Box::new(analysis.clone()))
             .expect("metric registered once");
+        let input_fill = GaugeVec::new(
+            Opts::new(
+                "foghorn_component_input_fill",
+                "How full a component's input channel was (0 to 1) when a producer last sent to it.",
+            ),
+            &["component"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(input_fill.clone()))
+            .expect("metric registered once");
+        let silences = IntGaugeVec::new(
+            Opts::new(
+                "foghorn_alert_silences",
+                "Silences kept, by state (active, pending, expired).",
+            ),
+            &["state"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(silences.clone()))
+            .expect("metric registered once");
+        let alerts_muted = IntGaugeVec::new(
+            Opts::new(
+                "foghorn_alert_muted",
+                "Firing alerts an alert stage left out of its last notifications, by what muted them.",
+            ),
+            &["component", "by"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(alerts_muted.clone()))
+            .expect("metric registered once");
         Self {
             analysis,
             file_source_files,
+            input_fill,
+            silences,
+            alerts_muted,
             plugin_limited: counter(
                 &registry,
                 "foghorn_plugin_limited_total",

@@ -224,11 +224,21 @@ impl Stage {
         }
         let firing = self.firing_alerts(now);
         let mut muted: HashSet<&str> = inhibited(&self.inhibit_rules, &firing);
+        let inhibited = muted.len();
+        let mut silenced = 0_i64;
         for (fingerprint, alert) in &firing {
-            if self.silences.mutes(alert, now) {
+            if !muted.contains(fingerprint.as_str()) && self.silences.mutes(alert, now) {
                 muted.insert(fingerprint);
+                silenced += 1;
             }
         }
+        let gauge = &crate::internal::metrics::metrics().alerts_muted;
+        gauge
+            .with_label_values(&[&*self.name, "silence"])
+            .set(silenced);
+        gauge
+            .with_label_values(&[&*self.name, "inhibition"])
+            .set(i64::try_from(inhibited).unwrap_or(i64::MAX));
         let mut notifications = Vec::new();
         for key in due {
             let Some(group) = self.groups.get_mut(&key) else {
@@ -386,6 +396,12 @@ impl NativeProcessor for Stage {
 
     fn tick(&mut self, now: i64, out: &mut Produced) {
         self.step(now, &[], out);
+        let gauge = &crate::internal::metrics::metrics().silences;
+        for (state, n) in self.silences.count_by_state(now) {
+            gauge
+                .with_label_values(&[state])
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
     }
 }
 
