@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{self, Config, ConfigError};
 use crate::internal::api::Api;
 use crate::internal::events::ConfigReloaded;
+use crate::internal::systemd;
 use crate::processors::wasm::PluginEngine;
 use crate::state::StateStore;
 
@@ -31,6 +32,11 @@ const DEFAULT_CONFIG_NAME: &str = "config/agent.yaml (built in)";
 
 /// How long a shutdown may take to drain and flush before it is forced.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// How long, under systemd, `READY=1` waits for every source to connect
+/// before it is sent anyway (with the ones still starting in `STATUS=`):
+/// a device not plugged in yet must not fail the unit's start.
+const SYSTEMD_READY_WAIT: Duration = Duration::from_secs(10);
 
 /// foghorn: an observability agent for device and service telemetry.
 ///
@@ -357,13 +363,22 @@ fn run_pipeline(
         banner.extend(api_line);
         print_banner(label, &banner, started.elapsed());
 
+        // Under systemd (`Type=notify`): READY=1 once /ready would answer
+        // 200, and watchdog pings if the unit asks for them.
+        let ready = systemd::ready(SYSTEMD_READY_WAIT);
+        tokio::pin!(ready);
+        let mut ready_sent = false;
+        let watchdog = systemd::watchdog();
+
         let mut failed = Vec::new();
         let stop = shutdown_signal(term, int);
         tokio::pin!(stop);
         loop {
             tokio::select! {
+                () = &mut ready, if !ready_sent => ready_sent = true,
                 exit = pipeline.next_exit() => match exit {
                     None => {
+                        systemd::stopping();
                         tracing::info!("every source has ended; pipeline drained");
                         break;
                     }
@@ -371,6 +386,7 @@ fn run_pipeline(
                     Some(_) => {}
                 },
                 signal = &mut stop => {
+                    systemd::stopping();
                     tracing::info!(signal, "shutting down: draining and flushing sinks");
                     failed.extend(pipeline.shutdown(SHUTDOWN_GRACE).await);
                     break;
@@ -383,6 +399,9 @@ fn run_pipeline(
                     }
                 } => reload(&mut pipeline, path, &config, "file changed").await,
             }
+        }
+        if let Some(watchdog) = watchdog {
+            watchdog.abort();
         }
         api_stop.cancel();
         if let Some(task) = api_task {
@@ -409,6 +428,8 @@ async fn reload(
     started_with: &Config,
     trigger: &str,
 ) {
+    // RELOADING=1 now, READY=1 when this returns, whatever the outcome.
+    let _reloading = systemd::Reloading::start();
     let Some(path) = path else {
         tracing::info!(trigger, "running the built-in config: nothing to reload");
         return;

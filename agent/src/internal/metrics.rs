@@ -1,6 +1,8 @@
 //! The agent's own metrics, registered once in a process-wide registry.
 //!
-//! Names follow Prometheus conventions, prefixed `foghorn_`. Prometheus sinks
+//! Names follow Prometheus conventions, prefixed `foghorn_`, next to the
+//! standard process metrics (`process_resident_memory_bytes`,
+//! `process_cpu_seconds_total`, open file descriptors). Prometheus sinks
 //! serve these next to the pipeline's own series.
 
 use std::sync::LazyLock;
@@ -129,6 +131,11 @@ fn histogram(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> Hi
 impl Metrics {
     fn new() -> Self {
         let registry = Registry::new();
+        registry
+            .register(Box::new(
+                prometheus::process_collector::ProcessCollector::for_self(),
+            ))
+            .expect("the process collector registered once");
         let plugin_gauge = GaugeVec::new(
             Opts::new("foghorn_plugin_gauge", "Gauges set by plugins."),
             &["component", "name"],
