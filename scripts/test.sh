@@ -7,7 +7,8 @@
 # target (rust-toolchain.toml), cargo-nextest, socat, python3, Prometheus,
 # Alertmanager, Chromium, Node.js and npm (Debian's packages; only loopback
 # ports are used; Chromium renders the HTML reports headless; npm fetches
-# componentize-js for the JavaScript plugins), aiosmtpd, grpcio,
+# componentize-js for the JavaScript plugins and the Grafana schema check's
+# packages), aiosmtpd, grpcio,
 # opentelemetry-proto, componentize-py and the other Python peers (PyPI).
 # Then builds
 # the workspace (agent, bundled plugins, fixtures, tests) once and runs every
@@ -33,12 +34,14 @@ command -v prometheus-alertmanager >/dev/null 2>&1 || missing+=(prometheus-alert
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# systemd-analyze verifies and scores deploy/systemd/foghorn.service.
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 if [ ${#missing[@]} -gt 0 ]; then
     log "Installing test peers: ${missing[*]}"
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-for tool in socat python3 prometheus prometheus-alertmanager chromium node npm; do
+for tool in socat python3 prometheus prometheus-alertmanager chromium node npm systemd-analyze; do
     command -v "$tool" >/dev/null 2>&1 || { echo "error: $tool is required by the tests and could not be installed" >&2; exit 1; }
 done
 
@@ -48,9 +51,12 @@ done
 # scikit-learn (the references the plugins and examples are compared with),
 # DuckDB (the video example's queries over the archive's files) and
 # componentize-py (which builds the Python plugins; the JavaScript ones take
-# componentize-js from npm when they are built).
-python_packages=(aiosmtpd grpcio opentelemetry-proto opentelemetry-sdk opentelemetry-exporter-otlp-proto-http confluent-kafka pandas scikit-learn duckdb componentize-py)
-python_peers="import aiosmtpd, grpc, confluent_kafka, pandas, sklearn, duckdb, componentize_py; from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc; from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter; import opentelemetry.sdk.metrics"
+# componentize-js from npm when they are built); the deploy/ checks:
+# kubernetes-validate (the Kubernetes OpenAPI schemas, offline),
+# check-jsonschema (the Compose Specification's schema, vendored) and
+# dockerfile-parse (the Containerfile).
+python_packages=(aiosmtpd grpcio opentelemetry-proto opentelemetry-sdk opentelemetry-exporter-otlp-proto-http confluent-kafka pandas scikit-learn duckdb componentize-py kubernetes-validate check-jsonschema dockerfile-parse)
+python_peers="import aiosmtpd, grpc, confluent_kafka, pandas, sklearn, duckdb, componentize_py, kubernetes_validate, check_jsonschema, dockerfile_parse, yaml; from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc; from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter; import opentelemetry.sdk.metrics"
 if ! python3 -c "$python_peers" >/dev/null 2>&1; then
     log "Installing ${python_packages[*]} from PyPI"
     python3 -m pip install --quiet "${python_packages[@]}" \
@@ -78,22 +84,38 @@ if ! tansu_has_sqlite; then
 fi
 tansu_has_sqlite || { echo "error: tansu with its sqlite engine is required by the Kafka tests and could not be installed" >&2; exit 1; }
 
+# The Grafana dashboards' schema check (grafana/schema-check): @grafana/schema,
+# ts-json-schema-generator and ajv from npm, pinned by its package-lock.json,
+# installed once into target/ and again only when the lock file changes.
+schema_check=target/grafana-schema-check
+if ! cmp -s grafana/schema-check/package-lock.json "$schema_check/package-lock.json" \
+    || [ ! -d "$schema_check/node_modules/ajv" ]; then
+    log "Installing the Grafana schema check's npm packages into $schema_check"
+    mkdir -p "$schema_check"
+    cp grafana/schema-check/package.json grafana/schema-check/package-lock.json "$schema_check/"
+    (cd "$schema_check" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 if ! cargo nextest --version >/dev/null 2>&1; then
     log "Installing cargo-nextest"
     cargo install cargo-nextest --locked
 fi
 
-log "Building the workspace once (agent, plugins, fixtures, tests)"
-cargo build --workspace --bins --locked
-cargo nextest run --workspace --locked --no-run
+# Optimised, as the README's demo builds the agent: the dependencies
+# (wasmtime, librdkafka, ...) are compiled once for both commands, and the
+# agent under test is the one users run.
+log "Building the workspace once, optimised (agent, plugins, fixtures, tests)"
+cargo build --workspace --bins --locked --release
+cargo nextest run --workspace --locked --release --no-run
 
 log "Running the doctests"
-cargo test --workspace --locked --doc
+cargo test --workspace --locked --release --doc
 log "Running the tests"
-cargo nextest run --workspace --locked --no-fail-fast --failure-output final
+cargo nextest run --workspace --locked --release --no-fail-fast --failure-output final
 
 # The plugin-output property test at full size: a million cases take about
-# 30 s optimised (the debug run above does 10,000).
-log "Running the plugin-output property test, 1,000,000 cases, optimised"
-PROPTEST_CASES=1000000 cargo nextest run --release --locked -p foghorn --lib \
+# 30 s (the run above does 10,000).
+log "Running the plugin-output property test, 1,000,000 cases"
+# (--workspace: the features of the build above, so nothing is rebuilt.)
+PROPTEST_CASES=1000000 cargo nextest run --workspace --release --locked \
     --failure-output final processors::wasm::proptests

@@ -214,12 +214,21 @@ fn three_edges_two_aggregators_one_killed_every_reading_and_the_same_alerts() {
         Duration::from_secs(90),
         || (wait::read(&a_points).lines().count() >= 500).then_some(()),
     );
+    let assignments = |agent: &Agent| agent.logs().matches("kafka partitions assigned").count();
+    let b_assignments = assignments(&running[1]);
     running[0].kill9();
     let before_kill = readings(&a_points).len();
     for (host, input) in HOSTS.iter().zip(&inputs) {
         generate(input, host, HALF);
     }
-    // Its supervisor starts it again (Restart=on-failure, a pod restart).
+    // The group notices the dead member when its session times out (6 s)
+    // and rebalances; then its supervisor starts it again
+    // (Restart=on-failure, a pod restart), and it joins.
+    wait::until(
+        "the group to rebalance without a",
+        Duration::from_secs(60),
+        || (assignments(&running[1]) > b_assignments).then_some(()),
+    );
     running[0] = aggregators[0].start();
 
     let mut seen = BTreeMap::new();

@@ -5,8 +5,10 @@
 
 mod alerting;
 mod config_errors;
+mod deploy;
 mod file_globs;
 mod fleet;
+mod grafana;
 mod health;
 mod hostile_plugin;
 mod http_source;
