@@ -133,6 +133,41 @@ impl Rule {
         }
     }
 
+    /// The side of `value` given the side firing, or, for a value that is
+    /// not finite, `NotFinite` (`non_finite: alert`) or the reason to
+    /// reject its point (`non_finite: error`).
+    fn side_of(&self, value: f64, firing: Side, non_finite: NonFinite) -> Result<Side, String> {
+        match (value.is_finite(), non_finite) {
+            (true, _) => Ok(self.side(value, firing)),
+            (false, NonFinite::Alert) => Ok(Side::NotFinite),
+            (false, NonFinite::Error) => Err(format!(
+                "field {}: {value} is not a finite number",
+                self.field
+            )),
+        }
+    }
+
+    /// The firing alert for `value` on `side` (not `Within`).
+    fn firing(
+        &self,
+        side: Side,
+        severity: Severity,
+        value: f64,
+        series: &Series,
+        ts: i64,
+    ) -> Alert {
+        let description = match side {
+            Side::Above => self.describe(&self.above, value, series),
+            Side::Below => self.describe(&self.below, value, series),
+            Side::Within | Side::NotFinite => {
+                format!("{} is {value}, not a finite number", self.field)
+            }
+        };
+        Alert::firing(&self.kind, severity, series, ts, description)
+            .with_label("field", &self.field)
+            .with_value(value)
+    }
+
     fn describe(&self, template: &Template<Placeholder>, value: f64, series: &Series) -> String {
         let series = series.to_string();
         template.render_args(|placeholder| match placeholder {
@@ -167,34 +202,16 @@ impl Threshold {
                 let Some(value) = point.number(&rule.field) else {
                     continue;
                 };
-                let side = match (value.is_finite(), self.non_finite) {
-                    (true, _) => rule.side(value, Side::Within),
-                    (false, NonFinite::Alert) => Side::NotFinite,
-                    (false, NonFinite::Error) => {
-                        let reason =
-                            format!("field {}: {value} is not a finite number", rule.field);
+                let side = match rule.side_of(value, Side::Within, self.non_finite) {
+                    Ok(Side::Within) => continue,
+                    Ok(side) => side,
+                    Err(reason) => {
                         out.reject_point(point.index(), reason);
                         continue;
                     }
                 };
-                let (severity, description) = match side {
-                    Side::Within => continue,
-                    Side::Above => (
-                        rule.level(side, value).1,
-                        rule.describe(&rule.above, value, series),
-                    ),
-                    Side::Below => (
-                        rule.level(side, value).1,
-                        rule.describe(&rule.below, value, series),
-                    ),
-                    Side::NotFinite => (
-                        rule.severity,
-                        format!("{} is {value}, not a finite number", rule.field),
-                    ),
-                };
-                let alert =
-                    Alert::firing(&rule.kind, severity, series, point.timestamp(), description);
-                out.alert(alert.with_label("field", &rule.field).with_value(value));
+                let severity = rule.level(side, value).1;
+                out.alert(rule.firing(side, severity, value, series, point.timestamp()));
             }
         }
     }
@@ -226,12 +243,9 @@ impl Processor for Threshold {
                 let Some(value) = point.number(&rule.field) else {
                     continue;
                 };
-                let side = match (value.is_finite(), self.non_finite) {
-                    (true, _) => rule.side(value, state.side),
-                    (false, NonFinite::Alert) => Side::NotFinite,
-                    (false, NonFinite::Error) => {
-                        let reason =
-                            format!("field {}: {value} is not a finite number", rule.field);
+                let side = match rule.side_of(value, state.side, self.non_finite) {
+                    Ok(side) => side,
+                    Err(reason) => {
                         out.reject_point(point.index(), reason);
                         continue;
                     }
@@ -268,15 +282,7 @@ impl Processor for Threshold {
                     level,
                     pending: None,
                 };
-                let description = match side {
-                    Side::Above => rule.describe(&rule.above, value, series),
-                    Side::Below => rule.describe(&rule.below, value, series),
-                    Side::Within | Side::NotFinite => {
-                        format!("{} is {value}, not a finite number", rule.field)
-                    }
-                };
-                let alert = Alert::firing(&rule.kind, severity, series, ts, description);
-                out.alert(alert.with_label("field", &rule.field).with_value(value));
+                out.alert(rule.firing(side, severity, value, series, ts));
             }
         }
     }
