@@ -18,8 +18,7 @@ use foghorn::event::{Batch, Points, PointsBuilder, Series};
 use foghorn::processors::wasm::{self, PluginEngine, PluginInstance, PluginLimits};
 use foghorn_plugin::Processor as _;
 
-use crate::measure::median;
-use crate::wasm::{per_record, wasm_batch_per_record};
+use crate::measure::{median, per_record, wasm_batch_per_record};
 
 /// The same configurations for all three, written out so that none depends
 /// on another's defaults: the default window of 100 values, and a window of

@@ -1,6 +1,10 @@
-//! Medians, CPU time and peak RSS.
+//! Medians, CPU time, peak RSS, and the time per record of a call.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use foghorn::event::{Batch, Records};
+use foghorn::processors::wasm::{InputSize, PluginInstance, batch_to_wit, output_from_wit};
 
 /// The median of `values` (sorted in place).
 pub fn median(values: &mut [f64]) -> f64 {
@@ -51,4 +55,48 @@ pub fn proc_status_kib(pid: &str, key: &str) -> Option<u64> {
 #[allow(clippy::cast_precision_loss, reason = "display only")]
 pub fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
+}
+
+/// Time `f` over enough iterations for ~`budget`, return ns per record.
+pub fn per_record(records: usize, budget: Duration, mut f: impl FnMut()) -> f64 {
+    for _ in 0..3 {
+        f();
+    }
+    let started = Instant::now();
+    let mut iterations = 0u64;
+    while started.elapsed() < budget {
+        f();
+        iterations += 1;
+    }
+    started.elapsed().as_nanos() as f64 / iterations as f64 / records as f64
+}
+
+pub fn wasm_per_record(instance: &mut PluginInstance, records: &Records, repeat: usize) -> f64 {
+    let batch = Batch {
+        component: Arc::from("bench"),
+        records: records.clone(),
+        ..Batch::default()
+    };
+    wasm_batch_per_record(instance, &batch, repeat)
+}
+
+/// Time per record (or point) of `instance` processing copies of `batch`,
+/// the copy included as the runner's fan-out would share, not copy, it.
+pub fn wasm_batch_per_record(instance: &mut PluginInstance, batch: &Batch, repeat: usize) -> f64 {
+    let name: Arc<str> = Arc::clone(&batch.component);
+    let mut samples: Vec<f64> = (0..repeat)
+        .map(|_| {
+            per_record(batch.len(), Duration::from_millis(400), || {
+                let batch = Arc::new(batch.clone());
+                let input = InputSize {
+                    records: batch.records.len(),
+                    points: batch.points.len(),
+                };
+                let output = instance.process(&batch_to_wit(batch)).expect("plugin call");
+                std::hint::black_box(output_from_wit(output, &name, &name, input))
+                    .expect("a valid output");
+            })
+        })
+        .collect();
+    median(&mut samples)
 }

@@ -12,8 +12,7 @@ use foghorn::event::Records;
 use foghorn::processors::wasm::{self, PluginEngine, PluginInstance, PluginLimits};
 use foghorn_plugin::Processor;
 
-use crate::measure::median;
-use crate::wasm::{per_record, wasm_per_record};
+use crate::measure::{median, per_record, wasm_per_record};
 
 /// One parser and what it is measured on.
 struct Case {

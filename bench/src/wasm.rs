@@ -24,7 +24,7 @@ use foghorn::processors::wasm::{
 };
 use foghorn_plugin::Processor as _;
 
-use crate::measure::{median, mib, proc_status_kib, self_cpu};
+use crate::measure::{median, mib, per_record, proc_status_kib, self_cpu, wasm_per_record};
 
 const KV_CONFIG: &str = r#"{"measurement":"bench_device","fields":{"T":"temperature","V":"voltage","S":"status"},"types":{"temperature":"float","voltage":"float","status":"string"}}"#;
 
@@ -39,20 +39,6 @@ fn lines(n: usize) -> Records {
         records.push(1_700_000_000_000_000_000 + i as i64, line.as_bytes());
     }
     records
-}
-
-/// Time `f` over enough iterations for ~`budget`, return ns per record.
-pub fn per_record(records: usize, budget: Duration, mut f: impl FnMut()) -> f64 {
-    for _ in 0..3 {
-        f();
-    }
-    let started = Instant::now();
-    let mut iterations = 0u64;
-    while started.elapsed() < budget {
-        f();
-        iterations += 1;
-    }
-    started.elapsed().as_nanos() as f64 / iterations as f64 / records as f64
 }
 
 /// Time per record of converting and checking one output of `instance`.
@@ -79,36 +65,6 @@ fn check_per_record(instance: &mut PluginInstance, records: &Records, repeat: us
                     .expect("a valid output");
             }
             started.elapsed().as_nanos() as f64 / calls as f64 / records.len() as f64
-        })
-        .collect();
-    median(&mut samples)
-}
-
-pub fn wasm_per_record(instance: &mut PluginInstance, records: &Records, repeat: usize) -> f64 {
-    let batch = Batch {
-        component: Arc::from("bench"),
-        records: records.clone(),
-        ..Batch::default()
-    };
-    wasm_batch_per_record(instance, &batch, repeat)
-}
-
-/// Time per record (or point) of `instance` processing copies of `batch`,
-/// the copy included as the runner's fan-out would share, not copy, it.
-pub fn wasm_batch_per_record(instance: &mut PluginInstance, batch: &Batch, repeat: usize) -> f64 {
-    let name: Arc<str> = Arc::clone(&batch.component);
-    let mut samples: Vec<f64> = (0..repeat)
-        .map(|_| {
-            per_record(batch.len(), Duration::from_millis(400), || {
-                let batch = Arc::new(batch.clone());
-                let input = InputSize {
-                    records: batch.records.len(),
-                    points: batch.points.len(),
-                };
-                let output = instance.process(&batch_to_wit(batch)).expect("plugin call");
-                std::hint::black_box(output_from_wit(output, &name, &name, input))
-                    .expect("a valid output");
-            })
         })
         .collect();
     median(&mut samples)
