@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use foghorn_tests::agent::Agent;
-use foghorn_tests::kafka::Broker;
+use foghorn_tests::kafka::{Broker, partitions_held};
 use foghorn_tests::wait;
 use serde_json::Value;
 
@@ -151,17 +151,6 @@ impl Aggregator {
     }
 }
 
-/// Partitions held, from the last assignment an agent logged.
-fn partitions(agent: &Agent) -> Option<u32> {
-    agent
-        .logs()
-        .lines()
-        .rev()
-        .find(|l| l.contains("kafka partitions assigned"))
-        .and_then(|l| l.split("partitions=").nth(1))
-        .and_then(|n| n.trim().parse().ok())
-}
-
 #[test]
 fn three_edges_two_aggregators_one_killed_every_reading_and_the_same_alerts() {
     let total = HOSTS.len() as u64 * DEVICES * HALF * 2;
@@ -181,7 +170,7 @@ fn three_edges_two_aggregators_one_killed_every_reading_and_the_same_alerts() {
         || {
             running
                 .iter()
-                .all(|agent| partitions(agent) == Some(3))
+                .all(|agent| partitions_held(agent) == Some(3))
                 .then_some(())
         },
     );

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use foghorn_tests::agent::Agent;
-use foghorn_tests::kafka::Broker;
+use foghorn_tests::kafka::{Broker, partitions_held};
 use foghorn_tests::wait;
 
 /// The consumers' `session.timeout.ms`, with a margin.
@@ -126,14 +126,7 @@ fn two_agents_split_the_partitions_and_one_takes_over() {
         agent.wait_for_log("kafka partitions assigned", Duration::from_secs(60));
     }
     wait::until("a balanced group", Duration::from_secs(60), || {
-        let split = agents.iter().all(|agent| {
-            agent
-                .logs()
-                .lines()
-                .rev()
-                .find(|l| l.contains("kafka partitions assigned"))
-                .is_some_and(|l| l.contains("partitions=2"))
-        });
+        let split = agents.iter().all(|agent| partitions_held(agent) == Some(2));
         split.then_some(())
     });
     broker.produce("fleet", COUNT / 2);

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use crate::agent::Agent;
 use crate::receiver::free_port;
 use crate::wait;
 
@@ -111,6 +112,18 @@ impl Broker {
             .map(|line| serde_json::from_str(line).unwrap())
             .collect()
     }
+}
+
+/// The partitions `agent`'s Kafka source holds, from the last assignment it
+/// logged; `None` before the first.
+pub fn partitions_held(agent: &Agent) -> Option<u32> {
+    agent
+        .logs()
+        .lines()
+        .rev()
+        .find(|l| l.contains("kafka partitions assigned"))
+        .and_then(|l| l.split("partitions=").nth(1))
+        .and_then(|n| n.trim().parse().ok())
 }
 
 fn fixture(name: &str) -> PathBuf {
