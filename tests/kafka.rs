@@ -92,6 +92,24 @@ fn a_consumer_group_reads_everything_through_five_kill_9s() {
         // nothing when it drops one, so this waits the timeout out.
         std::thread::sleep(SESSION_TIMEOUT);
         agent = Agent::start(dir.path(), &config, &[]);
+        // Even so it sometimes hands the newcomer nothing: a supervisor
+        // would see the agent idle and restart it; so does the test.
+        for _ in 0..3 {
+            let held = wait::until("a partition assignment", Duration::from_secs(60), || {
+                partitions_held(&agent)
+            });
+            if held > 0 {
+                break;
+            }
+            agent.kill9();
+            std::thread::sleep(SESSION_TIMEOUT);
+            agent = Agent::start(dir.path(), &config, &[]);
+        }
+        assert_ne!(
+            partitions_held(&agent),
+            Some(0),
+            "no partitions after restarts"
+        );
     }
     let seen = wait::until("every record", Duration::from_secs(180), || {
         let seen = seqs(&out);
