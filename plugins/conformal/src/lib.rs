@@ -64,7 +64,6 @@ mod config;
 mod ranked;
 mod season;
 
-use foghorn_plugin::Saved;
 use foghorn_plugin::prelude::*;
 
 pub use config::Config;
@@ -218,34 +217,14 @@ impl Processor for Conformal {
     }
 
     fn snapshot(&self) -> Vec<u8> {
-        snapshot::encode(&Snapshot {
-            fields: self
-                .settings
-                .fields
-                .iter()
-                .map(|f| f.name.clone())
-                .collect(),
-            periods: self.settings.periods.clone(),
-            series: self.series.save(),
-        })
+        snapshot::encode_table(&self.key(), &self.series)
     }
 
     fn restore(&mut self, state: &[u8]) -> Result<(), String> {
-        let saved: Snapshot = snapshot::decode(state)?;
-        self.series.clear();
-        let fields: Vec<&str> = self
-            .settings
-            .fields
-            .iter()
-            .map(|f| f.name.as_str())
-            .collect();
         // Other fields or periods: start afresh rather than misplace history.
-        if saved.fields != fields || saved.periods != self.settings.periods {
-            return Ok(());
-        }
-        let periods = self.settings.periods.len();
-        self.series.load(saved.series, |history| {
-            if history.tracks.len() != fields.len()
+        let (fields, periods) = (self.settings.fields.len(), self.settings.periods.len());
+        snapshot::decode_table(state, &self.key(), &mut self.series, |history| {
+            if history.tracks.len() != fields
                 || history.tracks.iter().any(|t| t.seasonal.len() != periods)
             {
                 return Err("conformal: the snapshot's tracks do not match its fields".to_owned());
@@ -260,12 +239,26 @@ impl Processor for Conformal {
     }
 }
 
-/// The state kept across restarts.
-#[derive(Debug, Serialize, Deserialize)]
-struct Snapshot {
+impl Conformal {
+    /// What the tracks were kept for.
+    fn key(&self) -> Key {
+        Key {
+            fields: self
+                .settings
+                .fields
+                .iter()
+                .map(|f| f.name.clone())
+                .collect(),
+            periods: self.settings.periods.clone(),
+        }
+    }
+}
+
+/// What a snapshot's tracks were kept for.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct Key {
     fields: Vec<String>,
     periods: Vec<i64>,
-    series: Vec<Saved<History>>,
 }
 
 export_processor!(Conformal);

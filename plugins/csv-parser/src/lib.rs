@@ -93,6 +93,7 @@ mod plan;
 mod row;
 mod split;
 
+use foghorn_plugin::lines::{self, Skip};
 use foghorn_plugin::prelude::*;
 use foghorn_plugin::series_table::SeriesTable;
 use foghorn_plugin::timestamp::epoch_seconds;
@@ -178,12 +179,6 @@ macro_rules! put {
     };
 }
 
-/// Why a line makes no point.
-enum Skip {
-    Blank,
-    Reject(String),
-}
-
 impl CsvParser {
     fn set_plan(&mut self, plan: Plan) {
         self.row = Row::new(&plan);
@@ -215,16 +210,7 @@ impl CsvParser {
 #[inline]
 fn line_of<'a>(settings: &Settings, bytes: &'a [u8]) -> Result<&'a str, Skip> {
     let config = &settings.config;
-    if bytes.len() >= config.max_line_length {
-        return Err(Skip::Reject(format!(
-            "line too long: {} bytes, cut at max_line_length ({})",
-            bytes.len(),
-            config.max_line_length
-        )));
-    }
-    let line = std::str::from_utf8(bytes)
-        .map_err(|e| Skip::Reject(format!("invalid UTF-8 at byte {}", e.valid_up_to())))?;
-    let line = line.strip_prefix('\u{feff}').unwrap_or(line);
+    let line = lines::text(bytes, config.max_line_length).map_err(Skip::Reject)?;
     // Line breaks always go; with `trim`, other ASCII whitespace too, but
     // not the delimiter: a tab-separated line may end in an empty cell.
     let delimiter = settings.delimiter;
@@ -240,10 +226,7 @@ fn line_of<'a>(settings: &Settings, bytes: &'a [u8]) -> Result<&'a str, Skip> {
     // ASCII bytes were cut, so these are character boundaries.
     let line = line.get(start..end).unwrap_or_default();
     if line.is_empty() {
-        return Err(match config.blank_lines {
-            BlankLines::Skip => Skip::Blank,
-            BlankLines::Reject => Skip::Reject("empty line".to_owned()),
-        });
+        return Err(config.blank_lines.skip());
     }
     Ok(line)
 }
@@ -407,9 +390,7 @@ impl Processor for CsvParser {
                 }
             }
         }
-        if blank > 0 {
-            counter_add("blank_lines", blank);
-        }
+        lines::count_blank(blank);
         if headers > 0 {
             counter_add("header_lines", headers);
         }

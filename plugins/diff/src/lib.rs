@@ -32,7 +32,6 @@ mod config;
 
 use std::collections::VecDeque;
 
-use foghorn_plugin::Saved;
 use foghorn_plugin::columns::{Copier, FieldColumns, Slot};
 use foghorn_plugin::prelude::*;
 
@@ -73,74 +72,45 @@ impl Processor for Diff {
             last: None,
             values: vec![VecDeque::with_capacity(settings.depth); settings.fields.len()],
         };
-        let mut slots = BatchSlots::new(points);
         let inputs = FieldColumns::new(points, settings.fields.iter().map(|f| f.field.as_str()));
         let mut copier = Copier::new(points);
         let mut columns = vec![Slot::default(); settings.outputs];
-        let mut order = InOrder::default();
-        for point in points.iter() {
-            let slot = slots.slot(&mut self.series, point, fresh);
-            let history = self.series.get_mut(slot);
-            let ts = point.timestamp();
-            if !order.admits(out, point, history.last) {
-                continue;
-            }
-            history.last = Some(ts);
-            let Some(mut row) = copier.copy(points, point.index(), out) else {
-                continue;
-            };
-            let mut column = columns.iter_mut();
-            for (index, field) in settings.fields.iter().enumerate() {
-                let past = &mut history.values[index];
-                let current = inputs.reading(points, index, point.index());
-                for (k, name) in settings.periods.iter().zip(&field.names) {
-                    let Some(column) = column.next() else { break };
-                    let before = past.len().checked_sub(*k).and_then(|at| past[at]);
-                    if let (Some(now), Some(before)) = (current, before)
-                        && (now - before).is_finite()
-                    {
-                        row = column.put(row, name, now - before);
+        self.series
+            .each_in_order(points, out, fresh, |history, _, point, out| {
+                let Some(mut row) = copier.copy(points, point.index(), out) else {
+                    return;
+                };
+                let mut column = columns.iter_mut();
+                for (index, field) in settings.fields.iter().enumerate() {
+                    let past = &mut history.values[index];
+                    let current = inputs.reading(points, index, point.index());
+                    for (k, name) in settings.periods.iter().zip(&field.names) {
+                        let Some(column) = column.next() else { break };
+                        let before = past.len().checked_sub(*k).and_then(|at| past[at]);
+                        if let (Some(now), Some(before)) = (current, before)
+                            && (now - before).is_finite()
+                        {
+                            row = column.put(row, name, now - before);
+                        }
                     }
+                    if past.len() == settings.depth {
+                        past.pop_front();
+                    }
+                    past.push_back(current);
                 }
-                if past.len() == settings.depth {
-                    past.pop_front();
-                }
-                past.push_back(current);
-            }
-        }
-        order.count();
+            });
     }
 
     fn snapshot(&self) -> Vec<u8> {
-        snapshot::encode(&Snapshot {
-            fields: self
-                .settings
-                .fields
-                .iter()
-                .map(|f| f.field.clone())
-                .collect(),
-            depth: self.settings.depth,
-            series: self.series.save(),
-        })
+        snapshot::encode_table(&self.key(), &self.series)
     }
 
     fn restore(&mut self, state: &[u8]) -> Result<(), String> {
-        let saved: Snapshot = snapshot::decode(state)?;
-        self.series.clear();
-        let fields: Vec<&str> = self
-            .settings
-            .fields
-            .iter()
-            .map(|f| f.field.as_str())
-            .collect();
         // Another field list or depth: start afresh rather than misplace values.
-        if saved.fields != fields || saved.depth != self.settings.depth {
-            return Ok(());
-        }
-        let depth = self.settings.depth;
-        self.series.load(saved.series, |history| {
+        let (fields, depth) = (self.settings.fields.len(), self.settings.depth);
+        snapshot::decode_table(state, &self.key(), &mut self.series, |history| {
             let values = &history.values;
-            if values.len() != fields.len() || values.iter().any(|v| v.len() > depth) {
+            if values.len() != fields || values.iter().any(|v| v.len() > depth) {
                 return Err("diff: the snapshot does not match its fields and periods".to_owned());
             }
             Ok(())
@@ -148,12 +118,32 @@ impl Processor for Diff {
     }
 }
 
-/// The state kept across restarts.
-#[derive(Debug, Serialize, Deserialize)]
-struct Snapshot {
+impl Sequenced for History {
+    fn last(&mut self) -> &mut Option<i64> {
+        &mut self.last
+    }
+}
+
+impl Diff {
+    /// What the histories were kept for.
+    fn key(&self) -> Key {
+        Key {
+            fields: self
+                .settings
+                .fields
+                .iter()
+                .map(|f| f.field.clone())
+                .collect(),
+            depth: self.settings.depth,
+        }
+    }
+}
+
+/// What a snapshot's histories were kept for.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct Key {
     fields: Vec<String>,
     depth: usize,
-    series: Vec<Saved<History>>,
 }
 
 export_processor!(Diff);

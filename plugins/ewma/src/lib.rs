@@ -67,7 +67,6 @@
 mod average;
 mod config;
 
-use foghorn_plugin::Saved;
 use foghorn_plugin::columns::{Copier, FieldColumns, Slot};
 use foghorn_plugin::prelude::*;
 
@@ -108,72 +107,47 @@ impl Processor for Ewma {
             last: None,
             averages: vec![Average::default(); settings.fields.len()],
         };
-        let mut slots = BatchSlots::new(points);
         let inputs = FieldColumns::new(points, settings.fields.iter().map(|(f, _)| f.as_str()));
         let mut copier = Copier::new(points);
         let mut columns = vec![Slot::default(); settings.fields.len()];
-        let mut order = InOrder::default();
-        for point in points.iter() {
-            let slot = slots.slot(&mut self.series, point, fresh);
-            let history = self.series.get_mut(slot);
-            let ts = point.timestamp();
-            if !order.admits(out, point, history.last) {
-                continue;
-            }
-            // Half-lives since the previous point, as pandas: the difference
-            // of the timestamps as floats.
-            #[allow(clippy::cast_precision_loss, reason = "as pandas")]
-            let delta = match (settings.decay.halflife_ns, history.last) {
-                (Some(halflife), Some(last)) => (ts as f64 - last as f64) / halflife,
-                _ => 1.0,
-            };
-            history.last = Some(ts);
-            let Some(mut row) = copier.copy(points, point.index(), out) else {
-                continue;
-            };
-            let fields = settings.fields.iter().zip(&mut history.averages);
-            for (index, (((_, name), average), column)) in fields.zip(&mut columns).enumerate() {
-                average.step(
-                    inputs.reading(points, index, point.index()),
-                    delta,
-                    settings,
-                );
-                if let Some(value) = average.value(settings) {
-                    row = column.put(row, name, value);
+        self.series
+            .each_in_order(points, out, fresh, |history, previous, point, out| {
+                // Half-lives since the previous point, as pandas: the
+                // difference of the timestamps as floats.
+                #[allow(clippy::cast_precision_loss, reason = "as pandas")]
+                let delta = match (settings.decay.halflife_ns, previous) {
+                    (Some(halflife), Some(last)) => {
+                        (point.timestamp() as f64 - last as f64) / halflife
+                    }
+                    _ => 1.0,
+                };
+                let Some(mut row) = copier.copy(points, point.index(), out) else {
+                    return;
+                };
+                let fields = settings.fields.iter().zip(&mut history.averages);
+                for (index, (((_, name), average), column)) in fields.zip(&mut columns).enumerate()
+                {
+                    average.step(
+                        inputs.reading(points, index, point.index()),
+                        delta,
+                        settings,
+                    );
+                    if let Some(value) = average.value(settings) {
+                        row = column.put(row, name, value);
+                    }
                 }
-            }
-        }
-        order.count();
+            });
     }
 
     fn snapshot(&self) -> Vec<u8> {
-        snapshot::encode(&Snapshot {
-            fields: self
-                .settings
-                .fields
-                .iter()
-                .map(|(f, _)| f.clone())
-                .collect(),
-            decay: self.settings.decay,
-            series: self.series.save(),
-        })
+        snapshot::encode_table(&self.key(), &self.series)
     }
 
     fn restore(&mut self, state: &[u8]) -> Result<(), String> {
-        let saved: Snapshot = snapshot::decode(state)?;
-        self.series.clear();
-        let fields: Vec<&str> = self
-            .settings
-            .fields
-            .iter()
-            .map(|(f, _)| f.as_str())
-            .collect();
         // Another field list or decay: start afresh.
-        if saved.fields != fields || saved.decay != self.settings.decay {
-            return Ok(());
-        }
-        self.series.load(saved.series, |history| {
-            if history.averages.len() != fields.len() {
+        let fields = self.settings.fields.len();
+        snapshot::decode_table(state, &self.key(), &mut self.series, |history| {
+            if history.averages.len() != fields {
                 return Err("ewma: the snapshot does not match its fields".to_owned());
             }
             Ok(())
@@ -181,12 +155,32 @@ impl Processor for Ewma {
     }
 }
 
-/// The state kept across restarts.
-#[derive(Debug, Serialize, Deserialize)]
-struct Snapshot {
+impl Sequenced for History {
+    fn last(&mut self) -> &mut Option<i64> {
+        &mut self.last
+    }
+}
+
+impl Ewma {
+    /// What the averages were computed for.
+    fn key(&self) -> Key {
+        Key {
+            fields: self
+                .settings
+                .fields
+                .iter()
+                .map(|(f, _)| f.clone())
+                .collect(),
+            decay: self.settings.decay,
+        }
+    }
+}
+
+/// What a snapshot's averages were computed for.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct Key {
     fields: Vec<String>,
     decay: Decay,
-    series: Vec<Saved<History>>,
 }
 
 export_processor!(Ewma);

@@ -96,6 +96,7 @@ mod path;
 mod reader;
 mod walk;
 
+use foghorn_plugin::lines::{self, Skip};
 use foghorn_plugin::prelude::*;
 use foghorn_plugin::series_table::SeriesTable;
 use foghorn_plugin::timestamp::epoch_seconds;
@@ -116,30 +117,13 @@ pub struct JsonParser {
     epoch: Option<ColumnId>,
 }
 
-/// Why a record gave no point.
-enum Skip {
-    Blank,
-    Reject(String),
-}
-
 impl JsonParser {
     /// Read `bytes` into `self.scan`; the record as text.
     fn read<'a>(&mut self, bytes: &'a [u8]) -> Result<&'a str, Skip> {
         let plan = &self.plan;
-        if bytes.len() >= plan.max_line_length {
-            return Err(Skip::Reject(format!(
-                "line too long: {} bytes, cut at max_line_length ({})",
-                bytes.len(),
-                plan.max_line_length
-            )));
-        }
-        let line = std::str::from_utf8(bytes)
-            .map_err(|e| Skip::Reject(format!("invalid UTF-8 at byte {}", e.valid_up_to())))?;
+        let line = lines::text(bytes, plan.max_line_length).map_err(Skip::Reject)?;
         if line.trim_ascii().is_empty() {
-            return Err(match plan.blank_lines {
-                BlankLines::Skip => Skip::Blank,
-                BlankLines::Reject => Skip::Reject("empty line".to_owned()),
-            });
+            return Err(plan.blank_lines.skip());
         }
         walk::scan(plan, &mut self.scan, line).map_err(Skip::Reject)?;
         let scan = &mut self.scan;
@@ -291,9 +275,7 @@ impl Processor for JsonParser {
                 }
             }
         }
-        if blank > 0 {
-            counter_add("blank_lines", blank);
-        }
+        lines::count_blank(blank);
     }
 }
 

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use foghorn_plugin::Series;
 use serde::Deserialize;
 
+pub use foghorn_plugin::lines::{BlankLines, NonFinite};
+
 /// `config:` of a kv-parser processor.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -58,17 +60,6 @@ pub struct Config {
     pub non_finite: NonFinite,
 }
 
-/// What kv-parser does with an empty line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BlankLines {
-    /// Skip it, counting it in the plugin metric `blank_lines`.
-    #[default]
-    Skip,
-    /// Reject it as `empty line`.
-    Reject,
-}
-
 /// A JSON object as its pairs, in the order written (a map would sort them);
 /// a key given twice is an error.
 fn ordered_pairs<'de, D: serde::Deserializer<'de>>(
@@ -97,17 +88,6 @@ fn ordered_pairs<'de, D: serde::Deserializer<'de>>(
         }
     }
     deserializer.deserialize_map(Pairs)
-}
-
-/// What kv-parser does with a number that is not finite.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum NonFinite {
-    /// Reject the record, with the reason.
-    #[default]
-    Reject,
-    /// Keep NaN and infinity as values.
-    Keep,
 }
 
 /// Every default, in one place.

@@ -10,7 +10,7 @@
 //! (`pair 2 "HELLO" has no ":"`, `field temperature: "abc" is not a float`,
 //! `missing required field voltage`, `unknown key "X"`, `duplicate key "T"`,
 //! `key "V" out of order: the keys come as T, V, S`, `line too long: 65536
-//! bytes, cut at max_line_length (65536)`, `invalid UTF-8`). Blank lines are
+//! bytes, cut at max_line_length (65536)`, `invalid UTF-8 at byte 4`). Blank lines are
 //! skipped and counted in the plugin metric `blank_lines` (or rejected as
 //! `empty line` with `blank_lines: reject`). Points in the input pass through
 //! unchanged, so the parser can sit anywhere in a pipeline.
@@ -47,6 +47,7 @@ mod config;
 mod fast;
 mod parse;
 
+use foghorn_plugin::lines;
 use foghorn_plugin::prelude::*;
 
 pub use config::{BlankLines, Config, FieldType, UnknownKeys};
@@ -146,9 +147,7 @@ impl Processor for KvParser {
                 };
             }
         }
-        if blank > 0 {
-            counter_add("blank_lines", blank);
-        }
+        lines::count_blank(blank);
     }
 }
 

@@ -7,9 +7,10 @@
 //! [`number::parse_f64`]'s exact fast path.
 
 use foghorn_plugin::Value;
+use foghorn_plugin::lines::{self, Skip};
 use foghorn_plugin::number;
 
-use crate::config::{BlankLines, FieldType, NonFinite, Schema, Separator, Target, UnknownKeys};
+use crate::config::{FieldType, NonFinite, Schema, Separator, Target, UnknownKeys};
 
 /// Where a parsed value goes.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -59,21 +60,11 @@ impl Parser {
         fields.clear();
         self.line += 1;
         let schema = &self.schema;
-        if bytes.len() >= schema.max_line_length {
-            return Err(format!(
-                "line too long: {} bytes, cut at max_line_length ({})",
-                bytes.len(),
-                schema.max_line_length
-            ));
-        }
-        let Ok(line) = std::str::from_utf8(bytes) else {
-            return Err("invalid UTF-8".to_owned());
-        };
-        let line = trim(schema.trim, line);
+        let line = trim(schema.trim, lines::text(bytes, schema.max_line_length)?);
         if line.is_empty() {
-            return match schema.blank_lines {
-                BlankLines::Skip => Ok(Parsed::Blank),
-                BlankLines::Reject => Err("empty line".to_owned()),
+            return match schema.blank_lines.skip() {
+                Skip::Blank => Ok(Parsed::Blank),
+                Skip::Reject(reason) => Err(reason),
             };
         }
         // The separators' search is chosen once per line, so the common

@@ -148,7 +148,7 @@ fn every_kind_of_malformed_line_says_what_is_wrong() {
         (b"T:1,V:2,", "pair 3 is empty"),
         (b"T:1,:2", r#"pair 2 ":2" has an empty key"#),
         (b"T:1,V:2,T:3", r#"duplicate key "T""#),
-        (b"T:1,\xff:2", "invalid UTF-8"),
+        (b"T:1,\xff:2", "invalid UTF-8 at byte 4"),
         (b"T:1,V:2,S:", "missing required field status"),
     ];
     let config = r#"{ "fields": { "T": "temperature", "V": "voltage" }, "required": ["temperature", "status"], "blank_lines": "reject", "max_line_length": 100 }"#;

@@ -26,7 +26,6 @@ mod config;
 
 use std::collections::VecDeque;
 
-use foghorn_plugin::Saved;
 use foghorn_plugin::prelude::*;
 
 pub use config::Config;
@@ -65,38 +64,47 @@ impl Processor for Lag {
             last: None,
             values: vec![VecDeque::with_capacity(settings.depth); settings.fields.len()],
         };
-        let mut slots = BatchSlots::new(&batch.points);
-        let mut order = InOrder::default();
-        for point in batch.points.iter() {
-            let slot = slots.slot(&mut self.series, point, fresh);
-            let history = self.series.get_mut(slot);
-            let ts = point.timestamp();
-            if !order.admits(out, point, history.last) {
-                continue;
-            }
-            history.last = Some(ts);
-            let mut row = out.point(ts, point.series());
-            for (name, value) in point.fields() {
-                row = row.field(name, value);
-            }
-            for (index, field) in settings.fields.iter().enumerate() {
-                let past = &mut history.values[index];
-                for (k, name) in settings.lags.iter().zip(&field.names) {
-                    if let Some(Some(value)) = past.len().checked_sub(*k).map(|at| past[at]) {
-                        row = row.field(name, value);
+        self.series
+            .each_in_order(&batch.points, out, fresh, |history, _, point, out| {
+                let mut row = out.point(point.timestamp(), point.series());
+                for (name, value) in point.fields() {
+                    row = row.field(name, value);
+                }
+                for (index, field) in settings.fields.iter().enumerate() {
+                    let past = &mut history.values[index];
+                    for (k, name) in settings.lags.iter().zip(&field.names) {
+                        if let Some(Some(value)) = past.len().checked_sub(*k).map(|at| past[at]) {
+                            row = row.field(name, value);
+                        }
                     }
+                    if past.len() == settings.depth {
+                        past.pop_front();
+                    }
+                    past.push_back(point.field(&field.field).and_then(|v| v.as_reading()));
                 }
-                if past.len() == settings.depth {
-                    past.pop_front();
-                }
-                past.push_back(point.field(&field.field).and_then(|v| v.as_reading()));
-            }
-        }
-        order.count();
+            });
     }
 
     fn snapshot(&self) -> Vec<u8> {
-        snapshot::encode(&Snapshot {
+        snapshot::encode_table(&self.key(), &self.series)
+    }
+
+    fn restore(&mut self, state: &[u8]) -> Result<(), String> {
+        // Another field list or depth: start afresh rather than misplace values.
+        snapshot::decode_table(state, &self.key(), &mut self.series, |_| Ok(()))
+    }
+}
+
+impl Sequenced for History {
+    fn last(&mut self) -> &mut Option<i64> {
+        &mut self.last
+    }
+}
+
+impl Lag {
+    /// What the histories were kept for.
+    fn key(&self) -> Key {
+        Key {
             fields: self
                 .settings
                 .fields
@@ -104,33 +112,15 @@ impl Processor for Lag {
                 .map(|f| f.field.clone())
                 .collect(),
             depth: self.settings.depth,
-            series: self.series.save(),
-        })
-    }
-
-    fn restore(&mut self, state: &[u8]) -> Result<(), String> {
-        let saved: Snapshot = snapshot::decode(state)?;
-        self.series.clear();
-        let fields: Vec<&str> = self
-            .settings
-            .fields
-            .iter()
-            .map(|f| f.field.as_str())
-            .collect();
-        // Another field list or depth: start afresh rather than misplace values.
-        if saved.fields != fields || saved.depth != self.settings.depth {
-            return Ok(());
         }
-        self.series.load(saved.series, |_| Ok(()))
     }
 }
 
-/// The state kept across restarts.
-#[derive(Debug, Serialize, Deserialize)]
-struct Snapshot {
+/// What a snapshot's histories were kept for.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct Key {
     fields: Vec<String>,
     depth: usize,
-    series: Vec<Saved<History>>,
 }
 
 export_processor!(Lag);

@@ -10,6 +10,8 @@ use serde::Deserialize;
 
 use foghorn_plugin::bytes::same;
 
+pub use foghorn_plugin::lines::{BlankLines, NonFinite};
+
 /// `config:` of a logfmt-parser processor.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -85,28 +87,6 @@ pub enum UnknownKeys {
     Reject,
     /// Leave the pair out and keep the rest of the line.
     Drop,
-}
-
-/// What the parser does with an empty line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BlankLines {
-    /// Skip it, counting it in the plugin metric `blank_lines`.
-    #[default]
-    Skip,
-    /// Reject it as `empty line`.
-    Reject,
-}
-
-/// What the parser does with a number that is not finite.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum NonFinite {
-    /// Reject the line, with the reason.
-    #[default]
-    Reject,
-    /// Keep NaN and infinity as values.
-    Keep,
 }
 
 /// Every default, in one place.

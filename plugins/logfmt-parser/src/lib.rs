@@ -82,6 +82,7 @@
 mod config;
 mod parse;
 
+use foghorn_plugin::lines;
 use foghorn_plugin::prelude::*;
 
 pub use config::{BlankLines, Config, NonFinite, TimestampKey, UnknownKeys};
@@ -155,20 +156,6 @@ macro_rules! put {
     };
 }
 
-/// The text of a line, or why it makes no point.
-#[inline]
-fn line_of(max_line_length: usize, bytes: &[u8]) -> Result<&str, String> {
-    if bytes.len() >= max_line_length {
-        return Err(format!(
-            "line too long: {} bytes, cut at max_line_length ({max_line_length})",
-            bytes.len(),
-        ));
-    }
-    let line = std::str::from_utf8(bytes)
-        .map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
-    Ok(line.strip_prefix('\u{feff}').unwrap_or(line))
-}
-
 impl Processor for LogfmtParser {
     type Config = Config;
 
@@ -196,7 +183,7 @@ impl Processor for LogfmtParser {
         let by_values =
             self.parser.schema.measurement_key.is_some() || !self.parser.schema.tags.is_empty();
         for record in batch.records.iter() {
-            let parsed = line_of(self.parser.schema.max_line_length, record.bytes)
+            let parsed = lines::text(record.bytes, self.parser.schema.max_line_length)
                 .and_then(|line| Ok((line, self.parser.parse(line)?)));
             let line = match parsed {
                 Ok((line, Parsed::Point)) => line,
@@ -286,9 +273,7 @@ impl Processor for LogfmtParser {
                 };
             }
         }
-        if blank > 0 {
-            counter_add("blank_lines", blank);
-        }
+        lines::count_blank(blank);
     }
 }
 

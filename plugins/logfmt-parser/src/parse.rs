@@ -16,9 +16,10 @@
 
 use foghorn_plugin::Value;
 use foghorn_plugin::bytes::{HIGH, ONES, same, word, zero_bytes};
+use foghorn_plugin::lines::Skip;
 use foghorn_plugin::typed::{FieldType, quote};
 
-use crate::config::{BlankLines, Needed, NonFinite, Schema, Target, UnknownKeys};
+use crate::config::{Needed, NonFinite, Schema, Target, UnknownKeys};
 
 /// Where a value's text is: a span of the line, or of the buffer escapes
 /// were undone into.
@@ -191,9 +192,9 @@ impl Parser {
             self.pair(line, key, raw)?;
         }
         if pairs == 0 {
-            return match self.schema.blank_lines {
-                BlankLines::Skip => Ok(Parsed::Blank),
-                BlankLines::Reject => Err("empty line".to_owned()),
+            return match self.schema.blank_lines.skip() {
+                Skip::Blank => Ok(Parsed::Blank),
+                Skip::Reject(reason) => Err(reason),
             };
         }
         self.check()?;

@@ -10,6 +10,8 @@ use foghorn_plugin::typed::FieldType;
 use regex::Regex;
 use serde::Deserialize;
 
+pub use foghorn_plugin::lines::{BlankLines, NonFinite};
+
 /// `config:` of a regex processor.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -106,28 +108,6 @@ pub struct TimestampCapture {
 
 fn rfc3339() -> TimeFormat {
     TimeFormat::Rfc3339
-}
-
-/// What the parser does with an empty line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BlankLines {
-    /// Skip it, counting it in the plugin metric `blank_lines`.
-    #[default]
-    Skip,
-    /// Reject it as `empty line`.
-    Reject,
-}
-
-/// What the parser does with a float that is not finite.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum NonFinite {
-    /// Reject the line, with the reason.
-    #[default]
-    Reject,
-    /// Keep NaN and infinity as values.
-    Keep,
 }
 
 impl Default for Config {

@@ -69,6 +69,7 @@
 
 mod config;
 
+use foghorn_plugin::lines::{self, Skip};
 use foghorn_plugin::prelude::*;
 use foghorn_plugin::series_table::SeriesTable;
 use foghorn_plugin::typed::quote;
@@ -101,12 +102,6 @@ pub struct RegexParser {
     columns: Vec<[Option<ColumnId>; 4]>,
 }
 
-/// Why a line gave no point.
-enum Skip {
-    Blank,
-    Reject(String),
-}
-
 /// Where `group` matched, when it matched something.
 #[inline]
 fn span(locations: &CaptureLocations, group: usize) -> Option<(usize, usize)> {
@@ -119,25 +114,14 @@ impl RegexParser {
     #[inline(always)]
     fn read<'a>(&mut self, bytes: &'a [u8]) -> Result<(&'a str, Option<i64>), Skip> {
         let plan = &self.plan;
-        if bytes.len() >= plan.max_line_length {
-            return Err(Skip::Reject(format!(
-                "line too long: {} bytes, cut at max_line_length ({})",
-                bytes.len(),
-                plan.max_line_length
-            )));
-        }
-        let line = std::str::from_utf8(bytes)
-            .map_err(|e| Skip::Reject(format!("invalid UTF-8 at byte {}", e.valid_up_to())))?;
+        let line = lines::text(bytes, plan.max_line_length).map_err(Skip::Reject)?;
         let line = if plan.trim {
             line.trim_ascii()
         } else {
             line.trim_end_matches(['\r', '\n'])
         };
         if line.is_empty() {
-            return Err(match plan.blank_lines {
-                BlankLines::Skip => Skip::Blank,
-                BlankLines::Reject => Skip::Reject("empty line".to_owned()),
-            });
+            return Err(plan.blank_lines.skip());
         }
         if plan
             .regex
@@ -297,9 +281,7 @@ impl Processor for RegexParser {
                 };
             }
         }
-        if blank > 0 {
-            counter_add("blank_lines", blank);
-        }
+        lines::count_blank(blank);
     }
 }
 

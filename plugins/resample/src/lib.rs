@@ -93,7 +93,6 @@ mod config;
 mod emit;
 mod series;
 
-use foghorn_plugin::Saved;
 use foghorn_plugin::prelude::*;
 
 use config::Settings;
@@ -191,28 +190,13 @@ impl Processor for Resample {
     }
 
     fn snapshot(&self) -> Vec<u8> {
-        snapshot::encode(&Snapshot {
-            every: self.settings.every,
-            fields: self.settings.fields.clone(),
-            quantiles: self.settings.keep_values,
-            std: self.settings.keep_moments,
-            series: self.series.save(),
-        })
+        snapshot::encode_table(&self.key(), &self.series)
     }
 
     fn restore(&mut self, state: &[u8]) -> Result<(), String> {
-        let saved: Snapshot = snapshot::decode(state)?;
-        self.series.clear();
         // Other buckets, fields or kept values: start afresh.
-        if saved.every != self.settings.every
-            || saved.fields != self.settings.fields
-            || saved.quantiles != self.settings.keep_values
-            || saved.std != self.settings.keep_moments
-        {
-            return Ok(());
-        }
         let fields = self.settings.fields.len();
-        self.series.load(saved.series, |history| {
+        snapshot::decode_table(state, &self.key(), &mut self.series, |history| {
             if history.open.iter().any(|open| open.fields.len() != fields) {
                 return Err("resample: the snapshot does not match its fields".to_owned());
             }
@@ -221,16 +205,27 @@ impl Processor for Resample {
     }
 }
 
-/// The state kept across restarts.
-#[derive(Debug, Serialize, Deserialize)]
-struct Snapshot {
+impl Resample {
+    /// What the buckets were kept for.
+    fn key(&self) -> Key {
+        Key {
+            every: self.settings.every,
+            fields: self.settings.fields.clone(),
+            quantiles: self.settings.keep_values,
+            std: self.settings.keep_moments,
+        }
+    }
+}
+
+/// What a snapshot's buckets were kept for.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct Key {
     every: i64,
     fields: Vec<String>,
     /// Whether the buckets keep their values (quantiles asked).
     quantiles: bool,
     /// Whether the buckets keep Welford's moments (`std` asked).
     std: bool,
-    series: Vec<Saved<History>>,
 }
 
 export_processor!(Resample);

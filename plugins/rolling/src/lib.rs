@@ -48,7 +48,6 @@
 mod config;
 mod window;
 
-use foghorn_plugin::Saved;
 use foghorn_plugin::prelude::*;
 
 pub use config::{Config, Stat, WindowSpec};
@@ -86,62 +85,46 @@ impl Processor for Rolling {
             last: None,
             windows: vec![Window::default(); settings.fields.len()],
         };
-        let mut slots = BatchSlots::new(&batch.points);
-        let mut order = InOrder::default();
         let mut overflow = 0;
-        for point in batch.points.iter() {
-            let slot = slots.slot(&mut self.series, point, fresh);
-            let history = self.series.get_mut(slot);
-            let ts = point.timestamp();
-            if !order.admits(out, point, history.last) {
-                continue;
-            }
-            history.last = Some(ts);
-            let mut row = out.point(ts, point.series());
-            for (name, value) in point.fields() {
-                row = row.field(name, value);
-            }
-            for ((field, outputs), window) in settings
-                .fields
-                .iter()
-                .zip(&settings.outputs)
-                .zip(&mut history.windows)
-            {
-                overflow += window.push(
-                    ts,
-                    point.field(field).and_then(|v| v.as_reading()),
-                    settings,
-                );
-                for output in outputs {
-                    if let Some(value) = window.value(output.kind, settings) {
-                        row = row.field(&output.name, value);
+        self.series
+            .each_in_order(&batch.points, out, fresh, |history, _, point, out| {
+                let ts = point.timestamp();
+                let mut row = out.point(ts, point.series());
+                for (name, value) in point.fields() {
+                    row = row.field(name, value);
+                }
+                for ((field, outputs), window) in settings
+                    .fields
+                    .iter()
+                    .zip(&settings.outputs)
+                    .zip(&mut history.windows)
+                {
+                    overflow += window.push(
+                        ts,
+                        point.field(field).and_then(|v| v.as_reading()),
+                        settings,
+                    );
+                    for output in outputs {
+                        if let Some(value) = window.value(output.kind, settings) {
+                            row = row.field(&output.name, value);
+                        }
                     }
                 }
-            }
-        }
-        order.count();
+            });
         if overflow > 0 {
             counter_add("window_overflow", overflow);
         }
     }
 
     fn snapshot(&self) -> Vec<u8> {
-        snapshot::encode(&Snapshot {
-            fields: self.settings.fields.clone(),
-            window: self.settings.window,
-            series: self.series.save(),
-        })
+        snapshot::encode_table(&self.key(), &self.series)
     }
 
     fn restore(&mut self, state: &[u8]) -> Result<(), String> {
-        let saved: Snapshot = snapshot::decode(state)?;
-        self.series.clear();
         // Other fields or another window: start afresh.
-        if saved.fields != self.settings.fields || saved.window != self.settings.window {
-            return Ok(());
-        }
+        let key = self.key();
         let settings = &self.settings;
-        self.series.load(saved.series, |history| {
+        snapshot::decode_table(state, &key, &mut self.series, |history| {
             if history.windows.len() != settings.fields.len() {
                 return Err("rolling: the snapshot does not match its fields".to_owned());
             }
@@ -153,12 +136,27 @@ impl Processor for Rolling {
     }
 }
 
-/// The state kept across restarts.
-#[derive(Debug, Serialize, Deserialize)]
-struct Snapshot {
+impl Sequenced for History {
+    fn last(&mut self) -> &mut Option<i64> {
+        &mut self.last
+    }
+}
+
+impl Rolling {
+    /// What the windows were kept for.
+    fn key(&self) -> Key {
+        Key {
+            fields: self.settings.fields.clone(),
+            window: self.settings.window,
+        }
+    }
+}
+
+/// What a snapshot's windows were kept for.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct Key {
     fields: Vec<String>,
     window: Span,
-    series: Vec<Saved<History>>,
 }
 
 export_processor!(Rolling);

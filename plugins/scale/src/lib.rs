@@ -48,7 +48,6 @@
 mod config;
 mod stats;
 
-use foghorn_plugin::Saved;
 use foghorn_plugin::columns::{Copier, FieldColumns, Slot};
 use foghorn_plugin::prelude::*;
 
@@ -89,43 +88,58 @@ impl Processor for Scale {
             last: None,
             stats: vec![Stats::default(); settings.fields.len()],
         };
-        let mut slots = BatchSlots::new(points);
         let inputs = FieldColumns::new(points, settings.fields.iter().map(|(f, _)| f.as_str()));
         let mut copier = Copier::new(points);
         let mut columns = vec![Slot::default(); settings.fields.len()];
-        let mut order = InOrder::default();
-        for point in points.iter() {
-            let slot = slots.slot(&mut self.series, point, fresh);
-            let history = self.series.get_mut(slot);
-            let ts = point.timestamp();
-            if !order.admits(out, point, history.last) {
-                continue;
-            }
-            history.last = Some(ts);
-            let Some(mut row) = copier.copy(points, point.index(), out) else {
-                continue;
-            };
-            let fields = settings.fields.iter().zip(&mut history.stats);
-            for (index, (((_, name), stats), column)) in fields.zip(&mut columns).enumerate() {
-                let Some(value) = inputs.reading(points, index, point.index()) else {
-                    continue;
+        self.series
+            .each_in_order(points, out, fresh, |history, _, point, out| {
+                let Some(mut row) = copier.copy(points, point.index(), out) else {
+                    return;
                 };
-                let fitting = settings.fit == Fit::Expanding || stats.count < settings.warmup;
-                if fitting && !stats.add(value, settings.method) {
-                    continue;
+                let fields = settings.fields.iter().zip(&mut history.stats);
+                for (index, (((_, name), stats), column)) in fields.zip(&mut columns).enumerate() {
+                    let Some(value) = inputs.reading(points, index, point.index()) else {
+                        continue;
+                    };
+                    let fitting = settings.fit == Fit::Expanding || stats.count < settings.warmup;
+                    if fitting && !stats.add(value, settings.method) {
+                        continue;
+                    }
+                    if stats.count >= settings.warmup
+                        && let Some(scaled) = stats.scale(value, settings)
+                    {
+                        row = column.put(row, name, scaled);
+                    }
                 }
-                if stats.count >= settings.warmup
-                    && let Some(scaled) = stats.scale(value, settings)
-                {
-                    row = column.put(row, name, scaled);
-                }
-            }
-        }
-        order.count();
+            });
     }
 
     fn snapshot(&self) -> Vec<u8> {
-        snapshot::encode(&Snapshot {
+        snapshot::encode_table(&self.key(), &self.series)
+    }
+
+    fn restore(&mut self, state: &[u8]) -> Result<(), String> {
+        // Other fields, or statistics of other values: start afresh.
+        let fields = self.settings.fields.len();
+        snapshot::decode_table(state, &self.key(), &mut self.series, |history| {
+            if history.stats.len() != fields {
+                return Err("scale: the snapshot does not match its fields".to_owned());
+            }
+            Ok(())
+        })
+    }
+}
+
+impl Sequenced for History {
+    fn last(&mut self) -> &mut Option<i64> {
+        &mut self.last
+    }
+}
+
+impl Scale {
+    /// What the statistics were kept for.
+    fn key(&self) -> Key {
+        Key {
             fields: self
                 .settings
                 .fields
@@ -135,44 +149,17 @@ impl Processor for Scale {
             method: self.settings.method,
             fit: self.settings.fit,
             warmup: self.settings.warmup,
-            series: self.series.save(),
-        })
-    }
-
-    fn restore(&mut self, state: &[u8]) -> Result<(), String> {
-        let saved: Snapshot = snapshot::decode(state)?;
-        self.series.clear();
-        let fields: Vec<&str> = self
-            .settings
-            .fields
-            .iter()
-            .map(|(f, _)| f.as_str())
-            .collect();
-        // Other fields, or statistics of other values: start afresh.
-        if saved.fields != fields
-            || saved.method != self.settings.method
-            || saved.fit != self.settings.fit
-            || saved.warmup != self.settings.warmup
-        {
-            return Ok(());
         }
-        self.series.load(saved.series, |history| {
-            if history.stats.len() != fields.len() {
-                return Err("scale: the snapshot does not match its fields".to_owned());
-            }
-            Ok(())
-        })
     }
 }
 
-/// The state kept across restarts.
-#[derive(Debug, Serialize, Deserialize)]
-struct Snapshot {
+/// What a snapshot's statistics were kept for.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct Key {
     fields: Vec<String>,
     method: Method,
     fit: Fit,
     warmup: u64,
-    series: Vec<Saved<History>>,
 }
 
 export_processor!(Scale);

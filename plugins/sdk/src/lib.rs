@@ -82,6 +82,7 @@ pub mod columns;
 mod convert;
 pub mod duration;
 pub mod host;
+pub mod lines;
 mod output;
 mod per_series;
 pub mod series_table;
@@ -101,7 +102,7 @@ pub use foghorn_model::{
     Value,
 };
 pub use output::{ItemError, Output};
-pub use per_series::{BatchSlots, InOrder, PerSeries, Saved};
+pub use per_series::{BatchSlots, InOrder, PerSeries, Saved, Sequenced};
 
 /// What a plugin is given in one call: raw records from a source, or points
 /// from an upstream processor (or both).
@@ -153,8 +154,8 @@ pub mod prelude {
     pub use crate::host::{counter_add, gauge_set, log, now};
     pub use crate::{
         Alert, AlertState, Batch, BatchSlots, ColumnId, InOrder, Output, PerSeries, PointRef,
-        Points, PointsBuilder, Processor, Record, Records, Series, SeriesId, Severity, Value,
-        export_processor, snapshot,
+        Points, PointsBuilder, Processor, Record, Records, Sequenced, Series, SeriesId, Severity,
+        Value, export_processor, snapshot,
     };
     pub use serde::{Deserialize, Serialize};
 }

@@ -227,6 +227,43 @@ impl InOrder {
     }
 }
 
+/// A series' state that remembers the timestamp of the series' last point,
+/// for [`PerSeries::each_in_order`].
+pub trait Sequenced {
+    /// The timestamp of the last point admitted, `None` before the first.
+    fn last(&mut self) -> &mut Option<i64>;
+}
+
+impl<T: Sequenced> PerSeries<T> {
+    /// Visit the points of a batch that come in time order within their
+    /// series, each with its series' state (added with `fresh()` for a new
+    /// series) and the timestamp of the series' point before it. A point
+    /// older than its series' last is rejected in `out` and counted, as
+    /// [`InOrder`] does; the feature plugins (lag, diff, rolling, ewma,
+    /// scale) are each a body for this loop.
+    pub fn each_in_order(
+        &mut self,
+        points: &Points,
+        out: &mut Output,
+        fresh: impl Fn() -> T,
+        mut each: impl FnMut(&mut T, Option<i64>, PointRef<'_>, &mut Output),
+    ) {
+        let mut slots = BatchSlots::new(points);
+        let mut order = InOrder::default();
+        for point in points.iter() {
+            let slot = slots.slot(self, point, &fresh);
+            let state = self.get_mut(slot);
+            let last = state.last();
+            if !order.admits(out, point, *last) {
+                continue;
+            }
+            let previous = last.replace(point.timestamp());
+            each(state, previous, point, out);
+        }
+        order.count();
+    }
+}
+
 /// For one batch: which [`PerSeries`] entry each series of the batch's
 /// series table is, filled in as points ask.
 #[derive(Debug)]
@@ -316,5 +353,55 @@ mod tests {
             "equal is in order"
         );
         order.count();
+    }
+
+    #[derive(Debug, Default)]
+    struct Seen {
+        last: Option<i64>,
+        visits: Vec<(Option<i64>, i64)>,
+    }
+
+    impl Sequenced for Seen {
+        fn last(&mut self) -> &mut Option<i64> {
+            &mut self.last
+        }
+    }
+
+    #[test]
+    fn each_in_order_gives_each_series_its_state_and_previous_timestamp() {
+        let (a, b) = (Series::new("a"), Series::new("b"));
+        let batch = crate::testing::points(&[
+            (5, &a, "t", 1.0),
+            (4, &b, "t", 1.0),
+            (3, &a, "t", 1.0),
+            (7, &a, "t", 1.0),
+            (4, &b, "t", 1.0),
+        ]);
+        let mut table: PerSeries<Seen> = PerSeries::new();
+        let mut out = Output::default();
+        table.each_in_order(
+            &batch.points,
+            &mut out,
+            Seen::default,
+            |seen, previous, point, _| {
+                seen.visits.push((previous, point.timestamp()));
+            },
+        );
+        let visits: Vec<_> = table
+            .iter()
+            .map(|(s, seen)| (s.name.as_str(), seen.visits.clone()))
+            .collect();
+        assert_eq!(
+            visits,
+            [
+                ("a", vec![(None, 5), (Some(5), 7)]),
+                ("b", vec![(None, 4), (Some(4), 4)])
+            ]
+        );
+        assert_eq!(
+            table.iter().map(|(_, s)| s.last).collect::<Vec<_>>(),
+            [Some(7), Some(4)]
+        );
+        assert_eq!(out.errors().len(), 1, "the point at 3 is out of order");
     }
 }
