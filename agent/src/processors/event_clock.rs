@@ -54,6 +54,33 @@ impl EventTicks {
     }
 }
 
+/// A processor task that can tick in the time of its data: the wasm runner
+/// and the native processors.
+pub trait EventTicking: Send {
+    /// Its ticks under `clock: event`; `None` under the wall clock.
+    fn event_ticks(&mut self) -> Option<&mut EventTicks>;
+
+    /// Run one tick at `now`.
+    fn on_tick(&mut self, now: i64) -> impl Future<Output = ()> + Send;
+
+    /// Under `clock: event`, run the ticks owed up to `until`, in order.
+    fn event_ticks_until(
+        &mut self,
+        until: i64,
+        inclusive: bool,
+    ) -> impl Future<Output = ()> + Send {
+        async move {
+            let owed = self
+                .event_ticks()
+                .map(|ticks| ticks.until(until, inclusive))
+                .unwrap_or_default();
+            for now in owed {
+                self.on_tick(now).await;
+            }
+        }
+    }
+}
+
 /// The earliest and latest timestamps of a batch's records and points.
 pub fn time_span(batch: &Batch) -> Option<(i64, i64)> {
     let stamps = batch

@@ -13,7 +13,7 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
-use super::event_clock::{EventTicks, time_span};
+use super::event_clock::{EventTicking, EventTicks, time_span};
 use super::outputs::Outputs;
 use super::{NativeProcessor, Produced};
 use crate::delivery::Delivery;
@@ -68,24 +68,6 @@ impl NativeRunner {
         tracing::debug!(component = &*self.name, "processor drained");
     }
 
-    async fn on_tick(&mut self, now: i64) {
-        let mut out = Produced::default();
-        self.processor.tick(now, &mut out);
-        self.outputs.send(&self.name, out, &Delivery::none()).await;
-    }
-
-    /// Under `clock: event`, the ticks owed up to `until`.
-    async fn event_ticks_until(&mut self, until: i64, inclusive: bool) {
-        let owed = self
-            .event_ticks
-            .as_mut()
-            .map(|ticks| ticks.until(until, inclusive))
-            .unwrap_or_default();
-        for now in owed {
-            self.on_tick(now).await;
-        }
-    }
-
     async fn on_batch(&mut self, batch: &SharedBatch) {
         let span = self.event_ticks.as_ref().and_then(|_| time_span(batch));
         if let Some((earliest, _)) = span {
@@ -109,6 +91,18 @@ impl NativeRunner {
         if let Some((_, latest)) = span {
             self.event_ticks_until(latest, true).await;
         }
+    }
+}
+
+impl EventTicking for NativeRunner {
+    fn event_ticks(&mut self) -> Option<&mut EventTicks> {
+        self.event_ticks.as_mut()
+    }
+
+    async fn on_tick(&mut self, now: i64) {
+        let mut out = Produced::default();
+        self.processor.tick(now, &mut out);
+        self.outputs.send(&self.name, out, &Delivery::none()).await;
     }
 }
 

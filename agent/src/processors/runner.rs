@@ -22,7 +22,7 @@ use tokio::time::MissedTickBehavior;
 
 use super::Produced;
 use super::dead_letter::DeadLetter;
-use super::event_clock::{EventTicks, time_span};
+use super::event_clock::{EventTicking, EventTicks, time_span};
 use super::outputs::Outputs;
 use super::restarts::Restarts;
 use super::wasm::{
@@ -235,18 +235,6 @@ impl ProcessorRunner {
         }
     }
 
-    /// Under `clock: event`, the ticks owed up to `until`.
-    async fn event_ticks_until(&mut self, until: i64, inclusive: bool) {
-        let owed = self
-            .event_ticks
-            .as_mut()
-            .map(|ticks| ticks.until(until, inclusive))
-            .unwrap_or_default();
-        for now in owed {
-            self.on_tick(now).await;
-        }
-    }
-
     /// The pipeline form of `output`, or the failure it is when it breaks
     /// the contract.
     fn checked(
@@ -300,28 +288,6 @@ impl ProcessorRunner {
             }
             .emit(),
             Err(io) => self.dead_letter_failed(&io, delivery),
-        }
-    }
-
-    async fn on_tick(&mut self, now: i64) {
-        if self.down.is_some() {
-            return;
-        }
-        let result = block_in_place(|| self.instance.tick(now))
-            .and_then(|output| self.checked("tick", output, InputSize::default()));
-        match result {
-            Ok(output) => {
-                self.succeeded("tick");
-                self.send(output, Vec::new(), &Delivery::none()).await;
-            }
-            Err(error) => self.on_failure(
-                "tick",
-                &error,
-                &Records::default(),
-                &Points::default(),
-                &[],
-                &Delivery::none(),
-            ),
         }
     }
 
@@ -543,6 +509,34 @@ impl ProcessorRunner {
             }
             Err(error) => self.on_failure(
                 "snapshot",
+                &error,
+                &Records::default(),
+                &Points::default(),
+                &[],
+                &Delivery::none(),
+            ),
+        }
+    }
+}
+
+impl EventTicking for ProcessorRunner {
+    fn event_ticks(&mut self) -> Option<&mut EventTicks> {
+        self.event_ticks.as_mut()
+    }
+
+    async fn on_tick(&mut self, now: i64) {
+        if self.down.is_some() {
+            return;
+        }
+        let result = block_in_place(|| self.instance.tick(now))
+            .and_then(|output| self.checked("tick", output, InputSize::default()));
+        match result {
+            Ok(output) => {
+                self.succeeded("tick");
+                self.send(output, Vec::new(), &Delivery::none()).await;
+            }
+            Err(error) => self.on_failure(
+                "tick",
                 &error,
                 &Records::default(),
                 &Points::default(),
