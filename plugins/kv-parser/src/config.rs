@@ -7,6 +7,7 @@ use foghorn_plugin::Series;
 use serde::Deserialize;
 
 pub use foghorn_plugin::lines::{BlankLines, NonFinite};
+pub use foghorn_plugin::typed::FieldType;
 
 /// `config:` of a kv-parser processor.
 #[derive(Debug, Clone, Deserialize)]
@@ -107,36 +108,6 @@ impl Default for Config {
             required: None,
             trim: true,
             non_finite: NonFinite::Reject,
-        }
-    }
-}
-
-/// How a field's text value becomes a typed value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FieldType {
-    /// A 64-bit float (`85.5`, `-1e3`; `NaN` and `inf` only with
-    /// `non_finite: keep`).
-    Float,
-    /// A 64-bit integer (`42`, `-7`).
-    Int,
-    /// `true`/`false` (any case) or `1`/`0`.
-    Bool,
-    /// The text as it is.
-    String,
-    /// A float if the text reads as a number, else the text.
-    Auto,
-}
-
-impl FieldType {
-    /// The type with its article, for error messages: `a float`, `an int`.
-    pub(crate) fn described(self) -> &'static str {
-        match self {
-            FieldType::Float => "a float",
-            FieldType::Int => "an int",
-            FieldType::Bool => "a bool",
-            FieldType::String => "a string",
-            FieldType::Auto => "a number or text",
         }
     }
 }

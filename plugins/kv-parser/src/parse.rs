@@ -8,7 +8,7 @@
 
 use foghorn_plugin::Value;
 use foghorn_plugin::lines::{self, Skip};
-use foghorn_plugin::number;
+use foghorn_plugin::typed::quote;
 
 use crate::config::{FieldType, NonFinite, Schema, Separator, Target, UnknownKeys};
 
@@ -188,7 +188,7 @@ impl<'s> Line<'s> {
             Name::Slot(slot) => schema.slots[slot].name.as_str(),
             Name::Key(key) => key,
         };
-        let Some(typed) = typed(ty, value) else {
+        let Some(typed) = ty.parse(value) else {
             return Err(format!(
                 "field {}: {} is not {}",
                 field(),
@@ -275,44 +275,4 @@ fn unknown<'a>(
 #[inline]
 fn trim(enabled: bool, text: &str) -> &str {
     if enabled { text.trim_ascii() } else { text }
-}
-
-/// `text` as `ty`, or `None` if it is not one.
-#[inline(always)]
-fn typed(ty: FieldType, text: &str) -> Option<Value<'_>> {
-    Some(match ty {
-        FieldType::Float => Value::Float(number::parse_f64(text)?),
-        FieldType::Int => Value::Int(text.parse().ok()?),
-        FieldType::Bool => Value::Bool(match text {
-            "1" => true,
-            "0" => false,
-            _ if text.eq_ignore_ascii_case("true") => true,
-            _ if text.eq_ignore_ascii_case("false") => false,
-            _ => return None,
-        }),
-        FieldType::String => Value::Text(text),
-        FieldType::Auto => match looks_numeric(text)
-            .then(|| number::parse_f64(text))
-            .flatten()
-        {
-            Some(number) => Value::Float(number),
-            None => Value::Text(text),
-        },
-    })
-}
-
-/// Whether `text` is shaped like a number (so `inf`, `nan` and `-Infinity`
-/// stay text under `auto`).
-fn looks_numeric(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    matches!(bytes.first(), Some(b'0'..=b'9' | b'-' | b'+' | b'.'))
-        && matches!(bytes.last(), Some(b'0'..=b'9' | b'.'))
-}
-
-/// `text` in quotes, escaped, and cut at 60 characters.
-fn quote(text: &str) -> String {
-    match text.char_indices().nth(60) {
-        Some((cut, _)) => format!("{:?}…", &text[..cut]),
-        None => format!("{text:?}"),
-    }
 }
