@@ -68,7 +68,11 @@ enum Bench {
     Wasm,
     /// Each bundled parser at batch 1024 in WebAssembly against its own
     /// native build: ns per record and the ratio.
-    Parsers,
+    Parsers {
+        /// Only the parsers named (`kv-parser`, `csv`, …); all when none.
+        #[arg(long)]
+        only: Vec<String>,
+    },
     /// End to end: a file of generated bench-device lines through kv-parser,
     /// threshold and zscore to a report and a blackhole, with the release
     /// agent binary as a separate process.
@@ -164,7 +168,7 @@ fn main() -> anyhow::Result<()> {
     let report = match cli.bench {
         Bench::Encoding => encoding::run(cli.repeat)?,
         Bench::Wasm => wasm::run(cli.repeat)?,
-        Bench::Parsers => parsers::run(cli.repeat)?,
+        Bench::Parsers { only } => parsers::run(&only, cli.repeat)?,
         Bench::E2e { lines } => e2e::run(lines, cli.repeat)?,
         Bench::Idle => idle::run(cli.repeat)?,
         Bench::Storm { lines } => storm::run(lines, cli.repeat)?,

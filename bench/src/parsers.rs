@@ -143,7 +143,7 @@ fn native<P: Processor>(config: &'static str, records: &Records, repeat: usize) 
 }
 
 /// Run the benchmark; returns the markdown report.
-pub fn run(repeat: usize) -> anyhow::Result<String> {
+pub fn run(only: &[String], repeat: usize) -> anyhow::Result<String> {
     let engine = PluginEngine::new(None)?;
     let limits = PluginLimits {
         memory: 256 << 20,
@@ -153,18 +153,35 @@ pub fn run(repeat: usize) -> anyhow::Result<String> {
     let mut report = String::new();
     writeln!(
         report,
-        "### parsers: time per record at batch 1024, WebAssembly against native (median of {repeat})\n"
+        "### parsers: time per record at batch 1024, WebAssembly against native (medians of {repeat} side-by-side pairs; the ratio is the median of the pairs' ratios)\n"
     )?;
     writeln!(report, "| parser | line | wasm | native | ratio | bar |")?;
     writeln!(report, "| --- | --- | --- | --- | --- | --- |")?;
-    for case in cases() {
+    for case in cases()
+        .into_iter()
+        .filter(|case| only.is_empty() || only.iter().any(|name| name == case.name))
+    {
         let component = engine.load(wasm::builtin(case.name).expect("bundled"))?;
         let mut instance =
             PluginInstance::new(component, Arc::from(case.name), case.config.into(), limits)?;
         let records = records(&case, 1024);
-        let in_wasm = wasm_per_record(&mut instance, &records, repeat);
-        let natively = (case.native)(case.config, &records, repeat);
-        let ratio = in_wasm / natively;
+        // WebAssembly and native alternate, a pair at a time, and the ratio
+        // is the median of the pairs' ratios: on a shared machine whose
+        // speed drifts over seconds, times taken seconds apart are not
+        // comparable, times taken side by side are.
+        let (mut wasm_times, mut native_times, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..repeat.max(1) {
+            let in_wasm = wasm_per_record(&mut instance, &records, 1);
+            let natively = (case.native)(case.config, &records, 1);
+            wasm_times.push(in_wasm);
+            native_times.push(natively);
+            ratios.push(in_wasm / natively);
+        }
+        let (in_wasm, natively, ratio) = (
+            median(&mut wasm_times),
+            median(&mut native_times),
+            median(&mut ratios),
+        );
         writeln!(
             report,
             "| {} | `{}` | {in_wasm:.1} ns | {natively:.1} ns | {ratio:.2}× | ≤ {}× {} |",
