@@ -4,7 +4,8 @@
 //! The hot path is written for the bench device's short lines: separators
 //! of one byte are found by a plain byte scan, keys are matched by length
 //! and first byte before their bytes, and short decimals are read by
-//! [`number::parse_f64`]'s exact fast path.
+//! `foghorn_plugin::number::parse_f64`'s exact fast path (through
+//! `typed::FieldType::parse`).
 
 use foghorn_plugin::Value;
 use foghorn_plugin::lines::{self, Skip};
